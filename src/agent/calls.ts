@@ -1,0 +1,156 @@
+import type { CallContext, Gateway } from '../capability/gateway/index.js';
+import type { Skill } from '../knowledge/index.js';
+import { SUBMIT_VERDICT_TOOL, type ToolResultBlock } from '../model/provider.js';
+import type { ApprovalRecord } from '../store/index.js';
+import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
+import type { ActionOutcome, LoopState, PendingCall } from './state.js';
+import type { Verdict } from './verdict.js';
+
+export type CallStep =
+  | { type: 'result'; block: ToolResultBlock }
+  | { type: 'verdict'; verdict: Verdict; block: ToolResultBlock }
+  | { type: 'invalid_verdict'; message: string; block: ToolResultBlock }
+  | { type: 'pause'; approval: ApprovalRecord };
+
+export interface CallEnvironment {
+  gateway: Gateway;
+  skills: readonly Skill[];
+  context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'receipt'>;
+}
+
+function errorBlock(call: PendingCall, ref: string, error: string, message: string): ToolResultBlock {
+  return {
+    type: 'tool_result',
+    callId: call.id,
+    name: call.name,
+    ref,
+    isError: true,
+    trust: 'trusted',
+    value: { error, message },
+  };
+}
+
+/** Runs one pending call: loop-local tools here, everything else through the gateway. */
+export async function runCall(
+  environment: CallEnvironment,
+  state: LoopState,
+  call: PendingCall,
+  receipt?: string,
+): Promise<CallStep> {
+  const { audit } = environment.context;
+  if (call.name === SUBMIT_VERDICT_TOOL && call.origin === 'model') {
+    state.verdictAttempts++;
+    const check = checkVerdict(call.input, state.knownRefs);
+    if (check.type === 'invalid') {
+      const event = await audit('tool-call-result', {
+        callId: call.id,
+        tool: call.name,
+        isError: true,
+        value: { error: 'invalid_verdict', message: check.message },
+      });
+      return {
+        type: 'invalid_verdict',
+        message: check.message,
+        block: errorBlock(call, event.id, 'invalid_verdict', check.message),
+      };
+    }
+    const event = await audit('run-verdict', { callId: call.id, verdict: check.verdict });
+    const block: ToolResultBlock = {
+      type: 'tool_result',
+      callId: call.id,
+      name: call.name,
+      ref: event.id,
+      isError: false,
+      trust: 'trusted',
+      value: { accepted: true },
+    };
+    return { type: 'verdict', verdict: check.verdict, block };
+  }
+  if (call.name === LOAD_SKILL_TOOL && call.origin === 'model') {
+    const skill = environment.skills.find((candidate) => candidate.name === call.input.name);
+    if (!skill) {
+      const message = `no skill named ${JSON.stringify(call.input.name)}; choose one from the skill index`;
+      const event = await audit('tool-call-result', {
+        callId: call.id,
+        tool: call.name,
+        isError: true,
+        value: { error: 'unknown_skill', message },
+      });
+      return { type: 'result', block: errorBlock(call, event.id, 'unknown_skill', message) };
+    }
+    const event = await audit('skill-load', {
+      callId: call.id,
+      name: skill.name,
+      hash: skill.hash,
+      directory: skill.directory,
+    });
+    return {
+      type: 'result',
+      block: {
+        type: 'tool_result',
+        callId: call.id,
+        name: call.name,
+        ref: event.id,
+        isError: false,
+        trust: 'trusted',
+        value: { name: skill.name, description: skill.description, content: skill.content, hash: skill.hash },
+      },
+    };
+  }
+  const outcome = await environment.gateway.call(
+    {
+      ...environment.context,
+      callId: call.id,
+      toolCallsSoFar: state.toolCalls,
+      ...(receipt ? { receipt } : {}),
+    },
+    call.name,
+    call.input,
+  );
+  state.toolCalls++;
+  if (outcome.type === 'approval_required') return { type: 'pause', approval: outcome.approval };
+  if (outcome.type === 'denied')
+    return { type: 'result', block: errorBlock(call, outcome.ref, 'policy_denied', outcome.reason) };
+  return {
+    type: 'result',
+    block: {
+      type: 'tool_result',
+      callId: call.id,
+      name: call.name,
+      ref: outcome.ref,
+      isError: outcome.isError,
+      trust: 'untrusted',
+      value: outcome.value,
+    },
+  };
+}
+
+/** Files a call's result: back to the model for its own calls, into the action list for recommendations. */
+export function recordResult(
+  state: LoopState,
+  call: PendingCall,
+  block: ToolResultBlock,
+  approvalId: string | null,
+): void {
+  state.knownRefs.push(block.ref);
+  if (call.origin === 'model') {
+    state.turnResults.push(block);
+    return;
+  }
+  const value = (block.value ?? {}) as { error?: string; message?: string; detail?: string };
+  const status: ActionOutcome['status'] = !block.isError
+    ? 'executed'
+    : value.error === 'policy_denied'
+      ? 'denied'
+      : value.error === 'approval_denied'
+        ? 'rejected'
+        : 'failed';
+  state.actions.push({
+    tool: call.name,
+    args: call.input,
+    status,
+    detail: block.isError ? (value.message ?? 'failed') : (value.detail ?? 'done'),
+    ref: block.ref,
+    approvalId,
+  });
+}

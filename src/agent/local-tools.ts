@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { Skill } from '../knowledge/index.js';
+import { SUBMIT_VERDICT_TOOL, type ToolSpec } from '../model/provider.js';
+import { type Verdict, verdictSchema } from './verdict.js';
+
+export const LOAD_SKILL_TOOL = 'load_skill';
+
+/** Tools the loop answers itself: they never reach the gateway and act on nothing. */
+export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
+  const specs: ToolSpec[] = [
+    {
+      name: SUBMIT_VERDICT_TOOL,
+      description:
+        'Submit the final verdict of this investigation, once. Every evidence item cites the ref ids of the alert or tool results it rests on. Recommended actions are proposed to the control layer; destructive ones wait for a human approval.',
+      inputSchema: z.toJSONSchema(verdictSchema) as Record<string, unknown>,
+    },
+  ];
+  if (skills.length > 0) {
+    specs.push({
+      name: LOAD_SKILL_TOOL,
+      description: 'Load the full text of one runbook (Agent Skill) from the skill index by its name.',
+      inputSchema: z.toJSONSchema(
+        z.object({ name: z.enum(skills.map((skill) => skill.name) as [string, ...string[]]) }),
+      ) as Record<string, unknown>,
+    });
+  }
+  return specs;
+}
+
+export type VerdictCheck = { type: 'valid'; verdict: Verdict } | { type: 'invalid'; message: string };
+
+/** Validates a submitted verdict against the schema and checks that every cited ref was shown to the model. */
+export function checkVerdict(input: unknown, knownRefs: readonly string[]): VerdictCheck {
+  const parsed = verdictSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.map(String).join('.') || '(verdict)'}: ${issue.message}`);
+    return { type: 'invalid', message: `the verdict does not match the schema: ${issues.join('; ')}` };
+  }
+  const known = new Set(knownRefs);
+  const unknown = parsed.data.evidence.flatMap((item) => item.refs).filter((ref) => !known.has(ref));
+  if (unknown.length > 0) {
+    return {
+      type: 'invalid',
+      message: `evidence cites refs that are not in this investigation: ${[...new Set(unknown)].slice(0, 5).join(', ')}`,
+    };
+  }
+  return { type: 'valid', verdict: parsed.data };
+}

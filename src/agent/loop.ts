@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import type { Gateway } from '../capability/gateway/index.js';
+import type { WardenConfig } from '../config/index.js';
+import { isExpired } from '../control/index.js';
+import { describeError, StateError } from '../errors.js';
+import type { Skill } from '../knowledge/index.js';
+import type { ModelProvider, ToolCallBlock, ToolResultBlock } from '../model/provider.js';
+import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
+import type { Alert } from './alert.js';
+import { type CallEnvironment, recordResult, runCall } from './calls.js';
+import { localToolSpecs } from './local-tools.js';
+import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
+import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
+import type { Verdict } from './verdict.js';
+
+export interface LoopDeps {
+  store: Store;
+  gateway: Gateway;
+  provider: ModelProvider;
+  skills: readonly Skill[];
+  config: WardenConfig;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  runId: string;
+  alert: Alert;
+  status: RunStatus;
+  verdict: Verdict | null;
+  actions: ActionOutcome[];
+  pendingApproval: ApprovalRecord | null;
+  /** Recommended actions still queued behind the pending approval. */
+  queuedActions: PendingCall[];
+  error: string | null;
+}
+
+const MAX_VERDICT_ATTEMPTS = 2;
+const MAX_NUDGES = 1;
+
+export function newRunId(): string {
+  return `run-${randomBytes(6).toString('hex')}`;
+}
+
+function session(deps: LoopDeps, runId: string) {
+  const now = deps.now ?? (() => new Date());
+  const audit = (type: string, data: unknown) =>
+    deps.store.audit.append(runId, type, data, now().toISOString());
+  const environment: CallEnvironment = {
+    gateway: deps.gateway,
+    skills: deps.skills,
+    context: {
+      runId,
+      audit,
+      approvals: deps.store.approvals,
+      now,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    },
+  };
+  return { now, audit, environment };
+}
+
+/** Starts a new investigation of one alert and runs it until it ends or pauses for an approval. */
+export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome> {
+  const runId = newRunId();
+  const { now, audit } = session(deps, runId);
+  await deps.store.runs.create({
+    id: runId,
+    alertId: alert.id,
+    alertTitle: alert.title,
+    provider: deps.provider.name,
+    state: null,
+    at: now().toISOString(),
+  });
+  const start = await audit('run-start', {
+    alert,
+    provider: deps.provider.name,
+    tools: deps.gateway.tools.map((tool) => ({
+      name: tool.name,
+      tier: tool.tier,
+      tierSource: tool.tierSource,
+    })),
+    skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
+  });
+  const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
+  return advance(deps, runId, state);
+}
+
+/**
+ * Continues a run paused on an approval, in whatever process calls it. Claiming the run is
+ * atomic, so of several processes resuming at once exactly one proceeds.
+ */
+export async function resumeRun(deps: LoopDeps, runId: string): Promise<RunOutcome> {
+  const { now, audit, environment } = session(deps, runId);
+  const run = await deps.store.runs.get(runId);
+  if (!run) throw new StateError(`run ${runId} does not exist; see \`warden runs list\``);
+  const state = run.state as LoopState;
+  if (run.status !== 'awaiting_approval' || !state?.awaiting) return outcomeOf(deps, runId);
+  let approval = await deps.store.approvals.get(state.awaiting.approvalId);
+  if (!approval)
+    throw new StateError(
+      `run ${runId} waits for approval ${state.awaiting.approvalId}, which does not exist`,
+    );
+  if (approval.status === 'pending' && !isExpired(approval, now())) return outcomeOf(deps, runId);
+  if (!(await deps.store.runs.claim(runId, ['awaiting_approval'], now().toISOString())))
+    return outcomeOf(deps, runId);
+
+  if (approval.status === 'pending') {
+    approval =
+      (await deps.store.approvals.decide(approval.id, {
+        status: 'expired',
+        by: 'warden',
+        note: 'expired before a decision',
+        at: now().toISOString(),
+      })) ?? approval;
+    await audit('tool-approval-response', {
+      approvalId: approval.id,
+      status: 'expired',
+      by: 'warden',
+      note: 'expired before a decision',
+    });
+  }
+  const call = state.awaiting.call;
+  state.awaiting = null;
+  state.queue.shift();
+  if (approval.status === 'approved') {
+    const step = await runCall(environment, state, call, approval.id);
+    if (step.type === 'result') recordResult(state, call, step.block, approval.id);
+  } else {
+    const message = `${approval.status} by ${approval.decidedBy ?? 'unknown'}${approval.decisionNote ? `: ${approval.decisionNote}` : ''}`;
+    const event = await audit('tool-call-result', {
+      callId: call.id,
+      tool: call.name,
+      isError: true,
+      value: { error: 'approval_denied', message },
+    });
+    const block: ToolResultBlock = {
+      type: 'tool_result',
+      callId: call.id,
+      name: call.name,
+      ref: event.id,
+      isError: true,
+      trust: 'trusted',
+      value: { error: 'approval_denied', message },
+    };
+    recordResult(state, call, block, approval.id);
+  }
+  return advance(deps, runId, state);
+}
+
+async function outcomeOf(deps: LoopDeps, runId: string): Promise<RunOutcome> {
+  const run = await deps.store.runs.get(runId);
+  if (!run) throw new StateError(`run ${runId} does not exist`);
+  const state = run.state as LoopState | null;
+  const pendingApproval = state?.awaiting ? await deps.store.approvals.get(state.awaiting.approvalId) : null;
+  return {
+    runId,
+    alert: state?.alert ?? ({ id: run.alertId, title: run.alertTitle } as Alert),
+    status: run.status,
+    verdict: (run.verdict as Verdict | null) ?? null,
+    actions: state?.actions ?? [],
+    pendingApproval: run.status === 'awaiting_approval' ? pendingApproval : null,
+    queuedActions: run.status === 'awaiting_approval' && state ? queuedBehind(state) : [],
+    error: run.error,
+  };
+}
+
+function queuedBehind(state: LoopState): PendingCall[] {
+  return state.queue.slice(1).filter((call) => call.origin === 'recommendation');
+}
+
+const tierRank = { read: 0, reversible: 1, destructive: 2 } as const;
+
+/** Recommended actions in tier order, so reversible ones are not held up behind an approval. */
+function recommendationCalls(verdict: Verdict, gateway: Gateway): PendingCall[] {
+  const rank = (tool: string) =>
+    tierRank[gateway.tools.find((candidate) => candidate.name === tool)?.tier ?? 'destructive'];
+  return verdict.recommendedActions
+    .map((action, index) => ({
+      id: `action-${index + 1}`,
+      name: action.tool,
+      input: action.args,
+      origin: 'recommendation' as const,
+    }))
+    .sort((left, right) => rank(left.name) - rank(right.name));
+}
+
+/** Drives the loop: drain queued calls, then ask the model, until a verdict and its actions are done. */
+async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise<RunOutcome> {
+  const { now, audit, environment } = session(deps, runId);
+  const tools = [
+    ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+    ...localToolSpecs(deps.skills),
+  ];
+  const save = (status: RunStatus, error: string | null = null) =>
+    deps.store.runs.update(runId, { status, state, verdict: state.verdict, error }, now().toISOString());
+  const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
+    await audit('run-end', { status, error, toolCalls: state.toolCalls, turns: state.turns });
+    await save(status, error);
+    return {
+      runId,
+      alert: state.alert,
+      status,
+      verdict: state.verdict,
+      actions: state.actions,
+      pendingApproval: null,
+      queuedActions: [],
+      error,
+    };
+  };
+
+  try {
+    for (;;) {
+      const call = state.queue[0];
+      if (call) {
+        const step = await runCall(environment, state, call);
+        if (step.type === 'pause') {
+          state.awaiting = { approvalId: step.approval.id, call };
+          await save('awaiting_approval');
+          return {
+            runId,
+            alert: state.alert,
+            status: 'awaiting_approval',
+            verdict: state.verdict,
+            actions: state.actions,
+            pendingApproval: step.approval,
+            queuedActions: queuedBehind(state),
+            error: null,
+          };
+        }
+        state.queue.shift();
+        recordResult(state, call, step.block, null);
+        if (step.type === 'verdict') {
+          state.verdict = step.verdict;
+          state.turnResults = [];
+          state.queue = recommendationCalls(step.verdict, deps.gateway);
+        } else if (step.type === 'invalid_verdict' && state.verdictAttempts >= MAX_VERDICT_ATTEMPTS) {
+          return finish(
+            'escalated',
+            `the model's verdict was invalid ${state.verdictAttempts} times (${step.message}); a human must triage this alert`,
+          );
+        }
+        await save('running');
+        continue;
+      }
+      if (state.verdict) return finish('completed');
+      if (state.turnResults.length > 0) {
+        state.messages.push({ role: 'user', content: state.turnResults });
+        state.turnResults = [];
+      }
+      if (state.turns >= deps.config.limits.maxTurns) {
+        return finish(
+          'escalated',
+          `limits.maxTurns (${deps.config.limits.maxTurns}) reached without a verdict; a human must triage this alert`,
+        );
+      }
+      state.turns++;
+      await audit('model-request', {
+        turn: state.turns,
+        provider: deps.provider.name,
+        messages: state.messages.length,
+        tools: tools.map((tool) => tool.name),
+      });
+      const response = await deps.provider
+        .generate(
+          { system: SYSTEM_PROMPT, messages: state.messages, tools },
+          deps.signal ? { signal: deps.signal } : {},
+        )
+        .catch(async (error: unknown) => {
+          await audit('model-response', { turn: state.turns, error: describeError(error) });
+          throw error;
+        });
+      await audit('model-response', {
+        turn: state.turns,
+        model: response.model,
+        stopReason: response.stopReason,
+        usage: response.usage,
+        content: response.content,
+      });
+      state.messages.push({ role: 'assistant', content: response.content });
+      const calls = response.content.filter((block): block is ToolCallBlock => block.type === 'tool_call');
+      if (calls.length === 0) {
+        if (state.nudges >= MAX_NUDGES)
+          return finish(
+            'escalated',
+            'the model stopped without submitting a verdict; a human must triage this alert',
+          );
+        state.nudges++;
+        state.messages.push({
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Continue the investigation with the tools, or call submit_verdict.' },
+          ],
+        });
+        continue;
+      }
+      state.queue = calls.map((block) => ({
+        id: block.id,
+        name: block.name,
+        input: block.input,
+        origin: 'model' as const,
+      }));
+      await save('running');
+    }
+  } catch (error) {
+    return finish('failed', describeError(error));
+  }
+}

@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { createGateway, type Gateway } from '../capability/gateway/index.js';
+import type { WardenConfig } from '../config/index.js';
+import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
+import { createProvider, type ModelProvider } from '../model/index.js';
+import { openStore, type Store } from '../store/index.js';
+import type { LoopDeps } from './loop.js';
+
+export interface Runtime {
+  readonly config: WardenConfig;
+  readonly home: string;
+  readonly gateway: Gateway;
+  readonly provider: ModelProvider;
+  readonly skills: readonly Skill[];
+  readonly skillProblems: readonly SkillProblem[];
+  loopDeps(store: Store): LoopDeps;
+  close(): Promise<void>;
+}
+
+/** Resolves the state directory: the --home flag, else config `home`, relative to the working directory. */
+export function resolveHome(config: WardenConfig, override?: string): string {
+  return resolve(override ?? config.home);
+}
+
+/** Connects the configured servers, loads skills and picks the model: everything a run needs but the store. */
+export async function openRuntime(options: {
+  config: WardenConfig;
+  home: string;
+  provider?: ModelProvider;
+}): Promise<Runtime> {
+  const { config, home } = options;
+  const { skills, problems } = await loadSkills([
+    bundledSkillsDirectory,
+    ...config.skills.directories.map((directory) => resolve(directory)),
+  ]);
+  const provider = options.provider ?? createProvider(config.model);
+  const gateway = await createGateway({ config, home });
+  return {
+    config,
+    home,
+    gateway,
+    provider,
+    skills,
+    skillProblems: problems,
+    loopDeps: (store) => ({ store, gateway, provider, skills, config }),
+    close: () => gateway.close(),
+  };
+}
+
+/** Opens the store; a process that waits on a paused run may need it for longer, so it waits longer for the lock. */
+export function openHomeStore(home: string, lockTimeoutMs?: number): Promise<Store> {
+  return openStore({ home, ...(lockTimeoutMs ? { lockTimeoutMs } : {}) });
+}

@@ -1,0 +1,63 @@
+import type { Message, ToolResultBlock } from '../model/provider.js';
+import type { Alert } from './alert.js';
+import type { Verdict } from './verdict.js';
+
+/** A tool call waiting to run: asked for by the model, or recommended in its verdict. */
+export interface PendingCall {
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+  origin: 'model' | 'recommendation';
+}
+
+export type ActionStatus = 'executed' | 'failed' | 'denied' | 'awaiting_approval' | 'rejected';
+
+/** What became of one recommended action. */
+export interface ActionOutcome {
+  tool: string;
+  args: Record<string, unknown>;
+  status: ActionStatus;
+  detail: string;
+  ref: string | null;
+  approvalId: string | null;
+}
+
+/**
+ * Everything needed to continue a run in any process: stored with the run at every pause and
+ * step. Plain JSON; version it when the shape changes.
+ */
+export interface LoopState {
+  version: 1;
+  alert: Alert;
+  messages: Message[];
+  turns: number;
+  toolCalls: number;
+  queue: PendingCall[];
+  /** Results of the current model turn's calls, sent back together once the queue drains. */
+  turnResults: ToolResultBlock[];
+  /** Refs (audit event ids) the model has been shown; evidence may cite only these. */
+  knownRefs: string[];
+  verdictAttempts: number;
+  nudges: number;
+  verdict: Verdict | null;
+  actions: ActionOutcome[];
+  awaiting: { approvalId: string; call: PendingCall } | null;
+}
+
+export function initialState(alert: Alert, firstMessage: Message, ref: string): LoopState {
+  return {
+    version: 1,
+    alert,
+    messages: [firstMessage],
+    turns: 0,
+    toolCalls: 0,
+    queue: [],
+    turnResults: [],
+    knownRefs: [ref],
+    verdictAttempts: 0,
+    nudges: 0,
+    verdict: null,
+    actions: [],
+    awaiting: null,
+  };
+}

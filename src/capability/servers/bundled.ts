@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { LabBackends } from '../../lab/index.js';
+import { loadSampleLab } from '../../lab/index.js';
+import { logger } from '../../logging.js';
+import { createEdrServer } from './edr/server.js';
+import { createIntelServer } from './intel/server.js';
+import { createSiemServer } from './siem/server.js';
+import { createTicketServer } from './ticket/server.js';
+
+export const bundledServerNames = ['siem', 'edr', 'intel', 'ticket'] as const;
+export type BundledServerName = (typeof bundledServerNames)[number];
+
+export interface BundledServerOptions {
+  /** Warden home; lab state (endpoints, tickets) lives in `<home>/lab/`. */
+  home: string;
+}
+
+// One loaded lab per home per process: the telemetry is read-only, and persisted state is re-read per call.
+const labsByHome = new Map<string, LabBackends>();
+
+function labFor(home: string): LabBackends {
+  const key = resolve(home);
+  let lab = labsByHome.get(key);
+  if (!lab) {
+    lab = loadSampleLab(key);
+    labsByHome.set(key, lab);
+  }
+  return lab;
+}
+
+/** Builds one bundled MCP server backed by the embedded sample lab of `home`. */
+export function createBundledServer(name: BundledServerName, options: BundledServerOptions): McpServer {
+  const lab = labFor(options.home);
+  switch (name) {
+    case 'siem':
+      return createSiemServer(lab.siem);
+    case 'edr':
+      return createEdrServer(lab.edr);
+    case 'intel':
+      return createIntelServer(lab.intel);
+    case 'ticket':
+      return createTicketServer(lab.tickets);
+  }
+}
+
+/**
+ * Serves one bundled server on this process's stdin/stdout until stdin closes and every request
+ * received has been answered. Nothing but protocol goes to stdout; diagnostics go to the stderr logger.
+ */
+export async function serveBundledStdio(
+  name: BundledServerName,
+  options: BundledServerOptions,
+): Promise<void> {
+  const server = createBundledServer(name, options);
+  server.server.onerror = (error) => logger.error({ err: error, server: name }, 'mcp server error');
+  const stdinClosed = new Promise<void>((done) => {
+    process.stdin.once('end', done);
+    process.stdin.once('close', done);
+  });
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  const requests = trackRequests(transport);
+  await stdinClosed;
+  await requests.answered(drainTimeoutMs);
+  await server.close();
+}
+
+/** How long a closing stdio server waits for replies to requests still in flight. */
+const drainTimeoutMs = 30_000;
+
+/**
+ * Counts requests received and not yet answered, so `echo '<request>' | warden mcp siem` gets its
+ * reply even though stdin ends before the (asynchronous) tool call does.
+ */
+function trackRequests(transport: Transport): { answered(timeoutMs: number): Promise<void> } {
+  const pending = new Set<string | number>();
+  let onIdle: (() => void) | null = null;
+  const receive = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if ('method' in message && 'id' in message) pending.add(message.id);
+    receive?.(message, extra);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message, sendOptions) => {
+    await send(message, sendOptions);
+    if ('id' in message && message.id !== undefined && !('method' in message)) pending.delete(message.id);
+    if (pending.size === 0) onIdle?.();
+  };
+  return {
+    answered: (timeoutMs) =>
+      new Promise<void>((done) => {
+        if (pending.size === 0) return done();
+        const timer = setTimeout(done, timeoutMs);
+        onIdle = () => {
+          clearTimeout(timer);
+          done();
+        };
+      }),
+  };
+}

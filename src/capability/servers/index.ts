@@ -1,0 +1,8 @@
+export type { BundledServerName, BundledServerOptions } from './bundled.js';
+export { bundledServerNames, createBundledServer, serveBundledStdio } from './bundled.js';
+export { createEdrServer } from './edr/server.js';
+export type { BundledHttpOptions, ServedHttp } from './http.js';
+export { serveBundledHttp } from './http.js';
+export { createIntelServer } from './intel/server.js';
+export { createSiemServer } from './siem/server.js';
+export { createTicketServer } from './ticket/server.js';

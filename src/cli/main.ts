@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { describeError, WardenError } from '../errors.js';
+import { logger } from '../logging.js';
+import { decide, defaultApprover, listApprovals } from './approvals.js';
+import { cliContext } from './context.js';
+import { serveMcp } from './mcp.js';
+import { listRuns, resume, showAudit } from './runs.js';
+import { selfCommand } from './self.js';
+import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new InvalidArgumentError('expected a positive whole number');
+  return number;
+}
+
+const program = new Command()
+  .name('warden')
+  .description('Governed AI security triage: investigate alerts through MCP tools under a control layer.')
+  .version('0.1.0')
+  .option(
+    '-c, --config <file>',
+    'warden.yaml to use (default: ./warden.yaml if present, else built-in defaults)',
+  )
+  .option('--home <dir>', 'state directory (default: config home, .warden)')
+  .option('--debug', 'print stack traces and debug logs');
+
+program.hook('preAction', (command) => {
+  if (command.optsWithGlobals<{ debug?: boolean }>().debug) logger.level = 'debug';
+});
+
+program
+  .command('demo')
+  .description(
+    'triage the bundled sample alerts on the embedded lab with the offline analyst (no key, no server)',
+  )
+  .action(async (_options, command: Command) => {
+    const context = await cliContext(command);
+    context.out(
+      `Warden demo: sample incident, offline analyst, bundled MCP servers; state in ${context.home}\n`,
+    );
+    const outcomes = await triageAlerts(context, await readSampleAlerts(), { wait: false });
+    const paused = outcomes.filter((outcome) => outcome.pendingApproval);
+    context.out(
+      `\n${outcomes.length} alerts triaged; ${paused.length} destructive action(s) wait for a human.`,
+    );
+    const warden = selfCommand();
+    context.out(
+      `Next: \`${warden} approvals list\`, \`${warden} approvals approve <id>\`, \`${warden} audit show <run>\`.`,
+    );
+  });
+
+program
+  .command('triage')
+  .description(
+    'investigate alerts (generic alert v1: one JSON object, an array, or JSON lines) from a file or - for stdin',
+  )
+  .argument('<alerts>', 'alert file, or - for standard input')
+  .option(
+    '--wait',
+    'stay and resume runs paused for an approval once someone decides (from another terminal)',
+  )
+  .action(async (path: string, options: { wait?: boolean }, command: Command) => {
+    const context = await cliContext(command);
+    const alerts = await readAlerts(path);
+    const outcomes = await triageAlerts(context, alerts, { wait: options.wait === true });
+    if (outcomes.some((outcome) => outcome.status === 'failed')) process.exitCode = 1;
+  });
+
+const approvals = program.command('approvals').description('pending destructive actions and human decisions');
+approvals
+  .command('list')
+  .description('list pending approvals (all with --all)')
+  .option('--all', 'include decided and expired approvals')
+  .option('--run <run>', 'only this run')
+  .action(async (options: { all?: boolean; run?: string }, command: Command) => {
+    await listApprovals(await cliContext(command), {
+      all: options.all === true,
+      ...(options.run ? { run: options.run } : {}),
+    });
+  });
+for (const [name, status] of [
+  ['approve', 'approved'],
+  ['deny', 'denied'],
+] as const) {
+  approvals
+    .command(name)
+    .description(`${name} a pending action; the paused run then continues (in a waiting process, or here)`)
+    .argument('<approval>', 'approval id (apr-…)')
+    .option('--by <name>', 'who decides (default: $WARDEN_APPROVER or your login name)')
+    .option('--note <text>', 'reason, recorded in the audit trail')
+    .option('--no-resume', 'only record the decision; resume later with `warden runs resume`')
+    .action(
+      async (
+        approvalId: string,
+        options: { by?: string; note?: string; resume: boolean },
+        command: Command,
+      ) => {
+        await decide(await cliContext(command), approvalId, {
+          status,
+          by: options.by ?? defaultApprover(),
+          note: options.note ?? null,
+          resume: options.resume,
+        });
+      },
+    );
+}
+
+const runs = program.command('runs').description('investigations and their state');
+runs
+  .command('list')
+  .description('list recent runs')
+  .addOption(
+    new Option('--status <status>', 'only runs in this state').choices([
+      'running',
+      'awaiting_approval',
+      'completed',
+      'failed',
+      'escalated',
+      'killed',
+    ]),
+  )
+  .option('--limit <n>', 'how many', positiveInteger, 20)
+  .action(async (options: { status?: 'running'; limit: number }, command: Command) => {
+    await listRuns(await cliContext(command), {
+      ...(options.status ? { status: options.status } : {}),
+      limit: options.limit,
+    });
+  });
+runs
+  .command('resume')
+  .description(
+    'continue a run whose approval was decided with --no-resume (or whose waiting process stopped)',
+  )
+  .argument('<run>', 'run id')
+  .action(async (runId: string, _options, command: Command) => resume(await cliContext(command), runId));
+
+program
+  .command('audit')
+  .description('the audit trail')
+  .command('show')
+  .description('render everything a run saw and did, in order')
+  .argument('<run>', 'run id')
+  .option('--json', 'one JSON event per line')
+  .action(async (runId: string, options: { json?: boolean }, command: Command) =>
+    showAudit(await cliContext(command), runId, { json: options.json === true }),
+  );
+
+program
+  .command('mcp')
+  .description(
+    'serve one bundled MCP server (siem, edr, intel, ticket) on stdio, or Streamable HTTP with --http',
+  )
+  .argument('<server>', 'siem | edr | intel | ticket')
+  .option('--http <port>', 'serve Streamable HTTP on 127.0.0.1:<port> instead of stdio', (value) => {
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new InvalidArgumentError('expected a port number');
+    return port;
+  })
+  .action(async (server: string, options: { http?: number }, command: Command) =>
+    serveMcp(await cliContext(command), server, options),
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const debug = process.argv.includes('--debug');
+  if (error instanceof WardenError) process.stderr.write(`warden: ${error.message}\n`);
+  else
+    process.stderr.write(
+      `warden: unexpected error: ${describeError(error)}${debug ? '' : ' (run with --debug for details)'}\n`,
+    );
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  process.exitCode = error instanceof WardenError && error.code === 'input_invalid' ? 2 : 1;
+}

@@ -1,0 +1,35 @@
+import {
+  type BundledServerName,
+  bundledServerNames,
+  serveBundledHttp,
+  serveBundledStdio,
+} from '../capability/servers/index.js';
+import { InputError } from '../errors.js';
+import type { CliContext } from './context.js';
+
+function isBundled(name: string): name is BundledServerName {
+  return (bundledServerNames as readonly string[]).includes(name);
+}
+
+/** `warden mcp <server>`: one bundled server for any MCP client. Only protocol on stdout in stdio mode. */
+export async function serveMcp(
+  context: CliContext,
+  server: string,
+  options: { http?: number },
+): Promise<void> {
+  if (!isBundled(server))
+    throw new InputError(`unknown server '${server}'; choose one of ${bundledServerNames.join(', ')}`);
+  if (options.http === undefined) {
+    await serveBundledStdio(server, { home: context.home });
+    return;
+  }
+  const served = await serveBundledHttp(server, {
+    home: context.home,
+    host: '127.0.0.1',
+    port: options.http,
+  });
+  process.stderr.write(`warden: ${server} MCP server on ${served.url}\n`);
+  const stop = () => void served.close().finally(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

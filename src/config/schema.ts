@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+const tier = z.enum(['read', 'reversible', 'destructive']);
+
+const serverName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, 'server names are lower-case letters, digits, _ or -, starting with a letter');
+
+const bundledServer = z.strictObject({
+  bundled: z.enum(['siem', 'edr', 'intel', 'ticket']),
+  /** `stdio` spawns `warden mcp <name>` as a child process; `memory` links it in-process. */
+  transport: z.enum(['stdio', 'memory']).default('stdio'),
+});
+
+const commandServer = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+});
+
+const httpServer = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+export const serverSchema = z.union([bundledServer, commandServer, httpServer]);
+
+export const configSchema = z.strictObject({
+  /** Where Warden keeps its state (database, lab state). Relative to the working directory. */
+  home: z.string().min(1).default('.warden'),
+  model: z
+    .strictObject({
+      provider: z.enum(['offline']).default('offline'),
+    })
+    .default({ provider: 'offline' }),
+  servers: z.record(serverName, serverSchema).default({
+    siem: { bundled: 'siem', transport: 'stdio' },
+    edr: { bundled: 'edr', transport: 'stdio' },
+    intel: { bundled: 'intel', transport: 'stdio' },
+    ticket: { bundled: 'ticket', transport: 'stdio' },
+  }),
+  /** Tier overrides by `server.tool` or `server.*`; exact names win over wildcards. */
+  tiers: z
+    .record(z.string().regex(/^[\w-]+\.([\w-]+|\*)$/, 'a key of the form server.tool or server.*'), tier)
+    .default({}),
+  policy: z
+    .strictObject({
+      /** Tools (`server.tool` or `server.*`) the agent may never call. */
+      deny: z.array(z.string()).default([]),
+    })
+    .default({ deny: [] }),
+  approvals: z
+    .strictObject({
+      ttlMinutes: z
+        .number()
+        .int()
+        .positive()
+        .max(7 * 24 * 60)
+        .default(240),
+    })
+    .default({ ttlMinutes: 240 }),
+  limits: z
+    .strictObject({
+      maxTurns: z.number().int().positive().max(200).default(20),
+      maxToolCalls: z.number().int().positive().max(1000).default(60),
+      toolTimeoutSeconds: z.number().positive().max(3600).default(60),
+    })
+    .default({ maxTurns: 20, maxToolCalls: 60, toolTimeoutSeconds: 60 }),
+  skills: z
+    .strictObject({
+      /** Extra skill directories, besides the bundled `skills/`. */
+      directories: z.array(z.string()).default([]),
+    })
+    .default({ directories: [] }),
+});
+
+export type WardenConfig = z.infer<typeof configSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type Tier = z.infer<typeof tier>;

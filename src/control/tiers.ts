@@ -1,0 +1,59 @@
+import type { Tier } from '../config/index.js';
+
+/** Warden's own classification of the bundled servers' tools, keyed by bundled kind. */
+export const bundledToolTiers: Readonly<Record<string, Tier>> = {
+  'siem.search_events': 'read',
+  'siem.get_event': 'read',
+  'siem.count_events': 'read',
+  'siem.logon_history': 'read',
+  'edr.process_tree': 'read',
+  'edr.network_connections': 'read',
+  'edr.host_summary': 'read',
+  'edr.isolate_host': 'destructive',
+  'edr.release_host': 'destructive',
+  'edr.kill_process': 'destructive',
+  'intel.lookup_indicator': 'read',
+  'intel.lookup_technique': 'read',
+  'ticket.get_ticket': 'read',
+  'ticket.list_tickets': 'read',
+  'ticket.create_ticket': 'reversible',
+  'ticket.add_comment': 'reversible',
+  'ticket.update_status': 'reversible',
+};
+
+export type TierSource = 'config' | 'bundled-default' | 'unclassified';
+
+export interface TierLookup {
+  tier: Tier;
+  source: TierSource;
+}
+
+export interface TierRegistry {
+  tierOf(tool: string): TierLookup;
+}
+
+/**
+ * Resolves a tool's tier: exact config override, then `server.*` override, then the bundled
+ * default for servers that are bundled kinds, else destructive. Never from a server's annotations.
+ */
+export function createTierRegistry(options: {
+  overrides: Readonly<Record<string, Tier>>;
+  /** Configured server name → bundled kind, for servers that are bundled. */
+  bundledKinds: ReadonlyMap<string, string>;
+}): TierRegistry {
+  return {
+    tierOf(tool) {
+      const dot = tool.indexOf('.');
+      const server = dot > 0 ? tool.slice(0, dot) : tool;
+      const name = dot > 0 ? tool.slice(dot + 1) : '';
+      const exact = options.overrides[tool];
+      if (exact) return { tier: exact, source: 'config' };
+      const wildcard = options.overrides[`${server}.*`];
+      if (wildcard) return { tier: wildcard, source: 'config' };
+      const kind = options.bundledKinds.get(server);
+      const bundled = kind ? bundledToolTiers[`${kind}.${name}`] : undefined;
+      if (bundled) return { tier: bundled, source: 'bundled-default' };
+      return { tier: 'destructive', source: 'unclassified' };
+    },
+  };
+}

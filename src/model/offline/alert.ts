@@ -1,0 +1,118 @@
+import { ProviderError } from '../../errors.js';
+import type { DataBlock, Message } from '../provider.js';
+import type { AlertFacts, Severity, SkillEntry } from './types.js';
+
+const severities: readonly Severity[] = ['informational', 'low', 'medium', 'high', 'critical'];
+const maxFieldLength = 8192;
+
+type JsonObject = Record<string, unknown>;
+
+function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads `a.b.c` as nested keys, or as a literal dotted key (ECS documents come both ways). */
+function lookup(source: JsonObject, path: string): unknown {
+  if (path in source) return source[path];
+  let current: unknown = source;
+  for (const key of path.split('.')) {
+    if (!isRecord(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+function text(source: JsonObject, paths: readonly string[]): string | null {
+  for (const path of paths) {
+    const value = lookup(source, path);
+    if (typeof value === 'string' && value.trim() !== '') return value.slice(0, maxFieldLength);
+  }
+  return null;
+}
+
+function integer(source: JsonObject, paths: readonly string[]): number | null {
+  for (const path of paths) {
+    const value = lookup(source, path);
+    if (typeof value === 'number' && Number.isInteger(value)) return value;
+    if (typeof value === 'string' && /^(?:\d+|0x[0-9a-f]+)$/i.test(value.trim())) return Number(value.trim());
+  }
+  return null;
+}
+
+/** Flat Sysmon/NXLog keys, evtx_dump `Event.EventData`, and ECS-style nested keys, in one view. */
+function eventView(alert: JsonObject): JsonObject {
+  const event = isRecord(alert.event) ? alert.event : {};
+  const nested = lookup(event, 'Event.EventData');
+  return isRecord(nested) ? { ...event, ...nested } : event;
+}
+
+function techniquesFromTags(alert: JsonObject): string[] {
+  const rule = isRecord(alert.rule) ? alert.rule : {};
+  const tags = Array.isArray(rule.tags) ? rule.tags : Array.isArray(alert.tags) ? alert.tags : [];
+  const found: string[] = [];
+  for (const tag of tags) {
+    const match = typeof tag === 'string' ? /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(tag.trim()) : null;
+    const id = match?.[1]?.toUpperCase();
+    if (id && !found.includes(id)) found.push(id);
+  }
+  return found;
+}
+
+function dataBlocks(messages: readonly Message[]): DataBlock[] {
+  const first = messages[0];
+  if (first?.role !== 'user') return [];
+  return first.content.filter((block): block is DataBlock => block.type === 'data');
+}
+
+/** The alert of `messages[0]`, as facts. Throws when the loop sent no alert block at all. */
+export function readAlert(messages: readonly Message[]): AlertFacts {
+  const block = dataBlocks(messages).find((candidate) => candidate.label === 'alert');
+  if (!block) throw new ProviderError('offline analyst: the first user message carries no alert data block');
+  const alert = isRecord(block.value) ? block.value : {};
+  const event = eventView(alert);
+  const severity = typeof alert.severity === 'string' ? alert.severity.toLowerCase() : '';
+  return {
+    ref: block.ref,
+    id: text(alert, ['id']) ?? 'unknown',
+    title: text(alert, ['title']) ?? '',
+    severity: severities.find((known) => known === severity) ?? 'medium',
+    time: text(alert, ['time', '@timestamp']) ?? text(event, ['UtcTime', '@timestamp', 'TimeCreated']),
+    host:
+      text(alert, ['host', 'host.name']) ??
+      text(event, ['Hostname', 'Computer', 'host.name', 'host.hostname']),
+    user: text(alert, ['user', 'user.name']) ?? text(event, ['User', 'SubjectUserName', 'user.name']),
+    image: text(event, ['Image', 'NewProcessName', 'SourceImage', 'process.executable', 'process.name']),
+    commandLine: text(event, ['CommandLine', 'process.command_line', 'ScriptBlockText']),
+    processGuid: text(event, ['ProcessGuid', 'SourceProcessGUID', 'SourceProcessGuid', 'process.entity_id']),
+    processId: integer(event, ['ProcessId', 'NewProcessId', 'SourceProcessId', 'process.pid']),
+    parentImage: text(event, ['ParentImage', 'ParentProcessName', 'process.parent.executable']),
+    parentCommandLine: text(event, ['ParentCommandLine', 'process.parent.command_line']),
+    parentProcessGuid: text(event, ['ParentProcessGuid', 'process.parent.entity_id']),
+    techniques: techniquesFromTags(alert),
+    targetObject: text(event, ['TargetObject', 'TargetFilename', 'registry.path', 'file.path']),
+    targetImage: text(event, ['TargetImage']),
+    destination: text(event, [
+      'DestinationIp',
+      'DestinationHostname',
+      'destination.ip',
+      'destination.domain',
+    ]),
+    queryName: text(event, ['QueryName', 'dns.question.name']),
+  };
+}
+
+/** The skill index of `messages[0]` (names and descriptions only), possibly empty. */
+export function readSkillIndex(messages: readonly Message[]): SkillEntry[] {
+  const block = dataBlocks(messages).find((candidate) => candidate.label === 'skills');
+  if (!block || !Array.isArray(block.value)) return [];
+  const skills: SkillEntry[] = [];
+  for (const entry of block.value) {
+    if (isRecord(entry) && typeof entry.name === 'string' && entry.name !== '') {
+      skills.push({
+        name: entry.name,
+        description: typeof entry.description === 'string' ? entry.description : '',
+      });
+    }
+  }
+  return skills;
+}

@@ -1,0 +1,84 @@
+/**
+ * The model layer's one seam. A provider turns a conversation into the next assistant turn.
+ * Content is structured: untrusted data travels in `data` and `tool_result` blocks that each
+ * provider renders as delimited data for its wire format, never as instructions.
+ */
+
+export type Trust = 'trusted' | 'untrusted';
+
+export interface TextBlock {
+  type: 'text';
+  text: string;
+}
+
+/** A piece of data given to the model, e.g. the alert. `ref` is the audit event id it came from. */
+export interface DataBlock {
+  type: 'data';
+  label: string;
+  trust: Trust;
+  ref: string;
+  value: unknown;
+}
+
+export interface ToolCallBlock {
+  type: 'tool_call';
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** The result of a tool call; `ref` is the audit event id of the result, to be cited as evidence. */
+export interface ToolResultBlock {
+  type: 'tool_result';
+  callId: string;
+  name: string;
+  ref: string;
+  isError: boolean;
+  trust: Trust;
+  value: unknown;
+}
+
+export type ContentBlock = TextBlock | DataBlock | ToolCallBlock | ToolResultBlock;
+
+export interface Message {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+export interface ToolSpec {
+  /** `server.tool`, or a loop-local tool such as `submit_verdict`. */
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface ModelRequest {
+  system: string;
+  messages: Message[];
+  tools: ToolSpec[];
+  maxOutputTokens?: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ModelResponse {
+  model: string;
+  content: Array<TextBlock | ToolCallBlock>;
+  stopReason: 'tool_use' | 'end_turn' | 'max_tokens';
+  usage: TokenUsage;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+}
+
+export interface ModelProvider {
+  readonly name: string;
+  generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse>;
+}
+
+/** Name of the loop-local tool through which every provider submits its verdict. */
+export const SUBMIT_VERDICT_TOOL = 'submit_verdict';

@@ -1,0 +1,15 @@
+/** The store's public surface: other folders import only this file. */
+export { AUDIT_GENESIS_HASH, auditEventHash } from './audit.js';
+export { canonicalJson, sha256Hex } from './canonical.js';
+export { type OpenStoreOptions, openStore } from './open.js';
+export type {
+  ApprovalRecord,
+  ApprovalStatus,
+  ApprovalStore,
+  AuditEventRecord,
+  AuditStore,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  Store,
+} from './types.js';

@@ -1,0 +1,107 @@
+/**
+ * Durable state of Warden itself: runs (with their serialisable loop state), approvals and
+ * the audit trail. Embedded default: PGlite under `<home>/db`, one process at a time behind a
+ * cross-process lock; PostgreSQL by URL later, with the same SQL.
+ */
+
+export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'escalated' | 'killed';
+
+export interface RunRecord {
+  id: string;
+  alertId: string;
+  alertTitle: string;
+  provider: string;
+  status: RunStatus;
+  /** Serialisable loop state, enough to resume the run in any process. */
+  state: unknown;
+  verdict: unknown | null;
+  error: string | null;
+  /** `pid@hostname` of a process waiting to resume the run itself, with its last heartbeat. */
+  waiter: string | null;
+  waiterHeartbeatAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalRecord {
+  id: string;
+  runId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** SHA-256 of the canonical (RFC 8785) JSON of `args`: an approval is bound to these exact arguments. */
+  argsHash: string;
+  tier: string;
+  reason: string;
+  status: ApprovalStatus;
+  requestedAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  decisionNote: string | null;
+  /** Set once, when the approved call is executed: a receipt is single-use. */
+  consumedAt: string | null;
+}
+
+export interface AuditEventRecord {
+  /** `<runId>:<seq>`; what evidence items cite. */
+  id: string;
+  runId: string;
+  seq: number;
+  at: string;
+  type: string;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface RunStore {
+  create(run: {
+    id: string;
+    alertId: string;
+    alertTitle: string;
+    provider: string;
+    state: unknown;
+    at: string;
+  }): Promise<RunRecord>;
+  get(id: string): Promise<RunRecord | null>;
+  list(query: { status?: RunStatus; limit: number }): Promise<RunRecord[]>;
+  update(
+    id: string,
+    patch: Partial<
+      Pick<RunRecord, 'status' | 'state' | 'verdict' | 'error' | 'waiter' | 'waiterHeartbeatAt'>
+    >,
+    at: string,
+  ): Promise<void>;
+  /** Atomically move a run whose status is one of `from` to `running`; false when another process won. */
+  claim(id: string, from: RunStatus[], at: string): Promise<boolean>;
+}
+
+export interface ApprovalStore {
+  create(
+    approval: Omit<ApprovalRecord, 'status' | 'decidedAt' | 'decidedBy' | 'decisionNote' | 'consumedAt'>,
+  ): Promise<ApprovalRecord>;
+  get(id: string): Promise<ApprovalRecord | null>;
+  list(query: { status?: ApprovalStatus; runId?: string; limit: number }): Promise<ApprovalRecord[]>;
+  /** pending → approved | denied | expired, only while still pending; null when it was not pending. */
+  decide(
+    id: string,
+    decision: { status: 'approved' | 'denied' | 'expired'; by: string; note: string | null; at: string },
+  ): Promise<ApprovalRecord | null>;
+  /** Mark an approved receipt used; false when it was not approved or already used. */
+  consume(id: string, at: string): Promise<boolean>;
+}
+
+export interface AuditStore {
+  /** Appends in order with the next sequence number of the run and the hash chain. */
+  append(runId: string, type: string, data: unknown, at: string): Promise<AuditEventRecord>;
+  list(runId: string): Promise<AuditEventRecord[]>;
+}
+
+export interface Store {
+  readonly runs: RunStore;
+  readonly approvals: ApprovalStore;
+  readonly audit: AuditStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError, StateError } from '../../src/errors.js';
+import {
+  AUDIT_GENESIS_HASH,
+  type AuditEventRecord,
+  auditEventHash,
+  canonicalJson,
+  openStore,
+  type Store,
+  sha256Hex,
+} from '../../src/store/index.js';
+import { at, makeHome, removeHome } from './helpers.js';
+
+let home: string;
+let store: Store;
+
+beforeAll(async () => {
+  home = makeHome();
+  store = await openStore({ home });
+});
+
+afterAll(async () => {
+  await store?.close();
+  removeHome(home);
+});
+
+function expectChain(events: AuditEventRecord[], runId: string): void {
+  let prevHash = AUDIT_GENESIS_HASH;
+  events.forEach((event, index) => {
+    expect(event.seq).toBe(index + 1);
+    expect(event.id).toBe(`${runId}:${index + 1}`);
+    expect(event.prevHash).toBe(prevHash);
+    const { seq, at: time, type, data } = event;
+    expect(event.hash).toBe(sha256Hex(prevHash + canonicalJson({ runId, seq, at: time, type, data })));
+    prevHash = event.hash;
+  });
+}
+
+const awkwardData = {
+  text: 'NUL \u0000 inside, lone \uD83D surrogate, escape \uE000 char, emoji 😀, 日本語',
+  nested: { list: [1, -2.5, 1e-7, 12345678901234, true, null, { deep: ['x'] }], empty: {} },
+  'key\u0000with nul': 'value',
+};
+
+describe('audit trail', () => {
+  it('numbers events per run from 1 and links each to the previous hash', async () => {
+    const first = await store.audit.append('run-a', 'run-start', { alertId: 'a-1' }, at(0));
+    expect(first).toMatchObject({ id: 'run-a:1', seq: 1, prevHash: AUDIT_GENESIS_HASH });
+    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+    const other = await store.audit.append('run-b', 'run-start', { alertId: 'b-1' }, at(0));
+    expect(other).toMatchObject({ id: 'run-b:1', seq: 1, prevHash: AUDIT_GENESIS_HASH });
+    const second = await store.audit.append('run-a', 'tool-call-request', { tool: 'siem.search' }, at(1));
+    expect(second).toMatchObject({ id: 'run-a:2', seq: 2, prevHash: first.hash });
+    expect(second.hash).toBe(auditEventHash(first.hash, second));
+    expectChain(await store.audit.list('run-a'), 'run-a');
+  });
+
+  it('keeps order and chain under concurrent appends', async () => {
+    const appended = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        store.audit.append('run-c', 'model-request', { index }, at(index)),
+      ),
+    );
+    expect(appended.map((event) => event.seq)).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
+    const listed = await store.audit.list('run-c');
+    expect(listed).toEqual(appended);
+    expectChain(listed, 'run-c');
+  });
+
+  it('round-trips awkward data exactly and hashes what it stores', async () => {
+    const event = await store.audit.append(
+      'run-d',
+      'tool-call-result',
+      awkwardData,
+      '2025-01-01T10:00:00+02:00',
+    );
+    expect(event.data).toEqual(awkwardData);
+    const [listed] = await store.audit.list('run-d');
+    expect(listed).toEqual(event);
+    expect(listed?.at).toBe('2025-01-01T10:00:00+02:00');
+    expectChain([listed!], 'run-d');
+  });
+
+  it('stores scalar and missing data as JSON', async () => {
+    await store.audit.append('run-e', 'run-end', 'done', at(0));
+    await store.audit.append('run-e', 'run-end', undefined, at(1));
+    await store.audit.append('run-e', 'run-end', [], at(2));
+    const events = await store.audit.list('run-e');
+    expect(events.map((event) => event.data)).toEqual(['done', null, []]);
+    expectChain(events, 'run-e');
+  });
+
+  it('rejects data that has no JSON form without breaking the chain', async () => {
+    await expect(store.audit.append('run-a', 'model-response', { n: Number.NaN }, at(2))).rejects.toThrow(
+      InputError,
+    );
+    const next = await store.audit.append('run-a', 'model-response', { n: 1 }, at(3));
+    expect(next.seq).toBe(3);
+    expectChain(await store.audit.list('run-a'), 'run-a');
+  });
+
+  it('continues every chain after close and reopen, and keeps all data', async () => {
+    const before = await store.audit.list('run-a');
+    await store.runs.create({
+      id: 'run-a',
+      alertId: 'a-1',
+      alertTitle: 'kept',
+      provider: 'offline',
+      state: { n: 1 },
+      at: at(0),
+    });
+    await store.close();
+    await store.close();
+    await expect(store.audit.list('run-a')).rejects.toThrow(/closed/);
+
+    store = await openStore({ home });
+    expect(await store.audit.list('run-a')).toEqual(before);
+    expect(await store.runs.get('run-a')).toMatchObject({ alertTitle: 'kept', state: { n: 1 } });
+    const next = await store.audit.append('run-a', 'run-end', { ok: true }, at(9));
+    expect(next).toMatchObject({ id: 'run-a:4', seq: 4, prevHash: before.at(-1)?.hash });
+    expectChain(await store.audit.list('run-a'), 'run-a');
+    expect(await store.audit.list('run-none')).toEqual([]);
+  });
+});
+
+describe('migrations', () => {
+  it('records each migration once and refuses a newer schema', async () => {
+    await store.close();
+    const dataDir = path.join(home, 'db');
+    const db = await PGlite.create(dataDir);
+    const { rows } = await db.query<{ version: number }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
+    expect(rows).toEqual([{ version: 1 }]);
+    await db.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await db.close();
+
+    const opening = openStore({ home, lockTimeoutMs: 1000 });
+    await expect(opening).rejects.toThrow(StateError);
+    await expect(opening).rejects.toThrow(/version 999/);
+
+    const cleanup = await PGlite.create(dataDir);
+    await cleanup.query('DELETE FROM schema_migrations WHERE version = 999');
+    await cleanup.close();
+    store = await openStore({ home, lockTimeoutMs: 1000 });
+    expect((await store.audit.list('run-a')).length).toBe(4);
+  });
+});
