@@ -1,6 +1,6 @@
-import type { CallContext, Gateway } from '../capability/gateway/index.js';
+import type { AuditAppend, CallContext, Gateway } from '../capability/gateway/index.js';
 import type { Skill } from '../knowledge/index.js';
-import { SUBMIT_VERDICT_TOOL, type ToolResultBlock } from '../model/provider.js';
+import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
 import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
@@ -18,16 +18,33 @@ export interface CallEnvironment {
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'receipt'>;
 }
 
-function errorBlock(call: PendingCall, ref: string, error: string, message: string): ToolResultBlock {
+function resultBlock(
+  call: PendingCall,
+  ref: string,
+  value: unknown,
+  options: { isError: boolean; trust: Trust },
+): ToolResultBlock {
   return {
     type: 'tool_result',
     callId: call.id,
     name: call.name,
     ref,
-    isError: true,
-    trust: 'trusted',
-    value: { error, message },
+    isError: options.isError,
+    trust: options.trust,
+    value,
   };
+}
+
+/** A failure Warden itself reports for a call (not a tool's own output): audited, then shown to the model. */
+export async function failCall(
+  audit: AuditAppend,
+  call: PendingCall,
+  error: string,
+  message: string,
+): Promise<ToolResultBlock> {
+  const value = { error, message };
+  const event = await audit('tool-call-result', { callId: call.id, tool: call.name, isError: true, value });
+  return resultBlock(call, event.id, value, { isError: true, trust: 'trusted' });
 }
 
 /** Runs one pending call: loop-local tools here, everything else through the gateway. */
@@ -42,41 +59,18 @@ export async function runCall(
     state.verdictAttempts++;
     const check = checkVerdict(call.input, state.knownRefs);
     if (check.type === 'invalid') {
-      const event = await audit('tool-call-result', {
-        callId: call.id,
-        tool: call.name,
-        isError: true,
-        value: { error: 'invalid_verdict', message: check.message },
-      });
-      return {
-        type: 'invalid_verdict',
-        message: check.message,
-        block: errorBlock(call, event.id, 'invalid_verdict', check.message),
-      };
+      const block = await failCall(audit, call, 'invalid_verdict', check.message);
+      return { type: 'invalid_verdict', message: check.message, block };
     }
     const event = await audit('run-verdict', { callId: call.id, verdict: check.verdict });
-    const block: ToolResultBlock = {
-      type: 'tool_result',
-      callId: call.id,
-      name: call.name,
-      ref: event.id,
-      isError: false,
-      trust: 'trusted',
-      value: { accepted: true },
-    };
+    const block = resultBlock(call, event.id, { accepted: true }, { isError: false, trust: 'trusted' });
     return { type: 'verdict', verdict: check.verdict, block };
   }
   if (call.name === LOAD_SKILL_TOOL && call.origin === 'model') {
     const skill = environment.skills.find((candidate) => candidate.name === call.input.name);
     if (!skill) {
       const message = `no skill named ${JSON.stringify(call.input.name)}; choose one from the skill index`;
-      const event = await audit('tool-call-result', {
-        callId: call.id,
-        tool: call.name,
-        isError: true,
-        value: { error: 'unknown_skill', message },
-      });
-      return { type: 'result', block: errorBlock(call, event.id, 'unknown_skill', message) };
+      return { type: 'result', block: await failCall(audit, call, 'unknown_skill', message) };
     }
     const event = await audit('skill-load', {
       callId: call.id,
@@ -84,17 +78,15 @@ export async function runCall(
       hash: skill.hash,
       directory: skill.directory,
     });
+    const value = {
+      name: skill.name,
+      description: skill.description,
+      content: skill.content,
+      hash: skill.hash,
+    };
     return {
       type: 'result',
-      block: {
-        type: 'tool_result',
-        callId: call.id,
-        name: call.name,
-        ref: event.id,
-        isError: false,
-        trust: 'trusted',
-        value: { name: skill.name, description: skill.description, content: skill.content, hash: skill.hash },
-      },
+      block: resultBlock(call, event.id, value, { isError: false, trust: 'trusted' }),
     };
   }
   const outcome = await environment.gateway.call(
@@ -109,19 +101,16 @@ export async function runCall(
   );
   state.toolCalls++;
   if (outcome.type === 'approval_required') return { type: 'pause', approval: outcome.approval };
-  if (outcome.type === 'denied')
-    return { type: 'result', block: errorBlock(call, outcome.ref, 'policy_denied', outcome.reason) };
+  if (outcome.type === 'denied') {
+    const value = { error: 'policy_denied', message: outcome.reason };
+    return {
+      type: 'result',
+      block: resultBlock(call, outcome.ref, value, { isError: true, trust: 'trusted' }),
+    };
+  }
   return {
     type: 'result',
-    block: {
-      type: 'tool_result',
-      callId: call.id,
-      name: call.name,
-      ref: outcome.ref,
-      isError: outcome.isError,
-      trust: 'untrusted',
-      value: outcome.value,
-    },
+    block: resultBlock(call, outcome.ref, outcome.value, { isError: outcome.isError, trust: 'untrusted' }),
   };
 }
 

@@ -4,10 +4,10 @@ import type { WardenConfig } from '../config/index.js';
 import { isExpired } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
-import type { ModelProvider, ToolCallBlock, ToolResultBlock } from '../model/provider.js';
+import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
 import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
 import type { Alert } from './alert.js';
-import { type CallEnvironment, recordResult, runCall } from './calls.js';
+import { type CallEnvironment, failCall, recordResult, runCall } from './calls.js';
 import { localToolSpecs } from './local-tools.js';
 import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
 import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
@@ -128,21 +128,7 @@ export async function resumeRun(deps: LoopDeps, runId: string): Promise<RunOutco
     if (step.type === 'result') recordResult(state, call, step.block, approval.id);
   } else {
     const message = `${approval.status} by ${approval.decidedBy ?? 'unknown'}${approval.decisionNote ? `: ${approval.decisionNote}` : ''}`;
-    const event = await audit('tool-call-result', {
-      callId: call.id,
-      tool: call.name,
-      isError: true,
-      value: { error: 'approval_denied', message },
-    });
-    const block: ToolResultBlock = {
-      type: 'tool_result',
-      callId: call.id,
-      name: call.name,
-      ref: event.id,
-      isError: true,
-      trust: 'trusted',
-      value: { error: 'approval_denied', message },
-    };
+    const block = await failCall(audit, call, 'approval_denied', message);
     recordResult(state, call, block, approval.id);
   }
   return advance(deps, runId, state);

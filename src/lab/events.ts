@@ -1,20 +1,8 @@
-import type { EventAction, LabEvent } from '../capability/backends/types.js';
-import { InputError } from '../errors.js';
+import type { EventFilter, LabEvent } from '../capability/backends/types.js';
 
-/** The filters `EventQuery` and `CountQuery` share; every text filter is case-insensitive. */
-export interface EventFilter {
-  host?: string;
-  user?: string;
-  process?: string;
-  commandLine?: string;
-  processGuid?: string;
-  parentProcessGuid?: string;
-  eventCode?: number;
-  action?: EventAction;
-  text?: string;
-  from?: string;
-  to?: string;
-}
+export type { EventFilter };
+
+import { InputError } from '../errors.js';
 
 /** In-memory, time-ordered event index shared by the lab SIEM and EDR. */
 export interface EventStore {

@@ -52,7 +52,8 @@ export interface LabEvent {
   raw: Record<string, unknown>;
 }
 
-export interface EventQuery {
+/** Filters over events; every text filter is case-insensitive. */
+export interface EventFilter {
   host?: string;
   user?: string;
   /** Substring of the process image path, case-insensitive. */
@@ -67,6 +68,9 @@ export interface EventQuery {
   text?: string;
   from?: string;
   to?: string;
+}
+
+export interface EventQuery extends EventFilter {
   limit: number;
   offset: number;
 }

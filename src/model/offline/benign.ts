@@ -19,6 +19,9 @@ export const severityPrior: Record<Severity, number> = {
   critical: 1,
 };
 
+/** A positive feature at least this heavy makes absence-of-evidence features moot. */
+export const strongWeight = 2;
+
 /** Positive features an administrator's console session may still show. */
 const compatibleWithAdministration = new Set(['discovery']);
 const flagWithValue =
@@ -94,11 +97,14 @@ export function benignFeatures(context: FeatureContext, positive: readonly Featu
   const { alert, observations } = context;
   const features: Array<Feature | null> = [interactiveAdministration(context, positive)];
   const intelHit = observations.intel.some((finding) => finding.verdict === 'malicious');
+  // Absence of evidence (no external traffic, no intel hit) never cancels a strong positive finding.
+  const strongEvidence = positive.some((candidate) => candidate.weight >= strongWeight);
   const chainTraffic = observations.connections.filter((connection) => {
     const node = chainProcessOf(observations, connection.processGuid);
     return node !== undefined && isOfInterest(node);
   });
   if (
+    !strongEvidence &&
     observations.networkChecked &&
     chainTraffic.length > 0 &&
     !intelHit &&
@@ -120,7 +126,7 @@ export function benignFeatures(context: FeatureContext, positive: readonly Featu
       ),
     );
   }
-  if (observations.intel.length > 0 && !intelHit) {
+  if (!strongEvidence && observations.intel.length > 0 && !intelHit) {
     const values = observations.intel.map((finding) => clip(finding.value, 80));
     const claim = `Threat intel has no verdict on the ${values.length} indicator(s) checked (${values.slice(0, 4).join(', ')}); absence of a hit is weak evidence.`;
     features.push(

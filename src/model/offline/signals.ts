@@ -62,11 +62,11 @@ export function patternFeature(
   weight: number,
   patterns: readonly Pattern[],
   lead: string,
-  scope: (node: ChainProcess) => boolean = () => true,
 ): Feature | null {
-  const hits = context.chain
-    .filter(scope)
-    .map((node) => ({ node, found: matching(patterns, context.expanded.get(node) ?? '') }));
+  const hits = context.chain.map((node) => ({
+    node,
+    found: matching(patterns, context.expanded.get(node) ?? ''),
+  }));
   const matched = hits.filter((hit) => hit.found.length > 0);
   if (matched.length === 0) return null;
   const names = unique(matched.flatMap((hit) => hit.found.map((pattern) => pattern.name)));
