@@ -7,7 +7,7 @@ import type { ChainProcess, Feature, FeatureContext } from './types.js';
 /** Additive weights: positive = evidence of malice, negative = evidence of legitimate use. */
 export const featureWeights = {
   deliveryLineage: 3,
-  serverSpawnedShell: 3,
+  serverSpawnedShell: 4,
   elevationLineage: 3,
   remoteExecutionLineage: 1.5,
   livingOffTheLand: 0.5,
