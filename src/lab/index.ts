@@ -1,5 +1,7 @@
 export type { EventFilter, EventStore } from './events.js';
 export { createEventStore } from './events.js';
+export type { FlatEvent } from './flatten.js';
+export { flattenWindowsEvent, isEvtxRecord } from './flatten.js';
 export type { HostRecord, Inventory } from './inventory.js';
 export { parseInventory } from './inventory.js';
 export { normaliseEvent } from './normalise.js';

@@ -1,0 +1,59 @@
+/**
+ * Windows events arrive in two layouts: flat NXLog-style records (Security-Datasets: `EventID`,
+ * `Channel`, `Hostname`, `Image`, …) and evtx_dump JSON (`Event.System`, `Event.EventData`).
+ * Both become one flat record whose keys are the Sigma Windows field names, so the Sigma engine
+ * and the normaliser read one shape.
+ */
+
+export type FlatEvent = Record<string, unknown>;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function attribute(value: unknown, name: string): unknown {
+  return isObject(value) && isObject(value['#attributes']) ? value['#attributes'][name] : undefined;
+}
+
+/** True for an evtx_dump record (`{ Event: { System, EventData? } }`). */
+export function isEvtxRecord(record: unknown): boolean {
+  return isObject(record) && isObject(record.Event) && isObject(record.Event.System);
+}
+
+function addData(flat: FlatEvent, data: unknown): void {
+  if (!isObject(data)) return;
+  for (const [key, value] of Object.entries(data)) {
+    if (key === '#attributes') continue;
+    // <Data Name="x"> lists come through as { Data: [{ '#attributes': { Name }, '#text' }] } in some dumps.
+    if (key === 'Data' && Array.isArray(value)) {
+      for (const item of value) {
+        const name = attribute(item, 'Name');
+        if (typeof name === 'string') flat[name] = isObject(item) ? item['#text'] : item;
+      }
+      continue;
+    }
+    flat[key] = value;
+  }
+}
+
+/** Flattens an evtx_dump record; flat records are returned as they are. */
+export function flattenWindowsEvent(record: Json): FlatEvent {
+  if (!isEvtxRecord(record)) return record;
+  const event = record.Event as Json;
+  const system = event.System as Json;
+  const flat: FlatEvent = {};
+  addData(flat, event.EventData);
+  addData(flat, event.UserData && isObject(event.UserData) ? Object.values(event.UserData)[0] : undefined);
+  const eventId = system.EventID;
+  flat.EventID = isObject(eventId) ? Number(eventId['#text']) : eventId;
+  flat.Channel = system.Channel;
+  flat.Computer = system.Computer;
+  flat.Provider_Name = attribute(system.Provider, 'Name');
+  flat.TimeCreated = attribute(system.TimeCreated, 'SystemTime');
+  flat.EventRecordID = system.EventRecordID;
+  const userId = attribute(system.Security, 'UserID');
+  if (userId !== undefined) flat.SecurityUserID = userId;
+  return flat;
+}
