@@ -1,11 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tempHome, tsxArgs } from '../helpers.js';
 
 const run = promisify(execFile);
+// Plain output whatever the environment (picocolors turns colours on when CI is set, even into pipes).
+const env = { ...process.env, NO_COLOR: '1' };
 const MAIN = 'src/cli/main.ts';
 const MSHTA_ALERT = 'examples/alerts/mshta-powershell.json';
 
@@ -16,6 +18,7 @@ async function warden(
   try {
     const { stdout, stderr } = await run(process.execPath, tsxArgs(MAIN, '--home', home, ...args), {
       timeout: 120_000,
+      env,
     });
     return { stdout, stderr, code: 0 };
   } catch (error) {
@@ -23,6 +26,11 @@ async function warden(
     return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
   }
 }
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
 
 const approvalPattern = /awaiting approval (apr-[0-9a-f]+)/;
 const runPattern = /run (run-[0-9a-f]+)/;
@@ -32,7 +40,9 @@ describe('warden CLI', { timeout: 180_000 }, () => {
     const home = tempHome();
     const child = spawn(process.execPath, tsxArgs(MAIN, '--home', home, 'triage', MSHTA_ALERT, '--wait'), {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
+    children.push(child);
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
