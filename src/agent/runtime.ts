@@ -26,6 +26,8 @@ export function resolveHome(config: WardenConfig, override?: string): string {
 export async function openRuntime(options: {
   config: WardenConfig;
   home: string;
+  /** The config file read, handed on to spawned bundled servers so they see the same settings. */
+  configPath?: string | null;
   provider?: ModelProvider;
 }): Promise<Runtime> {
   const { config, home } = options;
@@ -34,7 +36,11 @@ export async function openRuntime(options: {
     ...config.skills.directories.map((directory) => resolve(directory)),
   ]);
   const provider = options.provider ?? createProvider(config.model);
-  const gateway = await createGateway({ config, home });
+  const gateway = await createGateway({
+    config,
+    home,
+    ...(options.configPath ? { configPath: options.configPath } : {}),
+  });
   return {
     config,
     home,

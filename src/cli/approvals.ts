@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
-import { hasLiveWaiter, openHomeStore, openRuntime, recordDecision, resumeRun } from '../agent/index.js';
+import { hasLiveWaiter, openHomeStore, recordDecision, resumeRun } from '../agent/index.js';
 import type { ApprovalStatus } from '../store/index.js';
-import type { CliContext } from './context.js';
+import { type CliContext, cliRuntime } from './context.js';
 import { renderApproval, renderOutcome } from './render.js';
 
 export function defaultApprover(): string {
@@ -56,7 +56,7 @@ export async function decide(
       context.out(`run ${approval.runId} resumes in the process that is waiting for it`);
       return;
     }
-    const runtime = await openRuntime({ config: context.config, home: context.home });
+    const runtime = await cliRuntime(context);
     try {
       context.out(renderOutcome(await resumeRun(runtime.loopDeps(store), approval.runId)));
     } finally {

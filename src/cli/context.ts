@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveHome } from '../agent/index.js';
+import { openRuntime, type Runtime, resolveHome } from '../agent/index.js';
 import { readConfigFile, type WardenConfig } from '../config/index.js';
 
 export interface GlobalOptions {
@@ -10,6 +10,8 @@ export interface GlobalOptions {
 
 export interface CliContext {
   config: WardenConfig;
+  /** Absolute path of the config file read, or null for the built-in defaults. */
+  configPath: string | null;
   home: string;
   out: (line: string) => void;
 }
@@ -17,10 +19,16 @@ export interface CliContext {
 /** Reads the config (or defaults) and resolves the state directory for a command. */
 export async function cliContext(command: Command): Promise<CliContext> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const config = await readConfigFile(options.config, process.env);
+  const { config, path } = await readConfigFile(options.config, process.env);
   return {
     config,
+    configPath: path,
     home: resolveHome(config, options.home),
     out: (line) => process.stdout.write(`${line}\n`),
   };
+}
+
+/** Connects what a run needs, handing the config file on to the bundled servers it spawns. */
+export function cliRuntime(context: CliContext): Promise<Runtime> {
+  return openRuntime({ config: context.config, home: context.home, configPath: context.configPath });
 }

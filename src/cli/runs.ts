@@ -1,7 +1,7 @@
-import { openHomeStore, openRuntime, resumeRun } from '../agent/index.js';
+import { openHomeStore, resumeRun } from '../agent/index.js';
 import { StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
-import type { CliContext } from './context.js';
+import { type CliContext, cliRuntime } from './context.js';
 import { renderAuditEvent, renderOutcome, renderRun } from './render.js';
 import { selfCommand } from './self.js';
 
@@ -25,7 +25,7 @@ export async function listRuns(
 export async function resume(context: CliContext, runId: string): Promise<void> {
   const store = await openHomeStore(context.home);
   try {
-    const runtime = await openRuntime({ config: context.config, home: context.home });
+    const runtime = await cliRuntime(context);
     try {
       context.out(renderOutcome(await resumeRun(runtime.loopDeps(store), runId)));
     } finally {

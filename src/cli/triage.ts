@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import {
   type Alert,
   openHomeStore,
-  openRuntime,
   parseAlerts,
   type RunOutcome,
   type Runtime,
@@ -15,7 +14,7 @@ import {
   waitForSignal,
 } from '../agent/index.js';
 import { InputError } from '../errors.js';
-import type { CliContext } from './context.js';
+import { type CliContext, cliRuntime } from './context.js';
 import { renderOutcome } from './render.js';
 
 export const sampleAlertsDirectory = fileURLToPath(new URL('../../examples/alerts/', import.meta.url));
@@ -106,7 +105,7 @@ export async function triageAlerts(
   alerts: Alert[],
   options: { wait: boolean },
 ): Promise<RunOutcome[]> {
-  const runtime = await openRuntime({ config: context.config, home: context.home });
+  const runtime = await cliRuntime(context);
   try {
     for (const problem of runtime.skillProblems)
       process.stderr.write(`warden: skipped skill ${problem.path}: ${problem.message}\n`);

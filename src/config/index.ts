@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -79,20 +80,20 @@ export function loadConfig(
   return result.data;
 }
 
-/** Reads the config file if it exists; an explicitly named file must exist. */
+/** Reads the config file if it exists (an explicitly named file must exist); `path` is the absolute file used, if any. */
 export async function readConfigFile(
   path: string | undefined,
   env: Record<string, string | undefined>,
-): Promise<WardenConfig> {
-  const file = path ?? 'warden.yaml';
+): Promise<{ config: WardenConfig; path: string | null }> {
+  const file = resolve(path ?? 'warden.yaml');
+  let text: string;
   try {
-    return loadConfig(await readFile(file, 'utf8'), env, file);
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      if (path !== undefined)
-        throw new ConfigError(`config file ${path} does not exist; check the --config path`);
-      return loadConfig(null, env);
-    }
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (path !== undefined)
+      throw new ConfigError(`config file ${path} does not exist; check the --config path`);
+    return { config: loadConfig(null, env), path: null };
   }
+  return { config: loadConfig(text, env, path ?? 'warden.yaml'), path: file };
 }

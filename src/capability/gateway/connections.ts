@@ -22,26 +22,22 @@ export interface ServerConnection {
 const MAX_TOOL_PAGES = 50;
 
 /** The command that serves a bundled server over stdio: this same Warden, `warden mcp <name>`. */
-export function bundledServerCommand(name: string, home: string): { command: string; args: string[] } {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.ts')) {
+export function bundledServerCommand(
+  name: string,
+  home: string,
+  configPath?: string,
+): { command: string; args: string[] } {
+  const tail = ['mcp', name, '--home', home, ...(configPath ? ['--config', configPath] : [])];
+  if (fileURLToPath(import.meta.url).endsWith('.ts')) {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     return {
       command: process.execPath,
-      args: [
-        '--import',
-        tsx,
-        fileURLToPath(new URL('../../cli/main.ts', import.meta.url)),
-        'mcp',
-        name,
-        '--home',
-        home,
-      ],
+      args: ['--import', tsx, fileURLToPath(new URL('../../cli/main.ts', import.meta.url)), ...tail],
     };
   }
   return {
     command: process.execPath,
-    args: [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), 'mcp', name, '--home', home],
+    args: [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), ...tail],
   };
 }
 
@@ -51,10 +47,18 @@ function describeServer(config: ServerConfig): string {
   return `url ${config.url}`;
 }
 
+export interface ConnectOptions {
+  home: string;
+  timeoutMs: number;
+  /** The config file the parent read, handed on to bundled servers it spawns. */
+  configPath?: string;
+}
+
 async function openTransport(
   config: ServerConfig,
-  home: string,
+  options: ConnectOptions,
 ): Promise<{ transport: Transport; extraClose?: () => Promise<void> }> {
+  const { home } = options;
   if ('bundled' in config) {
     if (config.transport === 'memory') {
       const server = createBundledServer(config.bundled as BundledServerName, { home });
@@ -62,7 +66,7 @@ async function openTransport(
       await server.connect(serverSide);
       return { transport: clientSide, extraClose: () => server.close() };
     }
-    const { command, args } = bundledServerCommand(config.bundled, home);
+    const { command, args } = bundledServerCommand(config.bundled, home, options.configPath);
     return {
       transport: new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'inherit' }),
     };
@@ -101,12 +105,12 @@ async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> 
 export async function connectServer(
   name: string,
   config: ServerConfig,
-  options: { home: string; timeoutMs: number },
+  options: ConnectOptions,
 ): Promise<ServerConnection> {
   const client = new Client({ name: 'warden-gateway', version: '0.1.0' });
   let extraClose: (() => Promise<void>) | undefined;
   try {
-    const opened = await openTransport(config, options.home);
+    const opened = await openTransport(config, options);
     extraClose = opened.extraClose;
     await client.connect(opened.transport, { timeout: options.timeoutMs });
     const tools = await listAllTools(client, options.timeoutMs);

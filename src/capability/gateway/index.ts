@@ -12,7 +12,7 @@ import type { ToolSpec } from '../../model/provider.js';
 import type { ApprovalRecord, ApprovalStore } from '../../store/index.js';
 import { connectServer, type ServerConnection } from './connections.js';
 
-export type { ServerConnection } from './connections.js';
+export type { ConnectOptions, ServerConnection } from './connections.js';
 export { bundledServerCommand, connectServer } from './connections.js';
 
 export interface GatewayTool extends ToolSpec {
@@ -75,6 +75,7 @@ function resultValue(result: CallToolResult): unknown {
 export async function createGateway(options: {
   config: WardenConfig;
   home: string;
+  configPath?: string;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
 }): Promise<Gateway> {
@@ -85,7 +86,13 @@ export async function createGateway(options: {
     (await (async () => {
       const entries = Object.entries(config.servers);
       const settled = await Promise.allSettled(
-        entries.map(([name, server]) => connectServer(name, server, { home: options.home, timeoutMs })),
+        entries.map(([name, server]) =>
+          connectServer(name, server, {
+            home: options.home,
+            timeoutMs,
+            ...(options.configPath ? { configPath: options.configPath } : {}),
+          }),
+        ),
       );
       const failed = settled.find((outcome) => outcome.status === 'rejected');
       if (failed) {
