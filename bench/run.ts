@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     approvals: store.approvals,
     now: () => new Date(),
     toolCallsSoFar: 0,
+    actionsSoFar: { reversible: 0, destructive: 0 },
   };
   for (let index = 0; index < 200; index++) {
     const started = performance.now();

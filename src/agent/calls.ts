@@ -3,6 +3,7 @@ import type { Skill } from '../knowledge/index.js';
 import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
 import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
+import { tierOf } from './queue.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
 import type { Verdict } from './verdict.js';
 
@@ -15,7 +16,7 @@ export type CallStep =
 export interface CallEnvironment {
   gateway: Gateway;
   skills: readonly Skill[];
-  context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'receipt'>;
+  context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
 }
 
 function resultBlock(
@@ -94,11 +95,15 @@ export async function runCall(
       ...environment.context,
       callId: call.id,
       toolCallsSoFar: state.toolCalls,
+      actionsSoFar: state.actionCounts,
       ...(receipt ? { receipt } : {}),
     },
     call.name,
     call.input,
   );
+  const tier = tierOf(environment.gateway, call.name);
+  if (outcome.type !== 'denied' && !receipt && (tier === 'reversible' || tier === 'destructive'))
+    state.actionCounts[tier]++;
   state.toolCalls++;
   if (outcome.type === 'approval_required') return { type: 'pause', approval: outcome.approval };
   if (outcome.type === 'denied') {

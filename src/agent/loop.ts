@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired } from '../control/index.js';
+import { isExpired, type KillSwitchBoard } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
 import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
 import type { Alert } from './alert.js';
 import { type CallEnvironment, failCall, recordResult, runCall } from './calls.js';
+import { guardRun, type RunStop } from './guard.js';
 import { localToolSpecs } from './local-tools.js';
 import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
+import { queuedBehind, recommendationCalls } from './queue.js';
 import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
 import type { Verdict } from './verdict.js';
 
@@ -19,6 +21,8 @@ export interface LoopDeps {
   provider: ModelProvider;
   skills: readonly Skill[];
   config: WardenConfig;
+  /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
+  killSwitches?: KillSwitchBoard;
   now?: () => Date;
   signal?: AbortSignal;
 }
@@ -42,10 +46,11 @@ export function newRunId(): string {
   return `run-${randomBytes(6).toString('hex')}`;
 }
 
-function session(deps: LoopDeps, runId: string) {
+function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
   const now = deps.now ?? (() => new Date());
   const audit = (type: string, data: unknown) =>
     deps.store.audit.append(runId, type, data, now().toISOString());
+  const runSignal = signal ?? deps.signal;
   const environment: CallEnvironment = {
     gateway: deps.gateway,
     skills: deps.skills,
@@ -54,7 +59,7 @@ function session(deps: LoopDeps, runId: string) {
       audit,
       approvals: deps.store.approvals,
       now,
-      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(runSignal ? { signal: runSignal } : {}),
     },
   };
   return { now, audit, environment };
@@ -151,37 +156,39 @@ async function outcomeOf(deps: LoopDeps, runId: string): Promise<RunOutcome> {
   };
 }
 
-function queuedBehind(state: LoopState): PendingCall[] {
-  return state.queue.slice(1).filter((call) => call.origin === 'recommendation');
-}
-
-const tierRank = { read: 0, reversible: 1, destructive: 2 } as const;
-
-/** Recommended actions in tier order, so reversible ones are not held up behind an approval. */
-function recommendationCalls(verdict: Verdict, gateway: Gateway): PendingCall[] {
-  const rank = (tool: string) =>
-    tierRank[gateway.tools.find((candidate) => candidate.name === tool)?.tier ?? 'destructive'];
-  return verdict.recommendedActions
-    .map((action, index) => ({
-      id: `action-${index + 1}`,
-      name: action.tool,
-      input: action.args,
-      origin: 'recommendation' as const,
-    }))
-    .sort((left, right) => rank(left.name) - rank(right.name));
-}
-
 /** Drives the loop: drain queued calls, then ask the model, until a verdict and its actions are done. */
 async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise<RunOutcome> {
-  const { now, audit, environment } = session(deps, runId);
+  const clock = deps.now ?? (() => new Date());
+  const guard = guardRun({
+    runId,
+    state,
+    config: deps.config,
+    now: clock,
+    ...(deps.killSwitches ? { killSwitches: deps.killSwitches } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  const { now, audit, environment } = session(deps, runId, guard.signal);
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ...localToolSpecs(deps.skills),
   ];
-  const save = (status: RunStatus, error: string | null = null) =>
-    deps.store.runs.update(runId, { status, state, verdict: state.verdict, error }, now().toISOString());
+  const save = (status: RunStatus, error: string | null = null) => {
+    return deps.store.runs.update(
+      runId,
+      { status, state: { ...state, activeMs: guard.elapsedMs() }, verdict: state.verdict, error },
+      now().toISOString(),
+    );
+  };
   const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
-    await audit('run-end', { status, error, toolCalls: state.toolCalls, turns: state.turns });
+    state.activeMs = guard.elapsedMs();
+    await audit('run-end', {
+      status,
+      error,
+      toolCalls: state.toolCalls,
+      turns: state.turns,
+      tokens: state.tokens,
+      activeMs: state.activeMs,
+    });
     await save(status, error);
     return {
       runId,
@@ -194,14 +201,32 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
       error,
     };
   };
+  const stop = async (reason: RunStop): Promise<RunOutcome> => {
+    if (reason.type === 'killed') {
+      const { engaged } = reason;
+      await audit('kill-switch-engage', {
+        switchId: engaged.id,
+        scope: engaged.scope,
+        engagedBy: engaged.engagedBy,
+        engagedAt: engaged.engagedAt,
+        reason: engaged.reason,
+      });
+      return finish('killed', reason.reason);
+    }
+    await audit('budget-exceeded', { cap: reason.cap, limit: reason.limit, used: reason.used });
+    return finish('escalated', `${reason.reason}; a human must triage this alert`);
+  };
 
   try {
     for (;;) {
+      const halt = guard.check();
+      if (halt) return await stop(halt);
       const call = state.queue[0];
       if (call) {
         const step = await runCall(environment, state, call);
         if (step.type === 'pause') {
           state.awaiting = { approvalId: step.approval.id, call };
+          state.activeMs = guard.elapsedMs();
           await save('awaiting_approval');
           return {
             runId,
@@ -219,9 +244,28 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         if (step.type === 'verdict') {
           state.verdict = step.verdict;
           state.turnResults = [];
+          const { minConfidence } = deps.config.control;
+          if (step.verdict.confidence < minConfidence) {
+            // Confidence pause: the human decides; nothing the verdict recommends is attempted.
+            for (const action of recommendationCalls(step.verdict, deps.gateway)) {
+              state.actions.push({
+                tool: action.name,
+                args: action.input,
+                status: 'withheld',
+                detail: 'verdict escalated for low confidence',
+                ref: null,
+                approvalId: null,
+              });
+            }
+            state.queue = [];
+            return await finish(
+              'escalated',
+              `confidence ${step.verdict.confidence} is below control.minConfidence (${minConfidence}); escalated to a human, no action taken`,
+            );
+          }
           state.queue = recommendationCalls(step.verdict, deps.gateway);
         } else if (step.type === 'invalid_verdict' && state.verdictAttempts >= MAX_VERDICT_ATTEMPTS) {
-          return finish(
+          return await finish(
             'escalated',
             `the model's verdict was invalid ${state.verdictAttempts} times (${step.message}); a human must triage this alert`,
           );
@@ -229,13 +273,13 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         await save('running');
         continue;
       }
-      if (state.verdict) return finish('completed');
+      if (state.verdict) return await finish('completed');
       if (state.turnResults.length > 0) {
         state.messages.push({ role: 'user', content: state.turnResults });
         state.turnResults = [];
       }
       if (state.turns >= deps.config.limits.maxTurns) {
-        return finish(
+        return await finish(
           'escalated',
           `limits.maxTurns (${deps.config.limits.maxTurns}) reached without a verdict; a human must triage this alert`,
         );
@@ -248,14 +292,12 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         tools: tools.map((tool) => tool.name),
       });
       const response = await deps.provider
-        .generate(
-          { system: SYSTEM_PROMPT, messages: state.messages, tools },
-          deps.signal ? { signal: deps.signal } : {},
-        )
+        .generate({ system: SYSTEM_PROMPT, messages: state.messages, tools }, { signal: guard.signal })
         .catch(async (error: unknown) => {
           await audit('model-response', { turn: state.turns, error: describeError(error) });
           throw error;
         });
+      state.tokens += response.usage.inputTokens + response.usage.outputTokens;
       await audit('model-response', {
         turn: state.turns,
         model: response.model,
@@ -267,7 +309,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
       const calls = response.content.filter((block): block is ToolCallBlock => block.type === 'tool_call');
       if (calls.length === 0) {
         if (state.nudges >= MAX_NUDGES)
-          return finish(
+          return await finish(
             'escalated',
             'the model stopped without submitting a verdict; a human must triage this alert',
           );
@@ -289,6 +331,10 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
       await save('running');
     }
   } catch (error) {
+    const halt = guard.check();
+    if (halt) return stop(halt);
     return finish('failed', describeError(error));
+  } finally {
+    guard.close();
   }
 }

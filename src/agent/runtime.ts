@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
+import { openKillSwitchBoard } from '../control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
 import { createProvider, type ModelProvider } from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -36,9 +37,11 @@ export async function openRuntime(options: {
     ...config.skills.directories.map((directory) => resolve(directory)),
   ]);
   const provider = options.provider ?? createProvider(config.model);
+  const killSwitches = openKillSwitchBoard(home);
   const gateway = await createGateway({
     config,
     home,
+    killSwitches,
     ...(options.configPath ? { configPath: options.configPath } : {}),
   });
   return {
@@ -48,7 +51,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config }),
+    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches }),
     close: () => gateway.close(),
   };
 }

@@ -1,3 +1,4 @@
+import type { ActionCounts } from '../control/index.js';
 import type { Message, ToolResultBlock } from '../model/provider.js';
 import type { Alert } from './alert.js';
 import type { Verdict } from './verdict.js';
@@ -10,7 +11,8 @@ export interface PendingCall {
   origin: 'model' | 'recommendation';
 }
 
-export type ActionStatus = 'executed' | 'failed' | 'denied' | 'awaiting_approval' | 'rejected';
+/** `withheld`: not attempted, because the verdict was escalated to a human (confidence pause). */
+export type ActionStatus = 'executed' | 'failed' | 'denied' | 'awaiting_approval' | 'rejected' | 'withheld';
 
 /** What became of one recommended action. */
 export interface ActionOutcome {
@@ -32,6 +34,12 @@ export interface LoopState {
   messages: Message[];
   turns: number;
   toolCalls: number;
+  /** Writes made or proposed through the gateway, by tier (bounded by limits.maxActions). */
+  actionCounts: ActionCounts;
+  /** Model tokens used, input plus output (bounded by limits.maxTokens). */
+  tokens: number;
+  /** Active wall time so far, not counting pauses for approval (bounded by limits.maxSeconds). */
+  activeMs: number;
   queue: PendingCall[];
   /** Results of the current model turn's calls, sent back together once the queue drains. */
   turnResults: ToolResultBlock[];
@@ -51,6 +59,9 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     messages: [firstMessage],
     turns: 0,
     toolCalls: 0,
+    actionCounts: { reversible: 0, destructive: 0 },
+    tokens: 0,
+    activeMs: 0,
     queue: [],
     turnResults: [],
     knownRefs: [ref],

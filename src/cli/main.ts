@@ -4,6 +4,7 @@ import { describeError, WardenError } from '../errors.js';
 import { logger } from '../logging.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
+import { killCommand } from './kill.js';
 import { serveMcp } from './mcp.js';
 import { listRuns, resume, showAudit } from './runs.js';
 import { selfCommand } from './self.js';
@@ -163,6 +164,8 @@ program
   .action(async (server: string, options: { http?: number }, command: Command) =>
     serveMcp(await cliContext(command), server, options),
   );
+
+program.addCommand(killCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -42,7 +42,12 @@ export function renderOutcome(outcome: RunOutcome): string {
   if (outcome.actions.length > 0 || outcome.pendingApproval) {
     lines.push('  actions');
     for (const action of outcome.actions) {
-      const mark = action.status === 'executed' ? pc.green('✓') : pc.red('✗');
+      const mark =
+        action.status === 'executed'
+          ? pc.green('✓')
+          : action.status === 'withheld'
+            ? pc.yellow('–')
+            : pc.red('✗');
       lines.push(
         `    ${mark} ${action.tool} ${brief(action.args, 80)}  ${action.status}: ${brief(action.detail, 100)}`,
       );
@@ -106,6 +111,10 @@ function summarise(event: AuditEventRecord): string {
         | undefined;
       return `${verdict?.verdict} confidence ${verdict?.confidence} ${verdict?.techniques?.join(',') ?? ''}`;
     }
+    case 'kill-switch-engage':
+      return `${data.switchId} engaged by ${data.engagedBy} at ${data.engagedAt}: ${data.reason}`;
+    case 'budget-exceeded':
+      return `${data.cap}: limit ${data.limit}, used ${data.used}`;
     case 'run-end':
       return `${data.status}${data.error ? `: ${data.error}` : ''} (${data.turns} turns, ${data.toolCalls} tool calls)`;
     default:

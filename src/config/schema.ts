@@ -64,9 +64,33 @@ export const configSchema = z.strictObject({
     .strictObject({
       maxTurns: z.number().int().positive().max(200).default(20),
       maxToolCalls: z.number().int().positive().max(1000).default(60),
+      /** Writes per run by tier; reads are bounded by maxToolCalls. */
+      maxActions: z
+        .strictObject({
+          reversible: z.number().int().nonnegative().max(100).default(10),
+          destructive: z.number().int().nonnegative().max(100).default(3),
+        })
+        .default({ reversible: 10, destructive: 3 }),
+      /** Model tokens (input + output) per run. */
+      maxTokens: z.number().int().positive().default(400_000),
+      /** Active wall time per run, not counting time paused for an approval. */
+      maxSeconds: z.number().positive().max(86_400).default(900),
       toolTimeoutSeconds: z.number().positive().max(3600).default(60),
     })
-    .default({ maxTurns: 20, maxToolCalls: 60, toolTimeoutSeconds: 60 }),
+    .default({
+      maxTurns: 20,
+      maxToolCalls: 60,
+      maxActions: { reversible: 10, destructive: 3 },
+      maxTokens: 400_000,
+      maxSeconds: 900,
+      toolTimeoutSeconds: 60,
+    }),
+  control: z
+    .strictObject({
+      /** A verdict below this confidence is escalated to a human and no write follows it. */
+      minConfidence: z.number().min(0).max(1).default(0.5),
+    })
+    .default({ minConfidence: 0.5 }),
   skills: z
     .strictObject({
       /** Extra skill directories, besides the bundled `skills/`. */

@@ -1,4 +1,5 @@
 import type { Tier } from '../config/index.js';
+import { describeScope, findKillSwitch, type KillSwitch } from './killswitch.js';
 import type { TierRegistry, TierSource } from './tiers.js';
 
 export type Decision =
@@ -6,22 +7,41 @@ export type Decision =
   | { type: 'deny'; reason: string }
   | { type: 'require_approval'; reason: string };
 
+export interface ActionCounts {
+  reversible: number;
+  destructive: number;
+}
+
 export interface ToolRequest {
   runId: string;
   tool: string;
   args: Record<string, unknown>;
   /** Tool calls this run has already made through the gateway. */
   toolCallsSoFar: number;
+  /** Writes this run has already made or proposed, by tier. */
+  actionsSoFar: ActionCounts;
 }
 
 export interface PolicyDecision {
   decision: Decision;
   tier: Tier | null;
   tierSource: TierSource | null;
+  /** Which check decided: kill-switch, budget, unknown-tool, deny-list, tier, or error. */
+  check: string;
 }
 
 export interface Policy {
   decide(request: ToolRequest): PolicyDecision;
+}
+
+export interface PolicyOptions {
+  tiers: TierRegistry;
+  deny: readonly string[];
+  maxToolCalls: number;
+  maxActions: ActionCounts;
+  knownTools: (tool: string) => boolean;
+  /** Engaged kill switches, read at every decision. */
+  killSwitches: () => readonly KillSwitch[];
 }
 
 /** Matches `server.tool` against a list of `server.tool` / `server.*` patterns. */
@@ -30,42 +50,43 @@ export function matchesToolPattern(tool: string, patterns: readonly string[]): b
   return patterns.some((pattern) => pattern === tool || pattern === `${server}.*` || pattern === '*');
 }
 
+export function killReason(engaged: KillSwitch): string {
+  return `kill switch ${engaged.id} (${describeScope(engaged.scope)}) engaged by ${engaged.engagedBy}: ${engaged.reason}`;
+}
+
 /**
- * First-cut policy: budget, then deny list, then tier (read → allow, reversible → allow with
- * audit, destructive → require approval). Any exception while deciding is a deny.
+ * First-cut policy, in the order of ARCHITECTURE.md: kill switch, budget, tier lookup, deny
+ * list, then the tier's rule (read → allow, reversible → allow with audit, destructive →
+ * require approval). Deny by default: any exception while deciding is a deny.
  */
-export function createPolicy(options: {
-  tiers: TierRegistry;
-  deny: readonly string[];
-  maxToolCalls: number;
-  knownTools: (tool: string) => boolean;
-}): Policy {
+export function createPolicy(options: PolicyOptions): Policy {
   function decideUnsafe(request: ToolRequest): PolicyDecision {
-    if (request.toolCallsSoFar >= options.maxToolCalls) {
-      return {
-        decision: {
-          type: 'deny',
-          reason: `budget: limits.maxToolCalls (${options.maxToolCalls}) reached for this run`,
-        },
-        tier: null,
-        tierSource: null,
-      };
-    }
-    if (!options.knownTools(request.tool)) {
-      return {
-        decision: { type: 'deny', reason: `unknown tool ${request.tool}: no connected server offers it` },
-        tier: null,
-        tierSource: null,
-      };
-    }
     const { tier, source } = options.tiers.tierOf(request.tool);
-    if (matchesToolPattern(request.tool, options.deny)) {
-      return {
-        decision: { type: 'deny', reason: `${request.tool} is on policy.deny` },
-        tier,
-        tierSource: source,
-      };
+    const deny = (check: string, reason: string): PolicyDecision => ({
+      decision: { type: 'deny', reason },
+      tier,
+      tierSource: source,
+      check,
+    });
+    const engaged = findKillSwitch(options.killSwitches(), {
+      runId: request.runId,
+      tool: request.tool,
+      tier,
+    });
+    if (engaged) return deny('kill-switch', killReason(engaged));
+    if (request.toolCallsSoFar >= options.maxToolCalls) {
+      return deny('budget', `budget: limits.maxToolCalls (${options.maxToolCalls}) reached for this run`);
     }
+    if (tier !== 'read' && request.actionsSoFar[tier] >= options.maxActions[tier]) {
+      return deny(
+        'budget',
+        `budget: limits.maxActions.${tier} (${options.maxActions[tier]}) reached for this run`,
+      );
+    }
+    if (!options.knownTools(request.tool))
+      return deny('unknown-tool', `unknown tool ${request.tool}: no connected server offers it`);
+    if (matchesToolPattern(request.tool, options.deny))
+      return deny('deny-list', `${request.tool} is on policy.deny`);
     const decision: Decision =
       tier === 'read'
         ? { type: 'allow', reason: 'read tier: runs and is logged' }
@@ -78,7 +99,7 @@ export function createPolicy(options: {
                   ? 'destructive tier (tool not classified by Warden): needs a human approval'
                   : 'destructive tier: needs a human approval',
             };
-    return { decision, tier, tierSource: source };
+    return { decision, tier, tierSource: source, check: 'tier' };
   }
 
   return {
@@ -91,6 +112,7 @@ export function createPolicy(options: {
           decision: { type: 'deny', reason: `policy check failed (${cause}): denied` },
           tier: null,
           tierSource: null,
+          check: 'error',
         };
       }
     },

@@ -106,6 +106,7 @@ describe('investigation loop', () => {
         approvals: store.approvals,
         now: () => new Date(),
         toolCallsSoFar: 0,
+        actionsSoFar: { reversible: 0, destructive: 0 },
       },
       'edr.host_summary',
       { host: 'FIN-WS01' },
@@ -166,7 +167,7 @@ describe('investigation loop', () => {
         content: [
           call('c2', 'submit_verdict', {
             verdict: 'benign',
-            confidence: 0.4,
+            confidence: 0.9,
             summary: 's',
             techniques: [],
             evidence: [],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPolicy, createTierRegistry } from '../../src/control/index.js';
+import { createPolicy, createTierRegistry, type KillSwitch } from '../../src/control/index.js';
 
 const tiers = createTierRegistry({
   overrides: { 'vendor.*': 'read', 'vendor.wipe': 'destructive', 'edr.kill_process': 'reversible' },
@@ -31,19 +31,31 @@ describe('tier registry', () => {
 describe('policy', () => {
   const known = new Set([
     'edr.isolate_host',
+    'edr.process_tree',
+    'edr.kill_process',
     'lab-siem.search_events',
     'ticket.create_ticket',
     'vendor.lookup',
     'thirdparty.do_anything',
   ]);
+  let switches: KillSwitch[] = [];
   const policy = createPolicy({
     tiers,
     deny: ['vendor.*'],
     maxToolCalls: 3,
+    maxActions: { reversible: 2, destructive: 1 },
     knownTools: (tool) => known.has(tool),
+    killSwitches: () => switches,
   });
-  const request = (tool: string, toolCallsSoFar = 0) =>
-    policy.decide({ runId: 'r', tool, args: {}, toolCallsSoFar });
+  const request = (tool: string, toolCallsSoFar = 0, actionsSoFar = { reversible: 0, destructive: 0 }) =>
+    policy.decide({ runId: 'r', tool, args: {}, toolCallsSoFar, actionsSoFar });
+  const engage = (scope: KillSwitch['scope']): KillSwitch => ({
+    id: 'kill-1',
+    scope,
+    engagedBy: 'soc-lead',
+    engagedAt: '2026-11-18T10:00:00Z',
+    reason: 'incident',
+  });
 
   it('allows reads', () => expect(request('lab-siem.search_events').decision.type).toBe('allow'));
   it('requires approval for destructive and unclassified tools', () => {
@@ -51,20 +63,38 @@ describe('policy', () => {
     expect(request('thirdparty.do_anything').decision.type).toBe('require_approval');
   });
   it('denies tools on the deny list, unknown tools, and calls past the budget', () => {
-    expect(request('vendor.lookup').decision).toMatchObject({
-      type: 'deny',
-      reason: expect.stringMatching(/policy\.deny/),
-    });
-    expect(request('edr.nope').decision).toMatchObject({
-      type: 'deny',
-      reason: expect.stringMatching(/unknown tool/),
-    });
-    expect(request('lab-siem.search_events', 3).decision).toMatchObject({
-      type: 'deny',
-      reason: expect.stringMatching(/maxToolCalls/),
-    });
+    expect(request('vendor.lookup').decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/policy\.deny/) });
+    expect(request('edr.nope').decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/unknown tool/) });
+    expect(request('lab-siem.search_events', 3).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/maxToolCalls/) });
   });
-  it('denies when a check throws', () => {
+  it('caps writes per tier', () => {
+    expect(request('edr.isolate_host', 0, { reversible: 0, destructive: 1 })).toMatchObject({
+      check: 'budget',
+      decision: { type: 'deny', reason: expect.stringMatching(/limits\.maxActions\.destructive \(1\)/) },
+    });
+    expect(request('edr.kill_process', 0, { reversible: 2, destructive: 0 }).decision.type).toBe('deny');
+    expect(request('edr.kill_process', 0, { reversible: 1, destructive: 5 }).decision.type).toBe('allow');
+    expect(request('lab-siem.search_events', 0, { reversible: 9, destructive: 9 }).decision.type).toBe('allow');
+  });
+  it.each([
+    [{ type: 'all' } as const, ['lab-siem.search_events', 'edr.isolate_host'], []],
+    [{ type: 'tier', tier: 'destructive' } as const, ['edr.isolate_host', 'thirdparty.do_anything'], ['edr.process_tree']],
+    [{ type: 'server', server: 'edr' } as const, ['edr.isolate_host', 'edr.process_tree'], ['lab-siem.search_events']],
+    [{ type: 'tool', tool: 'edr.isolate_host' } as const, ['edr.isolate_host'], ['edr.process_tree']],
+    [{ type: 'run', runId: 'r' } as const, ['lab-siem.search_events'], []],
+    [{ type: 'run', runId: 'another-run' } as const, [], ['lab-siem.search_events']],
+  ])('a kill switch on %j stops exactly what it names', (scope, stopped, untouched) => {
+    switches = [engage(scope)];
+    try {
+      for (const tool of stopped) {
+        expect(request(tool)).toMatchObject({ check: 'kill-switch', decision: { type: 'deny', reason: expect.stringMatching(/kill switch kill-1 .* engaged by soc-lead: incident/) } });
+      }
+      for (const tool of untouched) expect(request(tool).check).not.toBe('kill-switch');
+    } finally {
+      switches = [];
+    }
+  });
+  it('denies when a check throws, including an unreadable kill switch', () => {
     const broken = createPolicy({
       tiers: {
         tierOf: () => {
@@ -73,13 +103,23 @@ describe('policy', () => {
       },
       deny: [],
       maxToolCalls: 10,
+      maxActions: { reversible: 10, destructive: 10 },
       knownTools: () => true,
+      killSwitches: () => [],
     });
-    expect(
-      broken.decide({ runId: 'r', tool: 'siem.search_events', args: {}, toolCallsSoFar: 0 }).decision,
-    ).toMatchObject({
-      type: 'deny',
-      reason: expect.stringMatching(/registry exploded/),
+    const decide = (target: typeof broken) =>
+      target.decide({ runId: 'r', tool: 'siem.search_events', args: {}, toolCallsSoFar: 0, actionsSoFar: { reversible: 0, destructive: 0 } });
+    expect(decide(broken).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/registry exploded/) });
+    const unreadable = createPolicy({
+      tiers,
+      deny: [],
+      maxToolCalls: 10,
+      maxActions: { reversible: 10, destructive: 10 },
+      knownTools: () => true,
+      killSwitches: () => {
+        throw new Error('kill-switch.json is not valid JSON');
+      },
     });
+    expect(decide(unreadable).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/kill-switch\.json/) });
   });
 });

@@ -1,8 +1,10 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Tier, WardenConfig } from '../../config/index.js';
 import {
+  type ActionCounts,
   createPolicy,
   createTierRegistry,
+  type KillSwitchBoard,
   redeemReceipt,
   requestApproval,
   type TierSource,
@@ -30,6 +32,7 @@ export interface CallContext {
   approvals: ApprovalStore;
   now: () => Date;
   toolCallsSoFar: number;
+  actionsSoFar: ActionCounts;
   /** An approval id presented as the receipt for exactly this call. */
   receipt?: string;
   signal?: AbortSignal;
@@ -76,6 +79,8 @@ export async function createGateway(options: {
   config: WardenConfig;
   home: string;
   configPath?: string;
+  /** Engaged kill switches; none when absent (tests). */
+  killSwitches?: KillSwitchBoard;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
 }): Promise<Gateway> {
@@ -132,7 +137,9 @@ export async function createGateway(options: {
     tiers,
     deny: config.policy.deny,
     maxToolCalls: config.limits.maxToolCalls,
+    maxActions: config.limits.maxActions,
     knownTools: (tool) => byName.has(tool),
+    killSwitches: () => options.killSwitches?.current() ?? [],
   });
 
   async function execute(
@@ -173,11 +180,12 @@ export async function createGateway(options: {
         args,
         receipt: context.receipt ?? null,
       });
-      let { decision, tier, tierSource } = policy.decide({
+      let { decision, tier, tierSource, check } = policy.decide({
         runId: context.runId,
         tool,
         args,
         toolCallsSoFar: context.toolCallsSoFar,
+        actionsSoFar: context.actionsSoFar,
       });
       if (decision.type === 'require_approval' && context.receipt) {
         const receipt = await redeemReceipt(context.approvals, {
@@ -197,12 +205,14 @@ export async function createGateway(options: {
                 reason: `approved by ${receipt.approval.decidedBy ?? 'unknown'} (receipt ${receipt.approval.id})`,
               }
             : { type: 'deny', reason: receipt.reason };
+        check = 'receipt';
       }
       await context.audit('policy-decision', {
         callId: context.callId,
         tool,
         decision: decision.type,
         reason: decision.reason,
+        check,
         tier,
         tierSource,
       });

@@ -28,6 +28,7 @@ function context(extra: Partial<CallContext> = {}): CallContext {
     approvals: store.approvals,
     now: () => new Date(),
     toolCallsSoFar: 0,
+    actionsSoFar: { reversible: 0, destructive: 0 },
     ...extra,
   };
 }
