@@ -1,6 +1,8 @@
 /** The store's public surface: other folders import only this file. */
 export { AUDIT_GENESIS_HASH, auditEventHash } from './audit.js';
 export { canonicalJson, sha256Hex } from './canonical.js';
+export type { JsonFile } from './json-file.js';
+export { jsonFile } from './json-file.js';
 export { type OpenStoreOptions, openStore } from './open.js';
 export type {
   ApprovalRecord,
@@ -13,5 +15,3 @@ export type {
   RunStore,
   Store,
 } from './types.js';
-export type { JsonFile } from './json-file.js';
-export { jsonFile } from './json-file.js';

@@ -63,9 +63,18 @@ describe('policy', () => {
     expect(request('thirdparty.do_anything').decision.type).toBe('require_approval');
   });
   it('denies tools on the deny list, unknown tools, and calls past the budget', () => {
-    expect(request('vendor.lookup').decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/policy\.deny/) });
-    expect(request('edr.nope').decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/unknown tool/) });
-    expect(request('lab-siem.search_events', 3).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/maxToolCalls/) });
+    expect(request('vendor.lookup').decision).toMatchObject({
+      type: 'deny',
+      reason: expect.stringMatching(/policy\.deny/),
+    });
+    expect(request('edr.nope').decision).toMatchObject({
+      type: 'deny',
+      reason: expect.stringMatching(/unknown tool/),
+    });
+    expect(request('lab-siem.search_events', 3).decision).toMatchObject({
+      type: 'deny',
+      reason: expect.stringMatching(/maxToolCalls/),
+    });
   });
   it('caps writes per tier', () => {
     expect(request('edr.isolate_host', 0, { reversible: 0, destructive: 1 })).toMatchObject({
@@ -74,12 +83,22 @@ describe('policy', () => {
     });
     expect(request('edr.kill_process', 0, { reversible: 2, destructive: 0 }).decision.type).toBe('deny');
     expect(request('edr.kill_process', 0, { reversible: 1, destructive: 5 }).decision.type).toBe('allow');
-    expect(request('lab-siem.search_events', 0, { reversible: 9, destructive: 9 }).decision.type).toBe('allow');
+    expect(request('lab-siem.search_events', 0, { reversible: 9, destructive: 9 }).decision.type).toBe(
+      'allow',
+    );
   });
   it.each([
     [{ type: 'all' } as const, ['lab-siem.search_events', 'edr.isolate_host'], []],
-    [{ type: 'tier', tier: 'destructive' } as const, ['edr.isolate_host', 'thirdparty.do_anything'], ['edr.process_tree']],
-    [{ type: 'server', server: 'edr' } as const, ['edr.isolate_host', 'edr.process_tree'], ['lab-siem.search_events']],
+    [
+      { type: 'tier', tier: 'destructive' } as const,
+      ['edr.isolate_host', 'thirdparty.do_anything'],
+      ['edr.process_tree'],
+    ],
+    [
+      { type: 'server', server: 'edr' } as const,
+      ['edr.isolate_host', 'edr.process_tree'],
+      ['lab-siem.search_events'],
+    ],
     [{ type: 'tool', tool: 'edr.isolate_host' } as const, ['edr.isolate_host'], ['edr.process_tree']],
     [{ type: 'run', runId: 'r' } as const, ['lab-siem.search_events'], []],
     [{ type: 'run', runId: 'another-run' } as const, [], ['lab-siem.search_events']],
@@ -87,7 +106,13 @@ describe('policy', () => {
     switches = [engage(scope)];
     try {
       for (const tool of stopped) {
-        expect(request(tool)).toMatchObject({ check: 'kill-switch', decision: { type: 'deny', reason: expect.stringMatching(/kill switch kill-1 .* engaged by soc-lead: incident/) } });
+        expect(request(tool)).toMatchObject({
+          check: 'kill-switch',
+          decision: {
+            type: 'deny',
+            reason: expect.stringMatching(/kill switch kill-1 .* engaged by soc-lead: incident/),
+          },
+        });
       }
       for (const tool of untouched) expect(request(tool).check).not.toBe('kill-switch');
     } finally {
@@ -108,8 +133,17 @@ describe('policy', () => {
       killSwitches: () => [],
     });
     const decide = (target: typeof broken) =>
-      target.decide({ runId: 'r', tool: 'siem.search_events', args: {}, toolCallsSoFar: 0, actionsSoFar: { reversible: 0, destructive: 0 } });
-    expect(decide(broken).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/registry exploded/) });
+      target.decide({
+        runId: 'r',
+        tool: 'siem.search_events',
+        args: {},
+        toolCallsSoFar: 0,
+        actionsSoFar: { reversible: 0, destructive: 0 },
+      });
+    expect(decide(broken).decision).toMatchObject({
+      type: 'deny',
+      reason: expect.stringMatching(/registry exploded/),
+    });
     const unreadable = createPolicy({
       tiers,
       deny: [],
@@ -120,6 +154,9 @@ describe('policy', () => {
         throw new Error('kill-switch.json is not valid JSON');
       },
     });
-    expect(decide(unreadable).decision).toMatchObject({ type: 'deny', reason: expect.stringMatching(/kill-switch\.json/) });
+    expect(decide(unreadable).decision).toMatchObject({
+      type: 'deny',
+      reason: expect.stringMatching(/kill-switch\.json/),
+    });
   });
 });
