@@ -23,6 +23,8 @@ export interface LoopDeps {
   config: WardenConfig;
   /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
   killSwitches?: KillSwitchBoard;
+  /** Signs a checkpoint of the run's audit chain head (see audit/checkpoint.ts). */
+  checkpoint?: (head: { runId: string; seq: number; hash: string }) => void;
   now?: () => Date;
   signal?: AbortSignal;
 }
@@ -41,6 +43,8 @@ export interface RunOutcome {
 
 const MAX_VERDICT_ATTEMPTS = 2;
 const MAX_NUDGES = 1;
+const CHECKPOINT_EVERY = 100;
+const checkpointAfter = new Set(['tool-approval-request', 'run-end']);
 
 export function newRunId(): string {
   return `run-${randomBytes(6).toString('hex')}`;
@@ -48,8 +52,13 @@ export function newRunId(): string {
 
 function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
   const now = deps.now ?? (() => new Date());
-  const audit = (type: string, data: unknown) =>
-    deps.store.audit.append(runId, type, data, now().toISOString());
+  const audit = async (type: string, data: unknown) => {
+    const event = await deps.store.audit.append(runId, type, data, now().toISOString());
+    // Signed checkpoints: at every pause and end, and every CHECKPOINT_EVERY events in between.
+    if (deps.checkpoint && (event.seq % CHECKPOINT_EVERY === 0 || checkpointAfter.has(type)))
+      deps.checkpoint(event);
+    return event;
+  };
   const runSignal = signal ?? deps.signal;
   const environment: CallEnvironment = {
     gateway: deps.gateway,

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import { openKillSwitchBoard } from '../control/index.js';
@@ -38,6 +39,10 @@ export async function openRuntime(options: {
   ]);
   const provider = options.provider ?? createProvider(config.model);
   const killSwitches = openKillSwitchBoard(home);
+  const signingKey = loadSigningKey(home);
+  const checkpoint = (head: { runId: string; seq: number; hash: string }) => {
+    writeCheckpoint(home, signingKey, head, new Date());
+  };
   const gateway = await createGateway({
     config,
     home,
@@ -51,7 +56,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches }),
+    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
     close: () => gateway.close(),
   };
 }

@@ -6,7 +6,7 @@ import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
 import { killCommand } from './kill.js';
 import { serveMcp } from './mcp.js';
-import { listRuns, resume, showAudit } from './runs.js';
+import { listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
@@ -138,9 +138,8 @@ runs
   .argument('<run>', 'run id')
   .action(async (runId: string, _options, command: Command) => resume(await cliContext(command), runId));
 
-program
-  .command('audit')
-  .description('the audit trail')
+const audit = program.command('audit').description('the audit trail');
+audit
   .command('show')
   .description('render everything a run saw and did, in order')
   .argument('<run>', 'run id')
@@ -148,6 +147,15 @@ program
   .action(async (runId: string, options: { json?: boolean }, command: Command) =>
     showAudit(await cliContext(command), runId, { json: options.json === true }),
   );
+audit
+  .command('verify')
+  .description(
+    'check the hash chain and signed checkpoints: names the first edited, deleted, inserted or reordered event, or a cut tail',
+  )
+  .argument('[runs...]', 'run ids (default: every run)')
+  .action(async (runIds: string[], _options, command: Command) => {
+    if (!(await verifyAudit(await cliContext(command), runIds))) process.exitCode = 1;
+  });
 
 program
   .command('mcp')

@@ -1,4 +1,5 @@
 import { openHomeStore, resumeRun } from '../agent/index.js';
+import { loadSigningKey, readCheckpoints, verifyChain } from '../audit/index.js';
 import { StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
 import { type CliContext, cliRuntime } from './context.js';
@@ -54,6 +55,38 @@ export async function showAudit(
       `run ${run.id}  alert ${run.alertId} "${run.alertTitle}"  provider ${run.provider}  status ${run.status}  ${events.length} events`,
     );
     for (const event of events) context.out(renderAuditEvent(event));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Verifies the hash chain and signed checkpoints of the given runs, or of every run. */
+export async function verifyAudit(context: CliContext, runIds: string[]): Promise<boolean> {
+  const key = loadSigningKey(context.home);
+  const store = await openHomeStore(context.home);
+  try {
+    const ids =
+      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
+    let intact = true;
+    for (const runId of ids) {
+      const events = await store.audit.list(runId);
+      if (events.length === 0 && !(await store.runs.get(runId)))
+        throw new StateError(`run ${runId} does not exist`);
+      const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
+      const report = verifyChain(runId, events, checkpoints, problems);
+      if (report.status === 'ok') {
+        context.out(
+          `${runId}  ok  ${report.events} events${report.checkpointedSeq ? `, signed through ${report.checkpointedSeq}` : ', no signed checkpoint'}`,
+        );
+      } else {
+        intact = false;
+        context.out(`${runId}  BROKEN at event ${report.firstBadSeq}: ${report.problem} — ${report.detail}`);
+      }
+    }
+    context.out(
+      intact ? `${ids.length} run(s) verified` : 'the audit trail has been tampered with or damaged',
+    );
+    return intact;
   } finally {
     await store.close();
   }

@@ -1,0 +1,104 @@
+import { AUDIT_GENESIS_HASH, type AuditEventRecord, auditEventHash } from '../store/index.js';
+import type { Checkpoint } from './checkpoint.js';
+
+export type ChainProblem = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'checkpoint';
+
+export type ChainReport =
+  | { runId: string; status: 'ok'; events: number; checkpointedSeq: number | null }
+  | {
+      runId: string;
+      status: 'broken';
+      events: number;
+      firstBadSeq: number;
+      problem: ChainProblem;
+      detail: string;
+    };
+
+/**
+ * Walks one run's chain in storage order and names the first sequence number that is wrong:
+ * a changed event (its hash no longer matches), a missing one (a gap), an extra one (a repeated
+ * or out-of-place number), a reordering, or a tail cut below the last signed checkpoint.
+ */
+export function verifyChain(
+  runId: string,
+  events: readonly AuditEventRecord[],
+  checkpoints: readonly Checkpoint[],
+  checkpointProblems: readonly string[] = [],
+): ChainReport {
+  const broken = (firstBadSeq: number, problem: ChainProblem, detail: string): ChainReport => ({
+    runId,
+    status: 'broken',
+    events: events.length,
+    firstBadSeq,
+    problem,
+    detail,
+  });
+  const positionOfHash = new Map(events.map((event, index) => [event.hash, index]));
+  let previous: AuditEventRecord | null = null;
+  const hashes = new Map<number, string>();
+  for (const [index, event] of events.entries()) {
+    const expected = index + 1;
+    if (event.seq !== expected) {
+      if (event.seq > expected) {
+        // A later event stands where `expected` should: either missing, or moved here from further on.
+        const moved = events.slice(index + 1).some((later) => later.seq === expected);
+        return broken(
+          expected,
+          moved ? 'reordered' : 'deleted',
+          `expected event ${expected}, found ${event.seq}`,
+        );
+      }
+      const repeated = events.filter((other) => other.seq === event.seq).length > 1;
+      return broken(
+        expected,
+        repeated ? 'inserted' : 'reordered',
+        `event ${event.seq} appears again at position ${expected}`,
+      );
+    }
+    const previousHash = previous?.hash ?? AUDIT_GENESIS_HASH;
+    if (event.prevHash !== previousHash && (positionOfHash.get(event.prevHash) ?? -1) > index) {
+      return broken(
+        expected,
+        'reordered',
+        `event ${expected} follows an event that now stands later in the trail`,
+      );
+    }
+    if (previous && event.at < previous.at)
+      return broken(expected, 'reordered', `event ${expected} is dated before event ${expected - 1}`);
+    if (auditEventHash(event.prevHash, event) !== event.hash) {
+      return broken(expected, 'edited', `event ${expected} (${event.type}) was changed after it was written`);
+    }
+    if (event.prevHash !== previousHash) {
+      return broken(
+        expected,
+        'inserted',
+        `event ${expected} does not link to event ${expected - 1}: it was inserted or put in place of another`,
+      );
+    }
+    if (event.id !== `${runId}:${expected}`)
+      return broken(expected, 'edited', `event ${expected} carries the id ${event.id}`);
+    hashes.set(expected, event.hash);
+    previous = event;
+  }
+  const [problem] = checkpointProblems;
+  if (problem) return broken(events.length + 1, 'checkpoint', problem);
+  let checkpointedSeq: number | null = null;
+  for (const checkpoint of checkpoints) {
+    const hash = hashes.get(checkpoint.seq);
+    if (hash === undefined) {
+      return broken(
+        events.length + 1,
+        'truncated',
+        `a signed checkpoint of ${checkpoint.at} covers ${checkpoint.seq} events, only ${events.length} remain`,
+      );
+    }
+    if (hash !== checkpoint.hash)
+      return broken(
+        checkpoint.seq,
+        'edited',
+        `event ${checkpoint.seq} differs from the signed checkpoint of ${checkpoint.at}`,
+      );
+    checkpointedSeq = Math.max(checkpointedSeq ?? 0, checkpoint.seq);
+  }
+  return { runId, status: 'ok', events: events.length, checkpointedSeq };
+}
