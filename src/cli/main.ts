@@ -6,6 +6,7 @@ import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
 import { killCommand } from './kill.js';
 import { serveMcp } from './mcp.js';
+import { riskReviewCommand } from './risk.js';
 import { listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
@@ -174,6 +175,7 @@ program
   );
 
 program.addCommand(killCommand());
+program.addCommand(riskReviewCommand());
 
 try {
   await program.parseAsync(process.argv);

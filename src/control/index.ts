@@ -4,5 +4,7 @@ export type { KillScope, KillSwitch, KillSwitchBoard, KillTarget } from './kills
 export { describeScope, findKillSwitch, killSwitchPath, openKillSwitchBoard } from './killswitch.js';
 export type { ActionCounts, Decision, Policy, PolicyDecision, PolicyOptions, ToolRequest } from './policy.js';
 export { createPolicy, killReason, matchesToolPattern } from './policy.js';
+export type { RiskReview, ToolExposure } from './risk.js';
+export { exposureOf, reviewRisk } from './risk.js';
 export type { TierLookup, TierRegistry, TierSource } from './tiers.js';
 export { bundledToolTiers, createTierRegistry } from './tiers.js';

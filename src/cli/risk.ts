@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { openKillSwitchBoard, reviewRisk } from '../control/index.js';
+import { cliContext, cliRuntime } from './context.js';
+
+const credentialNote =
+  'credential scope: every tool runs with the access its server process was started with; per-run scoped credentials are not implemented yet';
+
+/** `warden risk-review`: the reviewer's four questions, answered from the live config and tool servers. */
+export function riskReviewCommand(): Command {
+  return new Command('risk-review')
+    .description(
+      'what the agent can do at worst, what stops it, what untrusted data it reads, and what a compromised agent could reach',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const context = await cliContext(command);
+      const runtime = await cliRuntime(context);
+      try {
+        const review = reviewRisk(
+          runtime.gateway.tools,
+          context.config,
+          openKillSwitchBoard(context.home).current(),
+        );
+        if (options.json) {
+          context.out(JSON.stringify({ ...review, credentials: credentialNote }, null, 2));
+          return;
+        }
+        const row = (exposure: (typeof review.reach)[number]) =>
+          `  ${exposure.tool.padEnd(34)} ${exposure.tier.padEnd(11)} ${exposure.gate.padEnd(22)} (${exposure.tierSource})`;
+        context.out('1. The worst single action the agent can take');
+        for (const exposure of review.worstActions) context.out(row(exposure));
+        context.out('\n2. Who or what stops it');
+        for (const line of review.stoppedBy) context.out(`  - ${line}`);
+        context.out('\n3. Untrusted data that flows into its context');
+        for (const line of review.untrustedInputs) context.out(`  - ${line}`);
+        context.out('\n4. What a fully compromised agent could reach (tool, tier, gate)');
+        for (const exposure of review.reach) context.out(row(exposure));
+        context.out(`  ${credentialNote}`);
+        if (review.warnings.length > 0) {
+          context.out('\nWarnings');
+          for (const warning of review.warnings) context.out(`  ! ${warning}`);
+        }
+      } finally {
+        await runtime.close();
+      }
+    });
+}
