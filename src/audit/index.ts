@@ -2,5 +2,7 @@ export type { Checkpoint, CheckpointRead } from './checkpoint.js';
 export { checkpointPath, readCheckpoints, writeCheckpoint } from './checkpoint.js';
 export type { SigningKey } from './keys.js';
 export { loadSigningKey, signingKeyPath } from './keys.js';
+export type { OtlpTraces } from './otel.js';
+export { runToSpans, toOtlp, traceIdOf } from './otel.js';
 export type { ChainProblem, ChainReport } from './verify.js';
 export { verifyChain } from './verify.js';

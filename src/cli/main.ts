@@ -2,12 +2,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeError, WardenError } from '../errors.js';
 import { logger } from '../logging.js';
+import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
 import { killCommand } from './kill.js';
 import { serveMcp } from './mcp.js';
 import { riskReviewCommand } from './risk.js';
-import { listRuns, resume, showAudit, verifyAudit } from './runs.js';
+import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
@@ -21,7 +22,7 @@ function positiveInteger(value: string): number {
 const program = new Command()
   .name('warden')
   .description('Governed AI security triage: investigate alerts through MCP tools under a control layer.')
-  .version('0.1.0')
+  .version(WARDEN_VERSION)
   .option(
     '-c, --config <file>',
     'warden.yaml to use (default: ./warden.yaml if present, else built-in defaults)',
@@ -157,6 +158,19 @@ audit
   .action(async (runIds: string[], _options, command: Command) => {
     if (!(await verifyAudit(await cliContext(command), runIds))) process.exitCode = 1;
   });
+
+audit
+  .command('export')
+  .description('export runs as OpenTelemetry traces (GenAI conventions, OTLP/JSON), one trace per run')
+  .argument('[runs...]', 'run ids (default: every run)')
+  .option('--otlp-file <path>', 'write OTLP/JSON to a file')
+  .option('--otlp-endpoint <url>', 'POST OTLP/JSON to a collector, e.g. http://127.0.0.1:4318/v1/traces')
+  .action(async (runIds: string[], options: { otlpFile?: string; otlpEndpoint?: string }, command: Command) =>
+    exportAudit(await cliContext(command), runIds, {
+      ...(options.otlpFile ? { file: options.otlpFile } : {}),
+      ...(options.otlpEndpoint ? { endpoint: options.otlpEndpoint } : {}),
+    }),
+  );
 
 program
   .command('mcp')

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import { openHomeStore, resumeRun } from '../agent/index.js';
-import { loadSigningKey, readCheckpoints, verifyChain } from '../audit/index.js';
-import { StateError } from '../errors.js';
+import { loadSigningKey, type OtlpTraces, readCheckpoints, toOtlp, verifyChain } from '../audit/index.js';
+import { BackendError, describeError, InputError, StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
+import { WARDEN_VERSION } from '../version.js';
 import { type CliContext, cliRuntime } from './context.js';
 import { renderAuditEvent, renderOutcome, renderRun } from './render.js';
 import { selfCommand } from './self.js';
@@ -90,4 +92,51 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
   } finally {
     await store.close();
   }
+}
+
+/** Exports runs as OTLP/JSON traces to a file or an OTLP/HTTP endpoint. */
+export async function exportAudit(
+  context: CliContext,
+  runIds: string[],
+  options: { file?: string; endpoint?: string },
+): Promise<void> {
+  if (!options.file === !options.endpoint)
+    throw new InputError('give exactly one of --otlp-file <path> or --otlp-endpoint <url>');
+  const store = await openHomeStore(context.home);
+  let traces: OtlpTraces;
+  try {
+    const ids =
+      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
+    const runs = [];
+    for (const runId of ids) {
+      const events = await store.audit.list(runId);
+      if (events.length === 0)
+        throw new StateError(`run ${runId} has no audit events; list runs with \`warden runs list\``);
+      runs.push({ runId, events });
+    }
+    traces = toOtlp(runs, WARDEN_VERSION);
+  } finally {
+    await store.close();
+  }
+  const spans = traces.resourceSpans[0]?.scopeSpans[0]?.spans.length ?? 0;
+  if (options.file) {
+    await writeFile(options.file, `${JSON.stringify(traces)}\n`);
+    context.out(`wrote ${spans} spans to ${options.file}`);
+    return;
+  }
+  const endpoint = options.endpoint ?? '';
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(traces),
+  }).catch((error: unknown) => {
+    throw new BackendError(`cannot reach the OTLP endpoint ${endpoint}: ${describeError(error)}`, {
+      cause: error,
+    });
+  });
+  if (!response.ok)
+    throw new BackendError(
+      `the OTLP endpoint ${endpoint} answered ${response.status} ${response.statusText}`,
+    );
+  context.out(`sent ${spans} spans to ${endpoint}`);
 }
