@@ -10,6 +10,7 @@ import { serveMcp } from './mcp.js';
 import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
+import { sigmaCommand } from './sigma.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
 function positiveInteger(value: string): number {
@@ -190,6 +191,7 @@ program
 
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
+program.addCommand(sigmaCommand());
 
 try {
   await program.parseAsync(process.argv);

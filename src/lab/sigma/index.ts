@@ -1,0 +1,20 @@
+/** Sigma engine: parse SigmaHQ rules, compile them to in-process matchers, index them by Windows logsource. */
+export type { MatchAlert } from './alert.js';
+export { matchToAlert } from './alert.js';
+export type { CompiledRule, CompileResult } from './compile.js';
+export { compileRule, compileRuleDetection } from './compile.js';
+export type { ConditionNode } from './condition.js';
+export { parseCondition } from './condition.js';
+export type { CaseResult, ConformanceReport } from './conformance.js';
+export { defaultRuleDirectories, runConformance } from './conformance.js';
+export type { Predicate } from './field.js';
+export type { LoadedRules, RuleFile, UnsupportedRule } from './load.js';
+export { loadRules, readRuleFiles } from './load.js';
+export type { ChannelTarget, FieldMapping, LogsourceResolution } from './logsource.js';
+export { resolveLogsource } from './logsource.js';
+export type { ParsedRuleFile, SigmaRule } from './rule.js';
+export { parseRule } from './rule.js';
+export type { RuleSet } from './ruleset.js';
+export { channelOf, createRuleSet } from './ruleset.js';
+export { normaliseTime } from './time.js';
+export { EventView } from './view.js';
