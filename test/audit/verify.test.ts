@@ -100,7 +100,9 @@ describe('audit verify on the real store', () => {
       data,
     });
     await tamper([
-      [`UPDATE audit_events SET seq = seq + 100, id = 'moving:' || seq WHERE run_id = 'inserted' AND seq >= 4`],
+      [
+        `UPDATE audit_events SET seq = seq + 100, id = 'moving:' || seq WHERE run_id = 'inserted' AND seq >= 4`,
+      ],
       [
         `UPDATE audit_events SET seq = seq - 99, id = 'inserted:' || (seq - 99) WHERE run_id = 'inserted' AND seq >= 100`,
       ],
