@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { openRuntime, type Runtime, resolveHome } from '../agent/index.js';
 import { readConfigFile, type WardenConfig } from '../config/index.js';
@@ -31,4 +32,9 @@ export async function cliContext(command: Command): Promise<CliContext> {
 /** Connects what a run needs, handing the config file on to the bundled servers it spawns. */
 export function cliRuntime(context: CliContext): Promise<Runtime> {
   return openRuntime({ config: context.config, home: context.home, configPath: context.configPath });
+}
+
+/** Relative paths in warden.yaml are resolved against the file's directory (else the working directory). */
+export function configBaseDir(context: CliContext): string {
+  return context.configPath ? dirname(context.configPath) : process.cwd();
 }

@@ -5,7 +5,9 @@ import { logger } from '../logging.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
+import { detectCommand } from './detect.js';
 import { killCommand } from './kill.js';
+import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
 import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
@@ -192,6 +194,7 @@ program
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
+program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import {
   serveBundledStdio,
 } from '../capability/servers/index.js';
 import { InputError } from '../errors.js';
-import type { CliContext } from './context.js';
+import { type CliContext, configBaseDir } from './context.js';
 
 function isBundled(name: string): name is BundledServerName {
   return (bundledServerNames as readonly string[]).includes(name);
@@ -19,12 +19,13 @@ export async function serveMcp(
 ): Promise<void> {
   if (!isBundled(server))
     throw new InputError(`unknown server '${server}'; choose one of ${bundledServerNames.join(', ')}`);
+  const serverOptions = { home: context.home, lab: context.config.lab, baseDir: configBaseDir(context) };
   if (options.http === undefined) {
-    await serveBundledStdio(server, { home: context.home });
+    await serveBundledStdio(server, serverOptions);
     return;
   }
   const served = await serveBundledHttp(server, {
-    home: context.home,
+    ...serverOptions,
     host: '127.0.0.1',
     port: options.http,
   });

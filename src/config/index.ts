@@ -42,7 +42,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `'${key}'`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
   }
   if (issue.code === 'invalid_union' && path.startsWith('servers.')) {
-    return `${path}: a server is one of {bundled: siem|edr|intel|ticket}, {command, args?, env?} or {url, headers?}`;
+    return `${path}: a server is one of {bundled: siem|edr|intel|ticket|iam}, {command, args?, env?} or {url, headers?}`;
   }
   return `${path}: ${issue.message}`;
 }

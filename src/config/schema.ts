@@ -7,7 +7,7 @@ const serverName = z
   .regex(/^[a-z][a-z0-9_-]*$/, 'server names are lower-case letters, digits, _ or -, starting with a letter');
 
 const bundledServer = z.strictObject({
-  bundled: z.enum(['siem', 'edr', 'intel', 'ticket']),
+  bundled: z.enum(['siem', 'edr', 'intel', 'ticket', 'iam']),
   /** `stdio` spawns `warden mcp <name>` as a child process; `memory` links it in-process. */
   transport: z.enum(['stdio', 'memory']).default('stdio'),
 });
@@ -39,6 +39,7 @@ export const configSchema = z.strictObject({
     edr: { bundled: 'edr', transport: 'stdio' },
     intel: { bundled: 'intel', transport: 'stdio' },
     ticket: { bundled: 'ticket', transport: 'stdio' },
+    iam: { bundled: 'iam', transport: 'stdio' },
   }),
   /** Tier overrides by `server.tool` or `server.*`; exact names win over wildcards. */
   tiers: z
@@ -91,6 +92,28 @@ export const configSchema = z.strictObject({
       minConfidence: z.number().min(0).max(1).default(0.5),
     })
     .default({ minConfidence: 0.5 }),
+  lab: z
+    .strictObject({
+      intel: z
+        .strictObject({
+          /** MITRE ATT&CK Enterprise STIX 2.1 bundle; without it, techniques come from the shipped list. */
+          attackBundle: z.string().min(1).optional(),
+          /** maltrail `trails/static` trees (`<category>/<family>.txt`), searched recursively. */
+          trailDirs: z.array(z.string().min(1)).default([]),
+          /** Own feeds in the trail format of examples/lab/README.md (IPs, CIDRs, domains, URLs, hashes). */
+          feedDirs: z.array(z.string().min(1)).default([]),
+          /** Keep the shipped sample feeds besides the configured ones. */
+          includeSampleFeeds: z.boolean().default(true),
+        })
+        .default({ trailDirs: [], feedDirs: [], includeSampleFeeds: true }),
+      iam: z
+        .strictObject({
+          /** Inventory-style YAML with a `groups:` section (examples/lab/README.md). */
+          groupsFile: z.string().min(1).optional(),
+        })
+        .default({}),
+    })
+    .default({ intel: { trailDirs: [], feedDirs: [], includeSampleFeeds: true }, iam: {} }),
   skills: z
     .strictObject({
       /** Extra skill directories, besides the bundled `skills/`. */

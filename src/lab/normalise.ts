@@ -26,9 +26,10 @@ const securityActions: Record<number, EventAction> = {
 };
 
 /**
- * Maps one record in the NXLog flat-key layout of OTRF Security-Datasets (Sysmon, Security,
- * PowerShell channels) to a `LabEvent`. Missing fields become null; throws `InputError` only
- * when the record has no usable timestamp or no host.
+ * Maps one flat record to a `LabEvent`: the NXLog layout of OTRF Security-Datasets (Sysmon,
+ * Security, PowerShell channels) or an evtx_dump record flattened by `flattenWindowsEvent`
+ * (`Computer`, `TimeCreated`, `Provider_Name`, event data such as Security 4688 `NewProcessName`).
+ * Missing fields become null; throws `InputError` only when the record has no usable timestamp or no host.
  */
 export function normaliseEvent(raw: Raw, id: string): LabEvent {
   const eventCode = integer(raw.EventID) ?? 0;
@@ -61,7 +62,8 @@ type ChannelFamily = 'sysmon' | 'security' | 'powershell' | 'other';
 
 function channelFamily(raw: Raw): ChannelFamily {
   const channel = (text(raw.Channel) ?? '').toLowerCase();
-  const source = (text(raw.SourceName) ?? '').toLowerCase();
+  // `Provider_Name` is where evtx_dump records (flattened) name the provider.
+  const source = (text(raw.SourceName) ?? text(raw.Provider_Name) ?? '').toLowerCase();
   if (channel.includes('sysmon') || source === 'microsoft-windows-sysmon') return 'sysmon';
   if (channel === 'security' || source === 'microsoft-windows-security-auditing') return 'security';
   if (channel.includes('powershell')) return 'powershell';

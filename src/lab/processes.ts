@@ -1,5 +1,13 @@
-import type { LabEvent, ProcessNode, ProcessTree } from '../capability/backends/types.js';
-import { bareGuid, sameHost } from './events.js';
+import type {
+  EventAction,
+  LabEvent,
+  ProcessActivityQuery,
+  ProcessNode,
+  ProcessTree,
+} from '../capability/backends/types.js';
+import type { EdrTelemetry } from './edr.js';
+import type { EventStore } from './events.js';
+import { bareGuid, sameGuid, sameHost, shortHost } from './events.js';
 
 /** Cap on ancestors and descendants walked, so a malformed lineage cannot run away. */
 const maxLineage = 500;
@@ -85,5 +93,92 @@ export function createProcessIndex(events: readonly LabEvent[]): ProcessIndex {
     },
     hasEnded: (guid) => ended.has(bareGuid(guid)),
     tree: (root) => ({ process: root, ancestors: ancestorsOf(root), descendants: descendantsOf(root) }),
+  };
+}
+
+/** EDR telemetry over the in-memory event store and its process index (the sample lab). */
+export function createMemoryTelemetry(store: EventStore, processes: ProcessIndex): EdrTelemetry {
+  const activity = (action: EventAction, query: ProcessActivityQuery): LabEvent[] =>
+    store
+      .filter({ action, host: query.host, processGuid: query.processGuid, from: query.from, to: query.to })
+      .slice(0, query.limit);
+  const source = (event: LabEvent) => ({
+    timestamp: event.timestamp,
+    host: event.host,
+    processGuid: event.process?.guid || null,
+    image: event.process?.image || null,
+    eventId: event.id,
+  });
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    async seenHost(host) {
+      const seen = store.events.find((event) => sameHost(event.host, host));
+      return seen ? shortHost(seen.host) : null;
+    },
+    processByGuid: async (guid) => processes.byGuid(guid) ?? null,
+    processByPid: async (host, pid) => processes.byPid(host, pid) ?? null,
+    hasEnded: async (guid) => processes.hasEnded(guid),
+    processTree: async (root) => processes.tree(root),
+    async hostActivity(host) {
+      const events = store.filter({ host });
+      const users = new Set(events.flatMap((event) => (event.user === null ? [] : [event.user])));
+      return { lastSeen: events.at(-1)?.timestamp ?? null, users: [...users], eventCount: events.length };
+    },
+    async networkConnections(query) {
+      return activity('network_connection', query).flatMap((event) =>
+        event.network ? [{ ...source(event), ...event.network }] : [],
+      );
+    },
+    async imageLoads(query) {
+      return activity('image_load', query).flatMap((event) => {
+        const imageLoaded = text(event.raw.ImageLoaded) ?? event.file?.path ?? null;
+        return imageLoaded === null ? [] : [{ ...source(event), imageLoaded }];
+      });
+    },
+    async processAccess(query) {
+      const targetImage = query.targetImage?.toLowerCase();
+      return store
+        .filter({
+          action: 'process_access',
+          host: query.host,
+          processGuid: query.processGuid,
+          from: query.from,
+          to: query.to,
+        })
+        .filter(
+          (event) =>
+            (query.targetProcessGuid === undefined ||
+              sameGuid(
+                text(event.raw.TargetProcessGUID) ?? text(event.raw.TargetProcessGuid),
+                query.targetProcessGuid,
+              )) &&
+            (targetImage === undefined ||
+              (text(event.raw.TargetImage) ?? '').toLowerCase().includes(targetImage)),
+        )
+        .slice(0, query.limit)
+        .map((event) => {
+          const { processGuid, image, ...rest } = source(event);
+          const targetPid = Number(event.raw.TargetProcessId);
+          return {
+            ...rest,
+            sourceProcessGuid: processGuid,
+            sourceImage: image,
+            targetProcessGuid: text(event.raw.TargetProcessGUID) ?? text(event.raw.TargetProcessGuid),
+            targetPid: Number.isSafeInteger(targetPid) ? targetPid : null,
+            targetImage: text(event.raw.TargetImage),
+            grantedAccess: text(event.raw.GrantedAccess),
+          };
+        });
+    },
+    async fileWrites(query) {
+      return activity('file_create', query).flatMap((event) =>
+        event.file ? [{ ...source(event), path: event.file.path }] : [],
+      );
+    },
+    async registryWrites(query) {
+      return activity('registry_set', query).flatMap((event) =>
+        event.registry ? [{ ...source(event), key: event.registry.key, value: event.registry.value }] : [],
+      );
+    },
   };
 }

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import type {
   EdrBackend,
   IntelBackend,
@@ -13,10 +12,11 @@ import type {
 import { InputError } from '../errors.js';
 import { createLabEdr } from './edr.js';
 import { createEventStore } from './events.js';
+import { readSampleTechniques } from './intel/attack.js';
 import { createLabIntel } from './intel.js';
 import { parseInventory } from './inventory.js';
 import { normaliseEvent } from './normalise.js';
-import { createProcessIndex } from './processes.js';
+import { createMemoryTelemetry, createProcessIndex } from './processes.js';
 import { createLabSiem } from './siem.js';
 import { createLabTickets } from './tickets.js';
 import type { TrailEntry } from './trails.js';
@@ -39,16 +39,6 @@ export interface SampleLabOptions {
   now?: () => Date;
 }
 
-const techniquesSchema = z.array(
-  z.object({
-    id: z.string(),
-    name: z.string(),
-    tactics: z.array(z.string()),
-    description: z.string(),
-    url: z.string(),
-  }),
-);
-
 /**
  * Loads the embedded sample lab: telemetry and intel are read-only and in memory; EDR response
  * state and tickets persist under `<home>/lab/`, shared with other processes using that home.
@@ -62,7 +52,12 @@ export function loadSampleLab(home: string, options: SampleLabOptions = {}): Lab
   const inventory = parseInventory(readFileSync(inventoryPath, 'utf8'), inventoryPath);
   return {
     siem: createLabSiem(store),
-    edr: createLabEdr({ store, processes: createProcessIndex(store.events), inventory, stateDir, now }),
+    edr: createLabEdr({
+      telemetry: createMemoryTelemetry(store, createProcessIndex(store.events)),
+      inventory,
+      stateDir,
+      now,
+    }),
     intel: createLabIntel(readTrailFeeds(join(dataDir, 'intel')), readTechniques(dataDir)),
     tickets: createLabTickets(stateDir, now),
   };
@@ -101,9 +96,5 @@ function readTrailFeeds(dir: string): TrailEntry[] {
 }
 
 function readTechniques(dataDir: string): TechniqueInfo[] {
-  const path = join(dataDir, 'attack-techniques.json');
-  const parsed = techniquesSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success)
-    throw new InputError(`${path}: ${parsed.error.issues[0]?.message ?? 'invalid techniques'}`);
-  return parsed.data;
+  return readSampleTechniques(join(dataDir, 'attack-techniques.json'));
 }

@@ -18,20 +18,40 @@ export interface TrailEntry {
  */
 export function parseTrails(text: string, family: string, source: string): TrailEntry[] {
   const entries: TrailEntry[] = [];
+  scanTrails(text, (indicator, reference) => {
+    const type = inferIndicatorType(indicator);
+    entries.push({ type, value: normaliseIndicator(indicator, type), family, source, reference });
+  });
+  return entries;
+}
+
+/**
+ * Calls `visit` with the first token of each indicator line and the reference in force, without
+ * building entry objects: what loading a million-line trail set needs. A Buffer is decoded line by
+ * line, so the tokens kept by an index do not pin the whole file in memory.
+ */
+export function scanTrails(
+  text: string | Buffer,
+  visit: (indicator: string, reference: string | null) => void,
+): void {
   let reference: string | null = null;
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
+  let start = 0;
+  while (start < text.length) {
+    let end = typeof text === 'string' ? text.indexOf('\n', start) : text.indexOf(10, start);
+    if (end === -1) end = text.length;
+    const line = (
+      typeof text === 'string' ? text.slice(start, end) : text.toString('utf8', start, end)
+    ).trim();
+    start = end + 1;
     if (line === '') continue;
     if (line.startsWith('#')) {
       const match = /^#\s*Reference:\s*(\S.*)$/i.exec(line);
       if (match?.[1]) reference = match[1].trim();
       continue;
     }
-    const indicator = line.split(/\s+/)[0] ?? line;
-    const type = inferIndicatorType(indicator);
-    entries.push({ type, value: normaliseIndicator(indicator, type), family, source, reference });
+    const space = line.search(/\s/);
+    visit(space === -1 ? line : line.slice(0, space), reference);
   }
-  return entries;
 }
 
 const hashPattern = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;

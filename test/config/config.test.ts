@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     const config = loadConfig(null, {});
     expect(config.home).toBe('.warden');
     expect(config.model.provider).toBe('offline');
-    expect(Object.keys(config.servers).sort()).toEqual(['edr', 'intel', 'siem', 'ticket']);
+    expect(Object.keys(config.servers).sort()).toEqual(['edr', 'iam', 'intel', 'siem', 'ticket']);
     expect(config.limits.maxToolCalls).toBeGreaterThan(0);
   });
 

@@ -185,6 +185,57 @@ export interface ResponseOutcome {
   detail: string;
 }
 
+/** Activity of one process or one host over a window; give processGuid, host, or both. */
+export interface ProcessActivityQuery {
+  processGuid?: string;
+  host?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+}
+
+export interface ImageLoad {
+  timestamp: string;
+  host: string;
+  processGuid: string | null;
+  image: string | null;
+  imageLoaded: string;
+  eventId: string;
+}
+
+export interface ProcessAccess {
+  timestamp: string;
+  host: string;
+  /** The process that opened a handle to the target. */
+  sourceProcessGuid: string | null;
+  sourceImage: string | null;
+  targetProcessGuid: string | null;
+  targetPid: number | null;
+  targetImage: string | null;
+  /** Access mask as recorded, e.g. 0x1010 (a typical LSASS memory read). */
+  grantedAccess: string | null;
+  eventId: string;
+}
+
+export interface FileWrite {
+  timestamp: string;
+  host: string;
+  processGuid: string | null;
+  image: string | null;
+  path: string;
+  eventId: string;
+}
+
+export interface RegistryWrite {
+  timestamp: string;
+  host: string;
+  processGuid: string | null;
+  image: string | null;
+  key: string;
+  value: string | null;
+  eventId: string;
+}
+
 export interface EdrBackend {
   processTree(query: { processGuid?: string; host?: string; pid?: number }): Promise<ProcessTree | null>;
   networkConnections(query: {
@@ -195,6 +246,16 @@ export interface EdrBackend {
     limit: number;
   }): Promise<NetworkConnection[]>;
   hostSummary(host: string): Promise<HostSummary | null>;
+  /** DLLs and other images loaded (Sysmon 7), oldest first. */
+  imageLoads(query: ProcessActivityQuery): Promise<ImageLoad[]>;
+  /** Handles opened to other processes (Sysmon 10); `processGuid` is the source, `targetImage` a substring. */
+  processAccess(
+    query: ProcessActivityQuery & { targetProcessGuid?: string; targetImage?: string },
+  ): Promise<ProcessAccess[]>;
+  /** Files created or overwritten (Sysmon 11), oldest first. */
+  fileWrites(query: ProcessActivityQuery): Promise<FileWrite[]>;
+  /** Registry keys and values set (Sysmon 12-14), oldest first. */
+  registryWrites(query: ProcessActivityQuery): Promise<RegistryWrite[]>;
   isolateHost(host: string, reason: string): Promise<ResponseOutcome>;
   releaseHost(host: string, reason: string): Promise<ResponseOutcome>;
   killProcess(query: {
@@ -211,12 +272,21 @@ export interface IndicatorMatch {
   source: string;
   family: string;
   reference: string | null;
+  /** Feed folder the entry came from (`malware`, `malicious`, `suspicious`), null for flat feeds. The lab always sets it. */
+  category?: string | null;
+  /** The listed entry that matched, e.g. the parent domain `evil.example` for `a.evil.example`. The lab always sets it. */
+  matched?: string;
+  /** What part of the indicator matched: the value itself, a parent domain, a CIDR range, a URL's host or path. */
+  matchedOn?: IndicatorMatchKind;
 }
+
+export type IndicatorMatchKind = 'exact' | 'parent_domain' | 'cidr' | 'url_prefix' | 'url_host' | 'url_path';
 
 export interface IndicatorVerdict {
   value: string;
   type: IndicatorType;
-  verdict: 'malicious' | 'unknown';
+  /** `suspicious` when every match comes from a `suspicious` category (e.g. dynamic DNS, PUA). */
+  verdict: 'malicious' | 'suspicious' | 'unknown';
   matches: IndicatorMatch[];
 }
 
@@ -228,9 +298,71 @@ export interface TechniqueInfo {
   url: string;
 }
 
+/** Where ATT&CK answers come from: the STIX bundle, or the short shipped technique list. */
+export type AttackSource = 'attack-stix' | 'sample-techniques';
+
+/** A technique as served: the short info plus what the STIX bundle adds (empty when it is absent). */
+export interface TechniqueDetail extends TechniqueInfo {
+  /** Parent technique id of a sub-technique, else null. */
+  parent: string | null;
+  platforms: string[];
+  /** ATT&CK data components named by the technique's detection analytics, e.g. "Process Creation". */
+  dataSources: string[];
+  /** Detection strategies (`DET…` id and name) linked to the technique. */
+  detections: Array<{ id: string; name: string }>;
+  deprecated: boolean;
+  revoked: boolean;
+  /** Technique that replaced a revoked one. */
+  revokedBy: string | null;
+  source: AttackSource;
+}
+
+export interface AttackRef {
+  id: string;
+  name: string;
+}
+
+export interface GroupInfo {
+  id: string;
+  name: string;
+  aliases: string[];
+  description: string;
+  url: string;
+  techniques: AttackRef[];
+  software: AttackRef[];
+  deprecated: boolean;
+  revoked: boolean;
+  source: AttackSource;
+}
+
+export interface SoftwareInfo {
+  id: string;
+  name: string;
+  type: 'malware' | 'tool';
+  aliases: string[];
+  platforms: string[];
+  description: string;
+  url: string;
+  techniques: AttackRef[];
+  /** Groups known to use it. */
+  groups: AttackRef[];
+  deprecated: boolean;
+  revoked: boolean;
+  source: AttackSource;
+}
+
 export interface IntelBackend {
   lookupIndicator(value: string, type?: IndicatorType): Promise<IndicatorVerdict>;
-  lookupTechnique(id: string): Promise<TechniqueInfo | null>;
+  /** By id (`T1059.001`, `attack.t1059.001`, `T1059/001`); InputError for anything else. */
+  lookupTechnique(id: string): Promise<TechniqueDetail | null>;
+  /** By name (`Mshta`, `Command and Scripting Interpreter: PowerShell`), case-insensitive; InputError when ambiguous. */
+  findTechnique(name: string): Promise<TechniqueDetail | null>;
+  /** By G-id, name or alias, case-insensitive; null when unknown or when only the sample reference is loaded. */
+  lookupGroup(query: string): Promise<GroupInfo | null>;
+  /** By S-id, name or alias, case-insensitive. */
+  lookupSoftware(query: string): Promise<SoftwareInfo | null>;
+  /** Which ATT&CK source answers (loads it when needed). */
+  attackSource(): Promise<AttackSource>;
 }
 
 export type TicketStatus = 'open' | 'in_progress' | 'closed';
@@ -262,4 +394,61 @@ export interface TicketBackend {
   listTickets(query: { status?: TicketStatus; limit: number }): Promise<Ticket[]>;
   addComment(id: string, text: string): Promise<Ticket>;
   updateStatus(id: string, status: TicketStatus, resolution?: string): Promise<Ticket>;
+}
+
+/** A user account seen in the telemetry, with Warden's persisted IAM state. */
+export interface IamUserSummary {
+  /** `DOMAIN\name` as recorded (or the bare name when the telemetry has no domain). */
+  user: string;
+  eventCount: number;
+  hosts: string[];
+  lastLogon: string | null;
+  groups: string[];
+  disabled: boolean;
+}
+
+export interface IamSession {
+  host: string;
+  logonType: number;
+  sourceIp: string | null;
+  since: string;
+  /** The logon event that opened it. */
+  eventId: string;
+}
+
+export interface IamUser extends IamUserSummary {
+  disabledAt: string | null;
+  disabledReason: string | null;
+  sessionsRevokedAt: string | null;
+  /** Successful logons recorded after the last revocation, latest per host and logon type. */
+  sessions: IamSession[];
+  failedLogons: number;
+}
+
+export interface IamGroup {
+  name: string;
+  members: string[];
+  /** `telemetry`: from group-membership events; `inventory`: from the configured groups file. */
+  sources: Array<'telemetry' | 'inventory'>;
+  description: string | null;
+}
+
+export interface IamOutcome {
+  user: string;
+  /** False when the account was already in the requested state. */
+  changed: boolean;
+  state: 'disabled' | 'enabled' | 'sessions_revoked';
+  at: string;
+  detail: string;
+  /** Sessions ended by `revoke_sessions`; 0 otherwise. */
+  revokedSessions: number;
+}
+
+export interface IamBackend {
+  listUsers(query: { limit: number }): Promise<IamUserSummary[]>;
+  getUser(user: string): Promise<IamUser | null>;
+  listGroups(): Promise<IamGroup[]>;
+  disableUser(user: string, reason: string): Promise<IamOutcome>;
+  enableUser(user: string, reason: string): Promise<IamOutcome>;
+  revokeSessions(user: string, reason: string): Promise<IamOutcome>;
 }

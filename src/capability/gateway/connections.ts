@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -6,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../../config/index.js';
+import type { ServerConfig, WardenConfig } from '../../config/index.js';
 import { BackendError, describeError } from '../../errors.js';
 import { type BundledServerName, createBundledServer } from '../servers/index.js';
 
@@ -52,6 +53,8 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** The config file the parent read, handed on to bundled servers it spawns. */
   configPath?: string;
+  /** The `lab:` settings for bundled servers linked in-process. */
+  lab?: WardenConfig['lab'];
 }
 
 async function openTransport(
@@ -61,7 +64,11 @@ async function openTransport(
   const { home } = options;
   if ('bundled' in config) {
     if (config.transport === 'memory') {
-      const server = createBundledServer(config.bundled as BundledServerName, { home });
+      const server = createBundledServer(config.bundled as BundledServerName, {
+        home,
+        ...(options.lab ? { lab: options.lab } : {}),
+        baseDir: options.configPath ? dirname(options.configPath) : process.cwd(),
+      });
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       await server.connect(serverSide);
       return { transport: clientSide, extraClose: () => server.close() };

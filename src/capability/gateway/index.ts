@@ -95,6 +95,7 @@ export async function createGateway(options: {
           connectServer(name, server, {
             home: options.home,
             timeoutMs,
+            lab: config.lab,
             ...(options.configPath ? { configPath: options.configPath } : {}),
           }),
         ),

@@ -2,24 +2,49 @@ import { resolve } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { LabBackends } from '../../lab/index.js';
-import { loadSampleLab } from '../../lab/index.js';
+import type { WardenConfig } from '../../config/index.js';
+import type { LabBackends, StoreBackends } from '../../lab/index.js';
+import {
+  createIntelFromSources,
+  createLabIam,
+  createStoreBackends,
+  intelSourcesFrom,
+  loadSampleLab,
+} from '../../lab/index.js';
 import { logger } from '../../logging.js';
 import { createEdrServer } from './edr/server.js';
+import { createIamServer } from './iam/server.js';
 import { createIntelServer } from './intel/server.js';
 import { createSiemServer } from './siem/server.js';
 import { createTicketServer } from './ticket/server.js';
 
-export const bundledServerNames = ['siem', 'edr', 'intel', 'ticket'] as const;
+export const bundledServerNames = ['siem', 'edr', 'intel', 'ticket', 'iam'] as const;
 export type BundledServerName = (typeof bundledServerNames)[number];
 
 export interface BundledServerOptions {
   /** Warden home; lab state (endpoints, tickets) lives in `<home>/lab/`. */
   home: string;
+  /** The `lab:` section of warden.yaml (intel sources, IAM groups); defaults when absent. */
+  lab?: WardenConfig['lab'];
+  /** Directory that relative paths in `lab` are resolved against: the config file's, else the working directory. */
+  baseDir?: string;
 }
 
 // One loaded lab per home per process: the telemetry is read-only, and persisted state is re-read per call.
 const labsByHome = new Map<string, LabBackends>();
+
+// Telemetry for siem and edr comes from the home's DuckDB store (seeded with the sample on first use).
+const storesByHome = new Map<string, StoreBackends>();
+
+function storeFor(home: string): StoreBackends {
+  const key = resolve(home);
+  let store = storesByHome.get(key);
+  if (!store) {
+    store = createStoreBackends(key);
+    storesByHome.set(key, store);
+  }
+  return store;
+}
 
 function labFor(home: string): LabBackends {
   const key = resolve(home);
@@ -31,18 +56,31 @@ function labFor(home: string): LabBackends {
   return lab;
 }
 
-/** Builds one bundled MCP server backed by the embedded sample lab of `home`. */
+/**
+ * Builds one bundled MCP server: siem, edr and iam over the home's event store, intel over the
+ * configured ATT&CK bundle and trail/feed folders (the sample feeds by default), tickets in PGlite.
+ */
 export function createBundledServer(name: BundledServerName, options: BundledServerOptions): McpServer {
-  const lab = labFor(options.home);
+  const baseDir = options.baseDir ?? process.cwd();
   switch (name) {
     case 'siem':
-      return createSiemServer(lab.siem);
+      return createSiemServer(storeFor(options.home).siem);
     case 'edr':
-      return createEdrServer(lab.edr);
+      return createEdrServer(storeFor(options.home).edr);
     case 'intel':
-      return createIntelServer(lab.intel);
+      return createIntelServer(createIntelFromSources(intelSourcesFrom(options.lab?.intel, baseDir)));
     case 'ticket':
-      return createTicketServer(lab.tickets);
+      return createTicketServer(labFor(options.home).tickets);
+    case 'iam': {
+      const groupsFile = options.lab?.iam.groupsFile;
+      return createIamServer(
+        createLabIam({
+          siem: storeFor(options.home).siem,
+          home: resolve(options.home),
+          ...(groupsFile ? { groupsFile: resolve(baseDir, groupsFile) } : {}),
+        }),
+      );
+    }
   }
 }
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { IndicatorVerdict, TechniqueInfo } from '../../../src/capability/backends/types.js';
+import type {
+  IndicatorVerdict,
+  TechniqueDetail,
+  TechniqueInfo,
+} from '../../../src/capability/backends/types.js';
 import { createIntelServer } from '../../../src/capability/servers/index.js';
 import { loadSampleLab } from '../../../src/lab/index.js';
 import { sample, useTempHome } from '../../lab/helpers.js';
@@ -10,7 +14,7 @@ const tempHome = useTempHome();
 describe('intel MCP server', () => {
   it('lists its tools as read-only', async () => {
     const { tools } = await connect(createIntelServer(loadSampleLab(tempHome()).intel));
-    expectTools(tools, ['lookup_indicator', 'lookup_technique']);
+    expectTools(tools, ['lookup_indicator', 'lookup_technique', 'lookup_group', 'lookup_software']);
     expect(
       tools.every(
         (tool) => tool.annotations?.readOnlyHint === true && tool.annotations.destructiveHint === false,
@@ -55,6 +59,24 @@ describe('intel MCP server', () => {
     );
     expect(await callError(client, 'lookup_indicator', { value: 'evil.example', type: 'hash' })).toContain(
       'not an MD5',
+    );
+    expect(await callError(client, 'lookup_technique', {})).toContain('give a technique id or a name');
+  });
+
+  it('answers from the sample technique list, says so, and explains why groups and software are missing', async () => {
+    const { client } = await connect(createIntelServer(loadSampleLab(tempHome()).intel));
+    const byName = await callOk<TechniqueDetail>(client, 'lookup_technique', { name: 'mshta' });
+    expect(byName).toMatchObject({
+      id: 'T1218.005',
+      source: 'sample-techniques',
+      parent: 'T1218',
+      platforms: [],
+    });
+    expect(await callError(client, 'lookup_group', { query: 'APT29' })).toContain(
+      'need the ATT&CK STIX bundle',
+    );
+    expect(await callError(client, 'lookup_software', { query: 'Mimikatz' })).toContain(
+      'lab.intel.attackBundle',
     );
   });
 });

@@ -1,0 +1,11 @@
+export type { EntrySink, OpenEntry, SourceKind } from './archives.js';
+export { readSource, sourceKind } from './archives.js';
+export type { LabLoadOptions, LabLoadResult } from './lab-load.js';
+export { loadLabPaths } from './lab-load.js';
+export type { RecordHandlers, SourceRecord } from './lines.js';
+export { createLineSplitter, createRecordReader } from './lines.js';
+export type { FileOutcome, LoadError, LoadOptions, LoadSummary } from './load.js';
+export { loadSources } from './load.js';
+export type { SourceFile, SourceListing } from './sources.js';
+export { hashFile, listSources, sourceStem } from './sources.js';
+export { flattenWinlogbeat, isWinlogbeatRecord } from './winlogbeat.js';

@@ -1,0 +1,17 @@
+export type { StoreBackends, StoreBackendsOptions } from './backends.js';
+export { createStoreBackends } from './backends.js';
+export type { LabDatabase, Row } from './database.js';
+export { openLabDatabase } from './database.js';
+export type { LabStore, OpenLabStoreOptions } from './lab.js';
+export { labStorePath, openLabStore } from './lab.js';
+export type { StoreLineage } from './lineage.js';
+export { createStoreLineage } from './lineage.js';
+export type { EventProvenance } from './rows.js';
+export { labEventSelect, rowToLabEvent } from './rows.js';
+export { eventColumns, storeSchemaVersion } from './schema.js';
+export { createStoreSiem } from './siem.js';
+export type { LabStatus } from './status.js';
+export { readLabStatus } from './status.js';
+export { createStoreTelemetry } from './telemetry.js';
+export type { FileWriter, StoreWriter } from './writer.js';
+export { createStoreWriter, eventId } from './writer.js';

@@ -1,0 +1,125 @@
+/**
+ * The lab event store's tables. `events` holds one row per normalised event (ECS-style columns,
+ * lower-cased lookup keys beside the values as recorded, the flattened raw record as JSON and its
+ * provenance); `files` records each loaded source by content hash so a second load adds nothing.
+ */
+
+/** Column names and DuckDB types of `events`, in appender order. */
+export const eventColumns = [
+  ['seq', 'BIGINT NOT NULL'],
+  ['id', 'VARCHAR NOT NULL'],
+  ['file_id', 'INTEGER NOT NULL'],
+  ['line', 'INTEGER NOT NULL'],
+  ['entry', 'VARCHAR NOT NULL'],
+  ['ts', 'TIMESTAMP NOT NULL'],
+  ['host', 'VARCHAR NOT NULL'],
+  ['host_key', 'VARCHAR NOT NULL'],
+  ['user_name', 'VARCHAR'],
+  ['user_key', 'VARCHAR'],
+  ['event_code', 'INTEGER NOT NULL'],
+  ['channel', 'VARCHAR NOT NULL'],
+  ['action', 'VARCHAR NOT NULL'],
+  ['process_guid', 'VARCHAR'],
+  ['process_key', 'VARCHAR'],
+  ['process_pid', 'BIGINT'],
+  ['process_image', 'VARCHAR'],
+  ['process_command_line', 'VARCHAR'],
+  ['parent_guid', 'VARCHAR'],
+  ['parent_key', 'VARCHAR'],
+  ['parent_pid', 'BIGINT'],
+  ['parent_image', 'VARCHAR'],
+  ['parent_command_line', 'VARCHAR'],
+  ['network_protocol', 'VARCHAR'],
+  ['source_ip', 'VARCHAR'],
+  ['source_port', 'INTEGER'],
+  ['destination_ip', 'VARCHAR'],
+  ['destination_port', 'INTEGER'],
+  ['destination_hostname', 'VARCHAR'],
+  ['dns_query', 'VARCHAR'],
+  ['dns_answers', 'VARCHAR'],
+  ['file_path', 'VARCHAR'],
+  ['registry_key', 'VARCHAR'],
+  ['registry_value', 'VARCHAR'],
+  ['logon_type', 'INTEGER'],
+  ['logon_source_ip', 'VARCHAR'],
+  ['target_guid', 'VARCHAR'],
+  ['target_key', 'VARCHAR'],
+  ['target_pid', 'BIGINT'],
+  ['target_image', 'VARCHAR'],
+  ['granted_access', 'VARCHAR'],
+  ['image_loaded', 'VARCHAR'],
+  ['message', 'VARCHAR'],
+  ['raw', 'VARCHAR NOT NULL'],
+] as const;
+
+export type EventColumn = (typeof eventColumns)[number][0];
+
+/** Bumped when the tables change shape; a store of another version is refused, not migrated. */
+export const storeSchemaVersion = 1;
+
+export const createTablesSql = `
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+  file_id INTEGER PRIMARY KEY,
+  sha256 VARCHAR NOT NULL UNIQUE,
+  path VARCHAR NOT NULL,
+  stem VARCHAR NOT NULL UNIQUE,
+  events BIGINT NOT NULL,
+  errors INTEGER NOT NULL,
+  loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  ${eventColumns.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
+);
+CREATE TABLE IF NOT EXISTS processes (
+  seq BIGINT NOT NULL,
+  id VARCHAR NOT NULL,
+  ts TIMESTAMP NOT NULL,
+  host VARCHAR NOT NULL,
+  host_key VARCHAR NOT NULL,
+  user_name VARCHAR,
+  process_key VARCHAR NOT NULL,
+  process_guid VARCHAR NOT NULL,
+  process_pid BIGINT NOT NULL,
+  process_image VARCHAR NOT NULL,
+  process_command_line VARCHAR NOT NULL,
+  parent_key VARCHAR,
+  parent_guid VARCHAR
+);
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '${storeSchemaVersion}');
+`;
+
+/** Copies the process starts of one loaded file into `processes`, the lineage table. */
+export const copyProcessesSql = `
+INSERT INTO processes
+SELECT seq, id, ts, host, host_key, user_name, process_key, process_guid, coalesce(process_pid, 0),
+  coalesce(process_image, ''), coalesce(process_command_line, ''), parent_key, parent_guid
+FROM events WHERE file_id = ? AND action = 'process_start' AND process_key IS NOT NULL`;
+
+/**
+ * ART indexes only for GUID point lookups (a process's events, a tree walk). Host and time filters
+ * rely on DuckDB's per-row-group min/max zone maps instead (events arrive file by file, roughly in
+ * time order, so a time window prunes most row groups), and substring filters on column scans;
+ * bench/lab.ts measures both over 10M events.
+ */
+export const createIndexesSql = `
+CREATE INDEX IF NOT EXISTS events_process_key ON events (process_key);
+CREATE INDEX IF NOT EXISTS events_parent_key ON events (parent_key);
+CREATE INDEX IF NOT EXISTS processes_key ON processes (process_key);
+CREATE INDEX IF NOT EXISTS processes_parent_key ON processes (parent_key);
+`;
+
+const bulkColumns = eventColumns.filter(([name]) => name !== 'raw');
+
+/**
+ * Inserts one staged source: normalised columns as JSON lines (`ts` as epoch milliseconds) beside
+ * the raw records one per line, joined by position. Parameters: the columns file, the raw file.
+ */
+export const bulkInsertSql = `INSERT INTO events SELECT ${eventColumns
+  .map(([name]) => (name === 'ts' ? 'epoch_ms(ts)' : name))
+  .join(', ')}
+FROM read_ndjson(?, columns={${bulkColumns
+  .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
+  .join(', ')}})
+POSITIONAL JOIN read_csv(?, auto_detect=false, delim=chr(1), quote='', escape='', header=false,
+  new_line='\\n', columns={'raw': 'VARCHAR'}, max_line_size=67108864)`;
