@@ -4,6 +4,7 @@ import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/
 import type { ApprovalRecord } from '../store/index.js';
 import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
 import { tierOf } from './queue.js';
+import { fitForModel } from './shrink.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
 import type { Verdict } from './verdict.js';
 
@@ -16,6 +17,8 @@ export type CallStep =
 export interface CallEnvironment {
   gateway: Gateway;
   skills: readonly Skill[];
+  /** Largest tool result, in JSON characters, shown to the model (limits.maxResultChars). */
+  maxResultChars: number;
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
 }
 
@@ -113,9 +116,10 @@ export async function runCall(
       block: resultBlock(call, outcome.ref, value, { isError: true, trust: 'trusted' }),
     };
   }
+  const shown = fitForModel(outcome.value, environment.maxResultChars);
   return {
     type: 'result',
-    block: resultBlock(call, outcome.ref, outcome.value, { isError: outcome.isError, trust: 'untrusted' }),
+    block: resultBlock(call, outcome.ref, shown, { isError: outcome.isError, trust: 'untrusted' }),
   };
 }
 

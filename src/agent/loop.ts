@@ -63,6 +63,7 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
   const environment: CallEnvironment = {
     gateway: deps.gateway,
     skills: deps.skills,
+    maxResultChars: deps.config.limits.maxResultChars,
     context: {
       runId,
       audit,

@@ -77,6 +77,8 @@ export const configSchema = z.strictObject({
       /** Active wall time per run, not counting time paused for an approval. */
       maxSeconds: z.number().positive().max(86_400).default(900),
       toolTimeoutSeconds: z.number().positive().max(3600).default(60),
+      /** Largest tool result (JSON characters) shown to the model; the audit trail keeps the whole result. */
+      maxResultChars: z.number().int().min(1000).default(24_000),
     })
     .default({
       maxTurns: 20,
@@ -85,6 +87,7 @@ export const configSchema = z.strictObject({
       maxTokens: 400_000,
       maxSeconds: 900,
       toolTimeoutSeconds: 60,
+      maxResultChars: 24_000,
     }),
   control: z
     .strictObject({

@@ -160,7 +160,8 @@ export async function createGateway(options: {
         undefined,
         {
           timeout: timeoutMs,
-          ...(context.signal ? { signal: context.signal } : {}),
+          // A signal per call: the SDK leaves its abort listener on the signal it is given.
+          ...(context.signal ? { signal: AbortSignal.any([context.signal]) } : {}),
         },
       )) as CallToolResult;
       return { isError: result.isError === true, value: resultValue(result) };

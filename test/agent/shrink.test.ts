@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { fitForModel } from '../../src/agent/shrink.js';
+
+const event = (index: number) => ({
+  id: `e-${index}`,
+  commandLine: `cmd ${index}`,
+  raw: { CommandLine: `cmd ${index}`, Padding: 'x'.repeat(400) },
+});
+
+describe('fitForModel', () => {
+  it('leaves a result that fits untouched', () => {
+    const page = { events: [event(1)], total: 1, nextOffset: null };
+    expect(fitForModel(page, 10_000)).toBe(page);
+  });
+
+  it('cuts the largest array, keeps the structure, and says how much it cut', () => {
+    const page = {
+      events: Array.from({ length: 100 }, (_, index) => event(index)),
+      total: 100,
+      nextOffset: null,
+    };
+    const shown = fitForModel(page, 8_000) as { events: unknown[]; eventsOmitted: number; total: number };
+    expect(JSON.stringify(shown).length).toBeLessThanOrEqual(8_000);
+    expect(shown.events[0]).toEqual(event(0));
+    expect(shown.events.length + shown.eventsOmitted).toBe(100);
+    expect(shown.total).toBe(100);
+    expect(page.events).toHaveLength(100);
+  });
+
+  it('clips very long strings and names what it cut', () => {
+    const shown = fitForModel({ script: 'A'.repeat(50_000) }, 5_000) as { script: string };
+    expect(shown.script).toMatch(/^A{2000}… \[48000 characters cut\]$/);
+  });
+
+  it('asks for a narrower query when nothing can be cut', () => {
+    const wide = Object.fromEntries(
+      Array.from({ length: 500 }, (_, index) => [`field${index}`, 'y'.repeat(100)]),
+    );
+    expect(fitForModel(wide, 2_000)).toMatchObject({
+      error: 'result_too_large',
+      message: expect.stringMatching(/narrow the query/),
+    });
+  });
+});
