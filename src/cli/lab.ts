@@ -18,15 +18,22 @@ export function labCommand(): Command {
       'load Security-Datasets archives (.zip, .tar.gz), JSON lines and evtx_dump JSON into <home>/lab/events.duckdb',
     )
     .argument('<paths...>', 'files or directories (searched recursively)')
-    .action(async (paths: string[], _options, command: Command) => {
+    .option('--without-sample', 'when the store is created by this load, leave the sample incident out of it')
+    .action(async (paths: string[], options: { withoutSample?: boolean }, command: Command) => {
       const context = await cliContext(command);
       const progress = createProgress();
       const result = await loadLabPaths(context.home, paths, {
+        ...(options.withoutSample ? { seedFile: null } : {}),
         onStart: (files) => progress.start(files),
         onFile: (file, outcome) => progress.update(file, outcome),
       });
       progress.stop();
       for (const line of describeLoad(result)) context.out(line);
+      if (await holdsSample(context.home)) {
+        context.out(
+          `note: the store also holds the shipped sample incident; to keep it out, load into a new --home with --without-sample`,
+        );
+      }
       if (result.loaded === 0 && result.skipped === 0) process.exitCode = 1;
     });
 
@@ -104,4 +111,15 @@ function createProgress(): {
     },
     stop: () => bar.stop(),
   };
+}
+
+/** True when the sample incident is among the files loaded into the home's store. */
+async function holdsSample(home: string): Promise<boolean> {
+  const store = await openLabStore(home, { readOnly: true, seedFile: null });
+  try {
+    const rows = await store.database.all(`SELECT 1 FROM files WHERE stem = 'sample-incident' LIMIT 1`);
+    return rows.length > 0;
+  } finally {
+    store.close();
+  }
 }

@@ -8,8 +8,8 @@ import type { SourceFile } from './sources.js';
 import { listSources } from './sources.js';
 
 export interface LabLoadOptions {
-  /** Loaded first when the store does not exist yet (default: the shipped sample incident). */
-  seedFile?: string;
+  /** Loaded first when the store does not exist yet (default: the shipped sample incident; null: none). */
+  seedFile?: string | null;
   onStart?: (files: readonly SourceFile[]) => void;
   onFile?: (file: SourceFile, outcome: FileOutcome) => void;
 }
@@ -31,7 +31,7 @@ export async function loadLabPaths(
   const { files, problems } = await listSources(paths);
   const store = await openLabStore(home, {
     readOnly: false,
-    seedFile: options.seedFile ?? join(sampleLabDir, 'sample-incident.jsonl'),
+    seedFile: options.seedFile === undefined ? join(sampleLabDir, 'sample-incident.jsonl') : options.seedFile,
   });
   try {
     options.onStart?.(files);

@@ -30,8 +30,8 @@ export interface LabStore {
 export interface OpenLabStoreOptions {
   /** Read-only opens share the file with other readers; the writer (`lab load`) needs it alone. */
   readOnly: boolean;
-  /** The JSON-lines file loaded into a new store (default: the shipped sample incident). */
-  seedFile: string;
+  /** The JSON-lines file loaded into a new store (the shipped sample incident), or null for an empty store. */
+  seedFile: string | null;
 }
 
 /**
@@ -52,7 +52,7 @@ export async function openLabStore(home: string, options: OpenLabStoreOptions): 
   };
 }
 
-async function createSeededStore(path: string, seedFile: string): Promise<void> {
+async function createSeededStore(path: string, seedFile: string | null): Promise<void> {
   mkdirSync(join(path, '..'), { recursive: true });
   const release = await lockfile.lock(path, {
     realpath: false,
@@ -66,8 +66,10 @@ async function createSeededStore(path: string, seedFile: string): Promise<void> 
     const database = await openLabDatabase(building, { readOnly: false });
     try {
       const writer = await createStoreWriter(database);
-      const { files } = await listSources([seedFile]);
-      await loadSources(writer, files);
+      if (seedFile) {
+        const { files } = await listSources([seedFile]);
+        await loadSources(writer, files);
+      }
     } finally {
       database.close();
     }

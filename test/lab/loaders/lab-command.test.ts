@@ -62,4 +62,19 @@ describe('warden lab', () => {
     expect(failed.out).toContain(`${join(dir, 'absent.jsonl')}: no such file or directory`);
     expect(failed.exitCode).toBe(1);
   });
+
+  it('keeps the sample incident out of a new store with --without-sample, and says when it is in', async () => {
+    const dir = tempHome();
+    const file = join(dir, 'own.jsonl');
+    writeFileSync(
+      file,
+      `${JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: 'OWN-HOST', UtcTime: '2026-11-18 09:00:00.000', Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c whoami', ProcessGuid: '{11111111-1111-1111-1111-111111111111}', ProcessId: 42 })}\n`,
+    );
+    const clean = tempHome();
+    const without = await run(clean, 'load', '--without-sample', file);
+    expect(without.out).not.toMatch(/sample incident/);
+    expect((await run(clean, 'status', '--json')).out).toMatch(/"events": 1\b/);
+    const seeded = await run(tempHome(), 'load', file);
+    expect(seeded.out).toMatch(/also holds the shipped sample incident/);
+  });
 });
