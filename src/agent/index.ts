@@ -3,6 +3,8 @@ export { parseAlerts } from './alert.js';
 export { recordDecision } from './decide.js';
 export type { LoopDeps, RunOutcome } from './loop.js';
 export { newRunId, resumeRun, startRun } from './loop.js';
+export type { DecisionChange, DecisionReplay, RecordedDecision } from './replay.js';
+export { replayDecisions } from './replay.js';
 export type { Runtime } from './runtime.js';
 export { openHomeStore, openRuntime, resolveHome } from './runtime.js';
 export type { ActionOutcome, LoopState } from './state.js';

@@ -94,6 +94,7 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
       name: tool.name,
       tier: tool.tier,
       tierSource: tool.tierSource,
+      bundledKind: tool.bundledKind,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
   });

@@ -10,7 +10,7 @@ import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
 import { riskReviewCommand } from './risk.js';
-import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
+import { exportAudit, listRuns, replayAudit, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { sigmaCommand } from './sigma.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
@@ -162,6 +162,23 @@ audit
     if (!(await verifyAudit(await cliContext(command), runIds))) process.exitCode = 1;
   });
 
+audit
+  .command('replay')
+  .description(
+    're-decide every recorded tool request under the live config, or a proposed one, and list the decisions that would change',
+  )
+  .argument('[runs...]', 'run ids (default: every run)')
+  .option('--with-config <file>', 'a proposed warden.yaml to test against past runs before it ships')
+  .action(async (runIds: string[], options: { withConfig?: string }, command: Command) => {
+    if (
+      !(await replayAudit(
+        await cliContext(command),
+        runIds,
+        options.withConfig ? { withConfig: options.withConfig } : {},
+      ))
+    )
+      process.exitCode = 1;
+  });
 audit
   .command('export')
   .description('export runs as OpenTelemetry traces (GenAI conventions, OTLP/JSON), one trace per run')

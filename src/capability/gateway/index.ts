@@ -19,6 +19,8 @@ export { bundledServerCommand, connectServer } from './connections.js';
 
 export interface GatewayTool extends ToolSpec {
   server: string;
+  /** The bundled server kind behind `server`, or null for an external server. */
+  bundledKind: string | null;
   tier: Tier;
   tierSource: TierSource;
 }
@@ -131,6 +133,7 @@ export async function createGateway(options: {
         inputSchema: tool.inputSchema as Record<string, unknown>,
         tier,
         tierSource: source,
+        bundledKind: connection.bundledKind,
       });
     }
   }
