@@ -20,6 +20,8 @@ export async function recordDecision(
       status: approval.status,
       by: decision.by,
       note: decision.note,
+      approvers: approval.approvers.length,
+      requiredApprovers: approval.requiredApprovers,
     },
     decision.now.toISOString(),
   );

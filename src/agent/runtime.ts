@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { openKillSwitchBoard } from '../control/index.js';
+import { loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
 import { createProvider, type ModelProvider } from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -47,6 +47,12 @@ export async function openRuntime(options: {
     config,
     home,
     killSwitches,
+    assets: loadAssets({
+      inventory: config.assets.inventory
+        ? resolve(options.configPath ? dirname(options.configPath) : process.cwd(), config.assets.inventory)
+        : sampleInventoryPath,
+      hosts: config.assets.hosts,
+    }),
     ...(options.configPath ? { configPath: options.configPath } : {}),
   });
   return {

@@ -45,6 +45,13 @@ export async function decide(
       note: options.note,
       now: new Date(),
     });
+    if (approval.status === 'pending') {
+      const missing = approval.requiredApprovers - approval.approvers.length;
+      context.out(
+        `${approval.id} approved by ${options.by} (${approval.approvers.length} of ${approval.requiredApprovers}): ${approval.tool} ${JSON.stringify(approval.args)} waits for ${missing} more distinct approver(s)`,
+      );
+      return;
+    }
     context.out(
       `${approval.id} ${approval.status} by ${options.by}: ${approval.tool} ${JSON.stringify(approval.args)} (run ${approval.runId})`,
     );

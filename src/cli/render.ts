@@ -18,7 +18,11 @@ export function renderApproval(approval: ApprovalRecord, now = new Date()): stri
   const decided = approval.decidedBy
     ? ` by ${approval.decidedBy}${approval.decisionNote ? ` (${approval.decisionNote})` : ''}`
     : '';
-  return `${pc.bold(approval.id)}  ${status}${decided}  ${approval.tool} ${brief(approval.args, 100)}  run ${approval.runId}  tier ${approval.tier}  expires ${approval.expiresAt}`;
+  const quorum =
+    approval.requiredApprovers > 1
+      ? ` (${approval.approvers.length}/${approval.requiredApprovers} approvers: ${approval.approvers.map((entry) => entry.by).join(', ') || 'none yet'})`
+      : '';
+  return `${pc.bold(approval.id)}  ${status}${quorum}${decided}  ${approval.tool} ${brief(approval.args, 100)}  run ${approval.runId}  tier ${approval.tier}  expires ${approval.expiresAt}`;
 }
 
 export function renderOutcome(outcome: RunOutcome): string {

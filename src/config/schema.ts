@@ -53,14 +53,19 @@ export const configSchema = z.strictObject({
     .default({ deny: [] }),
   approvals: z
     .strictObject({
-      ttlMinutes: z
-        .number()
-        .int()
-        .positive()
-        .max(7 * 24 * 60)
-        .default(240),
+      ttlMinutes: z.number().int().positive().max(10_080).default(240),
+      /** Distinct people who must approve a destructive action on a critical asset. */
+      criticalApprovers: z.number().int().min(1).max(5).default(2),
     })
-    .default({ ttlMinutes: 240 }),
+    .default({ ttlMinutes: 240, criticalApprovers: 2 }),
+  assets: z
+    .strictObject({
+      /** Inventory YAML (hosts → criticality, owner, role); default: the shipped sample lab's. */
+      inventory: z.string().min(1).optional(),
+      /** Per-host criticality, over the inventory. */
+      hosts: z.record(z.string(), z.enum(['low', 'medium', 'high', 'critical'])).default({}),
+    })
+    .default({ hosts: {} }),
   limits: z
     .strictObject({
       maxTurns: z.number().int().positive().max(200).default(20),

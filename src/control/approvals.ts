@@ -21,6 +21,8 @@ export async function requestApproval(
     reason: string;
     ttlMinutes: number;
     now: Date;
+    /** Distinct people who must approve; 1 unless the target is critical. */
+    requiredApprovers?: number;
   },
 ): Promise<ApprovalRecord> {
   return approvals.create({
@@ -33,6 +35,7 @@ export async function requestApproval(
     reason: request.reason,
     requestedAt: request.now.toISOString(),
     expiresAt: new Date(request.now.getTime() + request.ttlMinutes * 60_000).toISOString(),
+    requiredApprovers: request.requiredApprovers ?? 1,
   });
 }
 
@@ -61,6 +64,20 @@ export async function decideApproval(
     throw new StateError(
       `approval ${approval.id} is already ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
     );
+  }
+  if (decision.status === 'approved') {
+    if (approval.approvers.some((earlier) => earlier.by === decision.by)) {
+      throw new StateError(
+        `${decision.by} has already approved ${approval.id}; it needs ${approval.requiredApprovers} distinct approvers`,
+      );
+    }
+    const approved = await approvals.approve(approval.id, {
+      by: decision.by,
+      note: decision.note,
+      at: decision.now.toISOString(),
+    });
+    if (!approved) throw new StateError(`approval ${approval.id} was decided by someone else just now`);
+    return approved;
   }
   const decided = await approvals.decide(approval.id, {
     status: decision.status,

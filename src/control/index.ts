@@ -1,5 +1,7 @@
 export type { ReceiptCheck } from './approvals.js';
 export { decideApproval, hashArgs, isExpired, redeemReceipt, requestApproval } from './approvals.js';
+export type { AssetRegistry, Criticality } from './assets.js';
+export { criticalities, loadAssets, sampleInventoryPath } from './assets.js';
 export type { KillScope, KillSwitch, KillSwitchBoard, KillTarget } from './killswitch.js';
 export { describeScope, findKillSwitch, killSwitchPath, openKillSwitchBoard } from './killswitch.js';
 export type { ActionCounts, Decision, Policy, PolicyDecision, PolicyOptions, ToolRequest } from './policy.js';

@@ -85,6 +85,7 @@ export function reviewRisk(
   const { limits, approvals, control } = config;
   const stoppedBy = [
     `destructive calls wait for a human approval bound to (run, tool, argument hash), single-use, expiring after ${approvals.ttlMinutes} min; the model has no tool to approve`,
+    `a destructive call on a host marked critical (assets inventory) needs ${approvals.criticalApprovers} distinct approvers`,
     `at most ${limits.maxActions.destructive} destructive and ${limits.maxActions.reversible} reversible actions, ${limits.maxToolCalls} tool calls, ${limits.maxTokens} tokens and ${limits.maxSeconds} s of active time per run`,
     `a verdict below confidence ${control.minConfidence} is escalated and none of its actions run`,
     config.policy.deny.length > 0

@@ -18,10 +18,12 @@ interface ApprovalRow {
   decided_by: string | null;
   decision_note: string | null;
   consumed_at: Date | null;
+  required_approvers: number;
+  approvers: Array<{ by: string; at: string; note: string | null }>;
 }
 
 const COLUMNS =
-  'id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, decided_at, decided_by, decision_note, consumed_at';
+  'id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, decided_at, decided_by, decision_note, consumed_at, required_approvers, approvers';
 
 function toRecord(row: ApprovalRow): ApprovalRecord {
   return {
@@ -39,6 +41,8 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     decidedBy: row.decided_by,
     decisionNote: row.decision_note,
     consumedAt: row.consumed_at?.toISOString() ?? null,
+    requiredApprovers: row.required_approvers,
+    approvers: row.approvers,
   };
 }
 
@@ -54,8 +58,8 @@ export function createApprovalStore(sql: Sql): ApprovalStore {
       }
       try {
         const rows = await sql.query<ApprovalRow>(
-          `INSERT INTO approvals (id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) RETURNING ${COLUMNS}`,
+          `INSERT INTO approvals (id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, required_approvers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) RETURNING ${COLUMNS}`,
           [
             approval.id,
             approval.runId,
@@ -66,6 +70,7 @@ export function createApprovalStore(sql: Sql): ApprovalStore {
             approval.reason,
             approval.requestedAt,
             approval.expiresAt,
+            approval.requiredApprovers ?? 1,
           ],
         );
         return toRecord(rows[0]!);
@@ -97,6 +102,23 @@ export function createApprovalStore(sql: Sql): ApprovalStore {
         `UPDATE approvals SET status = $2, decided_by = $3, decision_note = $4, decided_at = $5
          WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
         [id, decision.status, decision.by, decision.note, decision.at],
+      );
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+
+    async approve(id, approval) {
+      // One statement: a second person racing the first either completes the quorum or loses cleanly.
+      const entry = [{ by: approval.by, at: approval.at, note: approval.note }];
+      const rows = await sql.query<ApprovalRow>(
+        `UPDATE approvals SET
+           approvers = approvers || $2::jsonb,
+           status = CASE WHEN jsonb_array_length(approvers) + 1 >= required_approvers THEN 'approved' ELSE 'pending' END,
+           decided_by = CASE WHEN jsonb_array_length(approvers) + 1 >= required_approvers THEN $3 ELSE decided_by END,
+           decision_note = CASE WHEN jsonb_array_length(approvers) + 1 >= required_approvers THEN $4 ELSE decision_note END,
+           decided_at = CASE WHEN jsonb_array_length(approvers) + 1 >= required_approvers THEN $5::timestamptz ELSE decided_at END
+         WHERE id = $1 AND status = 'pending' AND NOT approvers @> $6::jsonb
+         RETURNING ${COLUMNS}`,
+        [id, entry, approval.by, approval.note, approval.at, [{ by: approval.by }]],
       );
       return rows[0] ? toRecord(rows[0]) : null;
     },

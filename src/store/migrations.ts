@@ -67,6 +67,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'approvals by more than one person',
+    sql: `
+      ALTER TABLE approvals ADD COLUMN required_approvers integer NOT NULL DEFAULT 1 CHECK (required_approvers >= 1);
+      ALTER TABLE approvals ADD COLUMN approvers jsonb NOT NULL DEFAULT '[]'::jsonb;
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -42,6 +42,10 @@ export interface ApprovalRecord {
   decisionNote: string | null;
   /** Set once, when the approved call is executed: a receipt is single-use. */
   consumedAt: string | null;
+  /** Distinct people who must approve (two for destructive actions on critical assets). */
+  requiredApprovers: number;
+  /** Who has approved so far, in order. */
+  approvers: Array<{ by: string; at: string; note: string | null }>;
 }
 
 export interface AuditEventRecord {
@@ -80,7 +84,10 @@ export interface RunStore {
 
 export interface ApprovalStore {
   create(
-    approval: Omit<ApprovalRecord, 'status' | 'decidedAt' | 'decidedBy' | 'decisionNote' | 'consumedAt'>,
+    approval: Omit<
+      ApprovalRecord,
+      'status' | 'decidedAt' | 'decidedBy' | 'decisionNote' | 'consumedAt' | 'approvers' | 'requiredApprovers'
+    > & { requiredApprovers?: number },
   ): Promise<ApprovalRecord>;
   get(id: string): Promise<ApprovalRecord | null>;
   list(query: { status?: ApprovalStatus; runId?: string; limit: number }): Promise<ApprovalRecord[]>;
@@ -88,6 +95,14 @@ export interface ApprovalStore {
   decide(
     id: string,
     decision: { status: 'approved' | 'denied' | 'expired'; by: string; note: string | null; at: string },
+  ): Promise<ApprovalRecord | null>;
+  /**
+   * Adds one person's approval to a pending action, atomically: the action becomes approved when
+   * enough distinct people have approved. Null when it was not pending or this person already approved.
+   */
+  approve(
+    id: string,
+    approval: { by: string; note: string | null; at: string },
   ): Promise<ApprovalRecord | null>;
   /** Mark an approved receipt used; false when it was not approved or already used. */
   consume(id: string, at: string): Promise<boolean>;

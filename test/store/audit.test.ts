@@ -133,7 +133,7 @@ describe('migrations', () => {
     const { rows } = await db.query<{ version: number }>(
       'SELECT version FROM schema_migrations ORDER BY version',
     );
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     await db.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
     await db.close();
 

@@ -154,6 +154,8 @@ describe('approvals', () => {
       decidedBy: null,
       decisionNote: null,
       consumedAt: null,
+      requiredApprovers: 1,
+      approvers: [],
     });
     expect(await store.approvals.get('apr-1')).toEqual(created);
     expect(await store.approvals.get('apr-missing')).toBeNull();
@@ -235,5 +237,46 @@ describe('approvals', () => {
     expect(
       (await store.approvals.list({ runId: 'run-same', limit: 10 })).map((approval) => approval.id),
     ).toEqual(['apr-same-a', 'apr-same-b']);
+  });
+});
+
+describe('approvals by more than one person', () => {
+  it('needs distinct approvers, counts each once, and approves exactly when the quorum is reached', async () => {
+    const args = { host: 'DC01', reason: 'contain' };
+    await store.approvals.create({
+      id: 'apr-quorum',
+      runId: 'run-q',
+      tool: 'edr.isolate_host',
+      args,
+      argsHash: sha256Hex(canonicalJson(args)),
+      tier: 'destructive',
+      reason: 'critical asset',
+      requestedAt: '2025-01-01T10:00:00.000Z',
+      expiresAt: '2025-01-01T12:00:00.000Z',
+      requiredApprovers: 2,
+    });
+    const first = await store.approvals.approve('apr-quorum', {
+      by: 'alice',
+      note: null,
+      at: '2025-01-01T10:01:00.000Z',
+    });
+    expect(first).toMatchObject({ status: 'pending', approvers: [{ by: 'alice' }] });
+    expect(
+      await store.approvals.approve('apr-quorum', {
+        by: 'alice',
+        note: 'again',
+        at: '2025-01-01T10:02:00.000Z',
+      }),
+    ).toBeNull();
+    expect(await store.approvals.consume('apr-quorum', '2025-01-01T10:02:30.000Z')).toBe(false);
+    const racing = await Promise.all([
+      store.approvals.approve('apr-quorum', { by: 'bob', note: 'ok', at: '2025-01-01T10:03:00.000Z' }),
+      store.approvals.approve('apr-quorum', { by: 'carol', note: 'ok', at: '2025-01-01T10:03:00.000Z' }),
+    ]);
+    expect(racing.filter((result) => result?.status === 'approved')).toHaveLength(1);
+    expect(racing.filter((result) => result === null)).toHaveLength(1);
+    const final = await store.approvals.get('apr-quorum');
+    expect(final?.approvers.map((entry) => entry.by)).toHaveLength(2);
+    expect(final?.status).toBe('approved');
   });
 });

@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Tier, WardenConfig } from '../../config/index.js';
 import {
   type ActionCounts,
+  type AssetRegistry,
   createPolicy,
   createTierRegistry,
   type KillSwitchBoard,
@@ -83,6 +84,8 @@ export async function createGateway(options: {
   configPath?: string;
   /** Engaged kill switches; none when absent (tests). */
   killSwitches?: KillSwitchBoard;
+  /** Asset criticality from Warden's own inventory: destructive actions on critical hosts need more approvers. */
+  assets?: AssetRegistry;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
 }): Promise<Gateway> {
@@ -231,7 +234,16 @@ export async function createGateway(options: {
         return { type: 'denied', reason: decision.reason, ref: ref.id };
       }
       if (decision.type === 'require_approval') {
+        const host = typeof args.host === 'string' ? args.host : null;
+        const critical = host !== null && options.assets?.criticalityOf(host) === 'critical';
+        const requiredApprovers = critical ? config.approvals.criticalApprovers : 1;
+        if (critical)
+          decision = {
+            type: 'require_approval',
+            reason: `${decision.reason}; ${host} is a critical asset, so ${requiredApprovers} distinct people must approve`,
+          };
         const approval = await requestApproval(context.approvals, {
+          requiredApprovers,
           runId: context.runId,
           tool,
           args,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallContext, createGateway, type Gateway } from '../../../src/capability/gateway/index.js';
 import { serveBundledHttp } from '../../../src/capability/servers/index.js';
 import { configSchema } from '../../../src/config/index.js';
-import { decideApproval } from '../../../src/control/index.js';
+import { decideApproval, loadAssets, sampleInventoryPath } from '../../../src/control/index.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { tempHome, tsxArgs } from '../../helpers.js';
 
@@ -234,5 +234,55 @@ describe('gateway and a server that breaks the protocol', () => {
       value: { error: 'tool_failed', message: expect.stringMatching(/liar\.count failed/) },
     });
     await liar.close();
+  });
+});
+
+describe('destructive actions on critical assets', () => {
+  it('need two distinct approvers before the receipt executes, and one elsewhere', async () => {
+    const critical = await createGateway({
+      config: configSchema.parse({ servers: { edr: { bundled: 'edr', transport: 'memory' } } }),
+      home,
+      assets: loadAssets({
+        inventory: sampleInventoryPath,
+        hosts: { 'FIN-WS01.harbourline.local': 'medium' },
+      }),
+    });
+    try {
+      const onDc = await critical.call(context(), 'edr.isolate_host', { host: 'DC01', reason: 'test' });
+      if (onDc.type !== 'approval_required') throw new Error(`expected approval_required, got ${onDc.type}`);
+      expect(onDc.approval).toMatchObject({ requiredApprovers: 2 });
+      expect(onDc.approval.reason).toMatch(/DC01 is a critical asset, so 2 distinct people must approve/);
+      const onWorkstation = await critical.call(context(), 'edr.isolate_host', {
+        host: 'FIN-WS01',
+        reason: 'test',
+      });
+      expect(onWorkstation.type === 'approval_required' && onWorkstation.approval.requiredApprovers).toBe(1);
+
+      const decide = (by: string) =>
+        decideApproval(store.approvals, {
+          approvalId: onDc.approval.id,
+          status: 'approved',
+          by,
+          note: null,
+          now: new Date(),
+        });
+      expect((await decide('alice')).status).toBe('pending');
+      await expect(decide('alice')).rejects.toThrow(
+        /alice has already approved .* needs 2 distinct approvers/,
+      );
+      const early = await critical.call(context({ receipt: onDc.approval.id }), 'edr.isolate_host', {
+        host: 'DC01',
+        reason: 'test',
+      });
+      expect(early).toMatchObject({ type: 'denied', reason: expect.stringMatching(/pending, not approved/) });
+      expect((await decide('bob')).status).toBe('approved');
+      const executed = await critical.call(context({ receipt: onDc.approval.id }), 'edr.isolate_host', {
+        host: 'DC01',
+        reason: 'test',
+      });
+      expect(executed).toMatchObject({ type: 'executed', isError: false });
+    } finally {
+      await critical.close();
+    }
   });
 });
