@@ -1,5 +1,5 @@
 import type { Tier, WardenConfig } from '../config/index.js';
-import { describeScope, type KillSwitch } from './killswitch.js';
+import { describeScope, findKillSwitch, type KillSwitch } from './killswitch.js';
 import { matchesToolPattern } from './policy.js';
 import type { TierSource } from './tiers.js';
 
@@ -31,13 +31,8 @@ export function exposureOf(
   switches: readonly KillSwitch[],
 ): ToolExposure {
   const server = tool.name.split('.')[0];
-  const killed = switches.some(
-    ({ scope }) =>
-      scope.type === 'all' ||
-      (scope.type === 'tool' && scope.tool === tool.name) ||
-      (scope.type === 'server' && scope.server === server) ||
-      (scope.type === 'tier' && scope.tier === tool.tier),
-  );
+  // No run id: only switches that stop a tool, server, tier or everything apply to the registry.
+  const killed = findKillSwitch(switches, { runId: '', tool: tool.name, tier: tool.tier }) !== null;
   const gate: ToolExposure['gate'] = killed
     ? 'stopped by kill switch'
     : matchesToolPattern(tool.name, config.policy.deny)

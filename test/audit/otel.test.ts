@@ -3,13 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/agent/alert.js';
-import { parseAlerts, recordDecision, resumeRun, startRun } from '../../src/agent/index.js';
+import { parseAlerts } from '../../src/agent/index.js';
 import { type OtlpTraces, toOtlp, traceIdOf } from '../../src/audit/index.js';
 import { createGateway, type Gateway } from '../../src/capability/gateway/index.js';
 import { exportAudit } from '../../src/cli/runs.js';
 import { configSchema } from '../../src/config/index.js';
 import { createOfflineAnalyst } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { runThroughApprovals } from '../fixtures/approval-run.js';
 import { tempHome } from '../helpers.js';
 
 const alert = parseAlerts(readFileSync('examples/alerts/mshta-powershell.json', 'utf8'), 'mshta')[0] as Alert;
@@ -28,24 +29,7 @@ beforeAll(async () => {
   store = await openStore({ home });
   gateway = await createGateway({ config, home });
   const deps = { store, gateway, provider: createOfflineAnalyst(), skills: [], config };
-  const paused = await startRun(deps, alert);
-  runId = paused.runId;
-  await recordDecision(store, home, {
-    approvalId: paused.pendingApproval?.id ?? '',
-    status: 'approved',
-    by: 'alice',
-    note: null,
-    now: new Date(),
-  });
-  const again = await resumeRun(deps, runId);
-  await recordDecision(store, home, {
-    approvalId: again.pendingApproval?.id ?? '',
-    status: 'denied',
-    by: 'alice',
-    note: null,
-    now: new Date(),
-  });
-  await resumeRun(deps, runId);
+  runId = await runThroughApprovals(deps, home, alert);
   await gateway.close();
   await store.close();
 });
