@@ -8,7 +8,7 @@ export function makeHome(): string {
 }
 
 export function removeHome(home: string): void {
-  fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 export const T0 = '2025-01-01T10:00:00.000Z';
