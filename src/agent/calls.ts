@@ -1,8 +1,10 @@
 import type { AuditAppend, CallContext, Gateway } from '../capability/gateway/index.js';
+import type { InjectionClassifier } from '../control/index.js';
 import type { Skill } from '../knowledge/index.js';
 import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
 import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
+import { callGuards, observeResult } from './provenance.js';
 import { tierOf } from './queue.js';
 import { fitForModel } from './shrink.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
@@ -20,6 +22,8 @@ export interface CallEnvironment {
   /** Largest tool result, in JSON characters, shown to the model (limits.maxResultChars). */
   maxResultChars: number;
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
+  /** Injection detectors run over every untrusted result (the pattern detector by default). */
+  classifiers: readonly InjectionClassifier[];
 }
 
 function resultBlock(
@@ -93,6 +97,7 @@ export async function runCall(
       block: resultBlock(call, event.id, value, { isError: false, trust: 'trusted' }),
     };
   }
+  const spec = environment.gateway.tools.find((tool) => tool.name === call.name);
   const outcome = await environment.gateway.call(
     {
       ...environment.context,
@@ -100,10 +105,21 @@ export async function runCall(
       toolCallsSoFar: state.toolCalls,
       actionsSoFar: state.actionCounts,
       ...(receipt ? { receipt } : {}),
+      ...callGuards(state.provenance, state.messages, call.input, spec?.inputSchema),
     },
     call.name,
     call.input,
   );
+  if (outcome.type === 'executed' && state.provenance)
+    await observeResult(state.provenance, {
+      callId: call.id,
+      ref: outcome.ref,
+      args: call.input,
+      value: outcome.value,
+      labels: outcome.labels,
+      classifiers: environment.classifiers,
+      audit,
+    });
   const tier = tierOf(environment.gateway, call.name);
   if (outcome.type !== 'denied' && !receipt && (tier === 'reversible' || tier === 'destructive'))
     state.actionCounts[tier]++;
@@ -119,7 +135,13 @@ export async function runCall(
   const shown = fitForModel(outcome.value, environment.maxResultChars);
   return {
     type: 'result',
-    block: resultBlock(call, outcome.ref, shown, { isError: outcome.isError, trust: 'untrusted' }),
+    block: {
+      ...resultBlock(call, outcome.ref, shown, {
+        isError: outcome.isError,
+        trust: 'untrusted',
+      }),
+      labels: outcome.labels,
+    },
   };
 }
 

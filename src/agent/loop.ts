@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired, type KillSwitchBoard } from '../control/index.js';
+import {
+  createPatternClassifier,
+  type Dlp,
+  type InjectionClassifier,
+  isExpired,
+  type KillSwitchBoard,
+} from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
@@ -11,6 +17,7 @@ import { type CallEnvironment, failCall, recordResult, runCall } from './calls.j
 import { guardRun, type RunStop } from './guard.js';
 import { localToolSpecs } from './local-tools.js';
 import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
+import { redactModelRequest, scanAlert } from './provenance.js';
 import { queuedBehind, recommendationCalls } from './queue.js';
 import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
 import type { Verdict } from './verdict.js';
@@ -27,6 +34,10 @@ export interface LoopDeps {
   checkpoint?: (head: { runId: string; seq: number; hash: string }) => void;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Injection detectors over untrusted data; default: the built-in patterns. */
+  injectionClassifiers?: readonly InjectionClassifier[];
+  /** Leak prevention for model requests of lower clearance (and, through the gateway, write sinks). */
+  dlp?: Dlp;
 }
 
 export interface RunOutcome {
@@ -46,6 +57,8 @@ const MAX_NUDGES = 1;
 const CHECKPOINT_EVERY = 100;
 const checkpointAfter = new Set(['tool-approval-request', 'run-end']);
 
+const defaultClassifiers = [createPatternClassifier()];
+
 export function newRunId(): string {
   return `run-${randomBytes(6).toString('hex')}`;
 }
@@ -64,6 +77,7 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
     gateway: deps.gateway,
     skills: deps.skills,
     maxResultChars: deps.config.limits.maxResultChars,
+    classifiers: deps.injectionClassifiers ?? defaultClassifiers,
     context: {
       runId,
       audit,
@@ -99,6 +113,14 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
   });
   const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
+  if (state.provenance)
+    await scanAlert(
+      state.provenance,
+      alert,
+      start.id,
+      deps.injectionClassifiers ?? defaultClassifiers,
+      audit,
+    );
   return advance(deps, runId, state);
 }
 
@@ -302,8 +324,14 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         messages: state.messages.length,
         tools: tools.map((tool) => tool.name),
       });
+      const request = await redactModelRequest(
+        deps.dlp,
+        deps.provider.name,
+        { system: SYSTEM_PROMPT, messages: state.messages, tools },
+        audit,
+      );
       const response = await deps.provider
-        .generate({ system: SYSTEM_PROMPT, messages: state.messages, tools }, { signal: guard.signal })
+        .generate(request, { signal: guard.signal })
         .catch(async (error: unknown) => {
           await audit('model-response', { turn: state.turns, error: describeError(error) });
           throw error;

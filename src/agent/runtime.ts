@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
+import { createDlp, loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
 import { createProvider, type ModelProvider } from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -43,10 +43,12 @@ export async function openRuntime(options: {
   const checkpoint = (head: { runId: string; seq: number; hash: string }) => {
     writeCheckpoint(home, signingKey, head, new Date());
   };
+  const dlp = createDlp(config.dlp);
   const gateway = await createGateway({
     config,
     home,
     killSwitches,
+    dlp,
     assets: loadAssets({
       inventory: config.assets.inventory
         ? resolve(options.configPath ? dirname(options.configPath) : process.cwd(), config.assets.inventory)
@@ -62,7 +64,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
+    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint, dlp }),
     close: () => gateway.close(),
   };
 }

@@ -1,6 +1,7 @@
 import type { ActionCounts } from '../control/index.js';
 import type { Message, ToolResultBlock } from '../model/provider.js';
 import type { Alert } from './alert.js';
+import { initialProvenance, type RunProvenance } from './provenance.js';
 import type { Verdict } from './verdict.js';
 
 /** A tool call waiting to run: asked for by the model, or recommended in its verdict. */
@@ -50,6 +51,8 @@ export interface LoopState {
   verdict: Verdict | null;
   actions: ActionOutcome[];
   awaiting: { approvalId: string; call: PendingCall } | null;
+  /** Trusted values and injection signals (absent in states saved before provenance existed). */
+  provenance?: RunProvenance;
 }
 
 export function initialState(alert: Alert, firstMessage: Message, ref: string): LoopState {
@@ -70,5 +73,6 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     verdict: null,
     actions: [],
     awaiting: null,
+    provenance: initialProvenance(alert),
   };
 }

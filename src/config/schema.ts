@@ -2,6 +2,17 @@ import { z } from 'zod';
 
 const tier = z.enum(['read', 'reversible', 'destructive']);
 
+const clearance = z.enum(['public', 'external', 'internal', 'restricted']);
+
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const serverName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, 'server names are lower-case letters, digits, _ or -, starting with a letter');
@@ -122,6 +133,45 @@ export const configSchema = z.strictObject({
         .default({}),
     })
     .default({ intel: { trailDirs: [], feedDirs: [], includeSampleFeeds: true }, iam: {} }),
+  dlp: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Clearance of write sinks by `server.tool` / `server.*`; other write tools are `internal`. */
+      sinks: z
+        .record(z.string(), z.strictObject({ clearance }))
+        .default({ 'ticket.*': { clearance: 'internal' } }),
+      /** Clearance of model providers by name; unlisted: `restricted` in-process, else `external`. */
+      models: z.record(z.string(), z.strictObject({ clearance })).default({}),
+      /** Personal-data patterns to redact below `internal` clearance. */
+      personalData: z.array(z.enum(['email', 'us-ssn', 'iban', 'phone'])).default([]),
+      /** Own patterns (JavaScript regex; a `secret` named group limits what is redacted). */
+      patterns: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[\w-]+$/),
+            regex: z.string().refine(isRegex, 'a valid JavaScript regular expression'),
+            classification: clearance.default('restricted'),
+          }),
+        )
+        .default([]),
+    })
+    .default({
+      enabled: true,
+      sinks: { 'ticket.*': { clearance: 'internal' } },
+      models: {},
+      personalData: [],
+      patterns: [],
+    }),
+  /** Result fields of external tools that Warden may treat as trusted (field paths, `*` for array items). */
+  provenance: z
+    .strictObject({ trusted: z.record(z.string(), z.array(z.string())).default({}) })
+    .default({ trusted: {} }),
+  injection: z
+    .strictObject({
+      /** An injection signal in a run's data puts all its writes behind an approval. */
+      pauseAutonomy: z.boolean().default(true),
+    })
+    .default({ pauseAutonomy: true }),
   skills: z
     .strictObject({
       /** Extra skill directories, besides the bundled `skills/`. */

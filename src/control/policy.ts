@@ -20,6 +20,13 @@ export interface ToolRequest {
   toolCallsSoFar: number;
   /** Writes this run has already made or proposed, by tier. */
   actionsSoFar: ActionCounts;
+  /**
+   * Arguments not traceable to a trusted origin (the alert's trusted fields, the analyst's
+   * request, trusted tool-result fields); see control/taint.ts. `args` names the tainted ones.
+   */
+  taint?: { tainted: boolean; args: string[]; detail?: string };
+  /** An injection signal was raised in this run's data: its autonomy is paused. */
+  injection?: boolean;
 }
 
 export interface PolicyDecision {
@@ -87,6 +94,23 @@ export function createPolicy(options: PolicyOptions): Policy {
       return deny('unknown-tool', `unknown tool ${request.tool}: no connected server offers it`);
     if (matchesToolPattern(request.tool, options.deny))
       return deny('deny-list', `${request.tool} is on policy.deny`);
+    const write = tier === 'reversible' || tier === 'destructive';
+    const guards: string[] = [];
+    if (write && request.taint?.tainted)
+      guards.push(
+        `tainted arguments ${request.taint.args.join(', ')}${request.taint.detail ? `: ${request.taint.detail}` : ''}; a human must confirm them`,
+      );
+    if (write && request.injection)
+      guards.push('an injection signal was raised in this run, so every write needs a human approval');
+    if (guards.length > 0) {
+      const base = tier === 'destructive' ? 'destructive tier: needs a human approval; ' : '';
+      return {
+        decision: { type: 'require_approval', reason: `${base}${guards.join('; ')}` },
+        tier,
+        tierSource: source,
+        check: request.taint?.tainted && write ? 'taint' : 'injection',
+      };
+    }
     const decision: Decision =
       tier === 'read'
         ? { type: 'allow', reason: 'read tier: runs and is logged' }

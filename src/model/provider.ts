@@ -35,6 +35,8 @@ export interface ToolResultBlock {
   ref: string;
   isError: boolean;
   trust: Trust;
+  /** Field-level provenance: paths (`*` = any array item) of trusted fields; every other field is untrusted. */
+  labels?: { trusted: string[] };
   value: unknown;
 }
 

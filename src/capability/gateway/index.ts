@@ -5,7 +5,10 @@ import {
   type AssetRegistry,
   createPolicy,
   createTierRegistry,
+  type Dlp,
   type KillSwitchBoard,
+  labelResult,
+  type ResultLabels,
   redeemReceipt,
   requestApproval,
   type TierSource,
@@ -39,10 +42,16 @@ export interface CallContext {
   /** An approval id presented as the receipt for exactly this call. */
   receipt?: string;
   signal?: AbortSignal;
+  /** Taint of this call's arguments, assessed by the run (control/taint.ts). */
+  taint?: { tainted: boolean; args: string[]; detail?: string };
+  /** The run raised an injection signal: its writes need an approval. */
+  injection?: boolean;
+  /** What the signal was, shown to the approver. */
+  injectionDetail?: string;
 }
 
 export type CallOutcome =
-  | { type: 'executed'; isError: boolean; value: unknown; ref: string }
+  | { type: 'executed'; isError: boolean; value: unknown; ref: string; labels: ResultLabels }
   | { type: 'denied'; reason: string; ref: string }
   | { type: 'approval_required'; approval: ApprovalRecord; ref: string };
 
@@ -53,6 +62,30 @@ export interface Gateway {
 }
 
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Leak prevention before a write leaves: every string argument of a non-read tool is redacted for
+ * the sink's clearance, and each redaction audited (`dlp-redaction`: rule, sink, field, a hash of
+ * the secret). Policy, approval and execution all see the redacted arguments, so an approval binds
+ * what will run; the redaction is deterministic, so a receipt presented on resume still matches.
+ */
+async function guardSink(
+  dlp: Dlp | undefined,
+  context: CallContext,
+  tool: string,
+  args: Record<string, unknown>,
+  tier: Tier,
+): Promise<{ type: 'ok'; args: Record<string, unknown> } | { type: 'error'; message: string }> {
+  if (!dlp || tier === 'read') return { type: 'ok', args };
+  try {
+    const { value, redactions } = await dlp.redactForSink(args, { kind: 'tool', name: tool });
+    for (const redaction of redactions)
+      await context.audit('dlp-redaction', { callId: context.callId, ...redaction });
+    return { type: 'ok', args: value };
+  } catch (error) {
+    return { type: 'error', message: describeError(error) };
+  }
+}
 
 /** The value the model sees: structured content, else parsed text; failures always as `{ error, message }`. */
 function resultValue(result: CallToolResult): unknown {
@@ -88,6 +121,8 @@ export async function createGateway(options: {
   assets?: AssetRegistry;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
+  /** Leak prevention on write sinks; none when absent (tests of other checks). */
+  dlp?: Dlp;
 }): Promise<Gateway> {
   const { config } = options;
   const timeoutMs = config.limits.toolTimeoutSeconds * 1000;
@@ -181,20 +216,43 @@ export async function createGateway(options: {
 
   return {
     tools,
-    async call(context, tool, args) {
+    async call(context, tool, requested) {
       await context.audit('tool-call-request', {
         callId: context.callId,
         tool,
-        args,
+        args: requested,
         receipt: context.receipt ?? null,
       });
+      const sink = await guardSink(options.dlp, context, tool, requested, tiers.tierOf(tool).tier);
+      if (sink.type === 'error') {
+        const reason = `leak check failed (${sink.message}): denied`;
+        await context.audit('policy-decision', {
+          callId: context.callId,
+          tool,
+          decision: 'deny',
+          reason,
+          check: 'dlp',
+        });
+        const ref = await context.audit('tool-call-result', {
+          callId: context.callId,
+          tool,
+          isError: true,
+          value: { error: 'policy_denied', message: reason },
+        });
+        return { type: 'denied', reason, ref: ref.id };
+      }
+      const args = sink.args;
       let { decision, tier, tierSource, check } = policy.decide({
         runId: context.runId,
         tool,
         args,
         toolCallsSoFar: context.toolCallsSoFar,
         actionsSoFar: context.actionsSoFar,
+        ...(context.taint ? { taint: context.taint } : {}),
+        ...(context.injection && config.injection.pauseAutonomy ? { injection: true } : {}),
       });
+      if (decision.type === 'require_approval' && context.injection && context.injectionDetail)
+        decision = { type: 'require_approval', reason: `${decision.reason}; ${context.injectionDetail}` };
       if (decision.type === 'require_approval' && context.receipt) {
         const receipt = await redeemReceipt(context.approvals, {
           approvalId: context.receipt,
@@ -223,6 +281,8 @@ export async function createGateway(options: {
         check,
         tier,
         tierSource,
+        ...(context.taint?.tainted ? { taint: context.taint } : {}),
+        ...(context.injection ? { injection: true } : {}),
       });
       if (decision.type === 'deny') {
         const ref = await context.audit('tool-call-result', {
@@ -264,8 +324,20 @@ export async function createGateway(options: {
         return { type: 'approval_required', approval, ref: ref.id };
       }
       const { isError, value } = await execute(context, tool, args);
-      const ref = await context.audit('tool-call-result', { callId: context.callId, tool, isError, value });
-      return { type: 'executed', isError, value, ref: ref.id };
+      const labels = labelResult({
+        tool,
+        bundledKind: bundledKinds.get(tool.slice(0, tool.indexOf('.'))) ?? null,
+        isError,
+        configured: config.provenance.trusted,
+      });
+      const ref = await context.audit('tool-call-result', {
+        callId: context.callId,
+        tool,
+        isError,
+        value,
+        labels,
+      });
+      return { type: 'executed', isError, value, ref: ref.id, labels };
     },
     async close() {
       await Promise.all(connections.map((connection) => connection.close()));

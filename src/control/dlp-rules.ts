@@ -1,0 +1,141 @@
+/**
+ * Warden's own leak patterns, beside secretlint's recommended preset: what a SOC sees in
+ * telemetry and secretlint does not look for (passwords on command lines, bearer headers,
+ * private key blocks, payment cards) plus opt-in personal data.
+ */
+
+export const clearances = ['public', 'external', 'internal', 'restricted'] as const;
+export type Clearance = (typeof clearances)[number];
+
+export function clearanceRank(clearance: Clearance): number {
+  return clearances.indexOf(clearance);
+}
+
+export interface LeakRule {
+  name: string;
+  /** The lowest clearance allowed to receive a match. */
+  classification: Clearance;
+  /** A global regex; the `secret` named group (else the whole match) is what gets redacted. */
+  pattern: RegExp;
+  /** Extra check on the candidate, e.g. Luhn for card numbers. */
+  accept?: (candidate: string) => boolean;
+}
+
+const quoted = String.raw`(?<secret>"[^"\r\n]{1,200}"|'[^'\r\n]{1,200}'|[^\s"'&|;,]{1,200})`;
+
+export function luhnValid(candidate: string): boolean {
+  const digits = candidate.replace(/\D/g, '');
+  if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) return false;
+  let sum = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = Number(digits[digits.length - 1 - index]);
+    if (index % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+export const builtinLeakRules: readonly LeakRule[] = [
+  {
+    name: 'private-key',
+    classification: 'restricted',
+    pattern:
+      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g,
+  },
+  {
+    name: 'bearer-token',
+    classification: 'restricted',
+    pattern: /\b(?:Bearer|Basic)\s+(?<secret>[A-Za-z0-9\-._~+/]{12,}=*)/g,
+  },
+  {
+    name: 'jwt',
+    classification: 'restricted',
+    pattern: /\beyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}/g,
+  },
+  {
+    name: 'aws-access-key-id',
+    classification: 'restricted',
+    pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b/g,
+  },
+  {
+    name: 'aws-secret-access-key',
+    classification: 'restricted',
+    pattern: /aws_?secret_?(?:access_?)?key\s*["']?\s*[=:]\s*["']?(?<secret>[A-Za-z0-9/+=]{40})/gi,
+  },
+  {
+    name: 'api-token',
+    classification: 'restricted',
+    pattern:
+      /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20})\b/g,
+  },
+  {
+    name: 'password-assignment',
+    classification: 'restricted',
+    pattern: new RegExp(
+      String.raw`\b(?:password|passwd|passwort|pwd|pass|passphrase|secret|client_secret|api[-_]?key|apikey|access[-_]?token|auth[-_]?token|token)\b\s*(?:=|:|\bis\b)\s*${quoted}`,
+      'gi',
+    ),
+  },
+  {
+    name: 'password-switch',
+    classification: 'restricted',
+    pattern: new RegExp(
+      String.raw`(?:^|\s)(?:--?|/)(?:password|passwd|pass|pwd|pw|p|credential|secret|token)(?:[:=]|\s+)${quoted}`,
+      'gi',
+    ),
+  },
+  {
+    name: 'password-attached-switch',
+    classification: 'restricted',
+    // mysql -pSecret, sshpass -pSecret
+    pattern: /(?:^|\s)-p(?<secret>[^\s"'=:-][^\s"']{3,200})/g,
+  },
+  {
+    name: 'net-user-password',
+    classification: 'restricted',
+    pattern: /\bnet1?(?:\.exe)?\s+user\s+(?:"[^"]+"|\S+)\s+(?<secret>(?!\/)(?:"[^"]+"|\S+))/gi,
+  },
+  {
+    name: 'securestring-plaintext',
+    classification: 'restricted',
+    pattern: /ConvertTo-SecureString\s+(?:-String\s+)?(?<secret>"[^"]+"|'[^']+')/gi,
+  },
+  {
+    name: 'connection-string-password',
+    classification: 'restricted',
+    pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]{1,100}:(?<secret>[^\s@/]{1,200})@/gi,
+  },
+  {
+    name: 'payment-card',
+    classification: 'restricted',
+    pattern: /\b(?:\d[ -]?){12,18}\d\b/g,
+    accept: luhnValid,
+  },
+];
+
+/** Opt-in personal data (`dlp.personalData`), redacted at sinks below `internal` clearance. */
+export const personalDataRules: Readonly<Record<string, LeakRule>> = {
+  email: {
+    name: 'email',
+    classification: 'internal',
+    pattern: /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g,
+  },
+  'us-ssn': {
+    name: 'us-ssn',
+    classification: 'internal',
+    pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g,
+  },
+  iban: {
+    name: 'iban',
+    classification: 'internal',
+    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g,
+  },
+  phone: {
+    name: 'phone',
+    classification: 'internal',
+    pattern: /\+\d{1,3}[ -]?\(?\d{1,4}\)?(?:[ -]?\d{2,4}){2,4}\b/g,
+  },
+};
