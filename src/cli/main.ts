@@ -9,6 +9,7 @@ import { detectCommand } from './detect.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
+import { redteamCommand } from './redteam.js';
 import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, replayAudit, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
@@ -210,6 +211,7 @@ program
 
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
+program.addCommand(redteamCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 

@@ -18,7 +18,7 @@ import {
 import { matchesToolPattern } from './policy.js';
 
 export type { Clearance, LeakRule } from './dlp-rules.js';
-export { builtinLeakRules, clearances, luhnValid, personalDataRules } from './dlp-rules.js';
+export { builtinLeakRules, clearanceRank, clearances, luhnValid, personalDataRules } from './dlp-rules.js';
 
 /** Where text is going: a tool (by `server.tool`) or a model provider (by name). */
 export type Sink = { kind: 'tool'; name: string } | { kind: 'model'; name: string };

@@ -5,6 +5,7 @@ export { criticalities, loadAssets, sampleInventoryPath } from './assets.js';
 export type { Clearance, Dlp, DlpConfig, LeakRule, Redaction, Sink } from './dlp.js';
 export {
   builtinLeakRules,
+  clearanceRank,
   clearances,
   createDlp,
   defaultDlpConfig,

@@ -71,7 +71,8 @@ export function leavesOf(value: unknown, path = '', out: Leaf[] = [], depth = 0)
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     out.push({ path, value });
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => leavesOf(item, path ? `${path}.${index}` : String(index), out, depth + 1));
+    for (const [index, item] of value.entries())
+      leavesOf(item, path ? `${path}.${index}` : String(index), out, depth + 1);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value as Record<string, unknown>))
       leavesOf(item, path ? `${path}.${key}` : key, out, depth + 1);

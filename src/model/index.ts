@@ -18,6 +18,7 @@ export type {
   Trust,
 } from './provider.js';
 export { SUBMIT_VERDICT_TOOL } from './provider.js';
+export { createCompromisedProvider } from './compromised.js';
 export { createScriptedProvider } from './scripted.js';
 export { createOfflineAnalyst };
 

@@ -336,6 +336,8 @@ export async function createGateway(options: {
         isError,
         value,
         labels,
+        // A write's result records the arguments it was sent with (after leak redaction).
+        ...(tier === 'read' ? {} : { args }),
       });
       return { type: 'executed', isError, value, ref: ref.id, labels };
     },
