@@ -22,7 +22,12 @@ export function renderApproval(approval: ApprovalRecord, now = new Date()): stri
     approval.requiredApprovers > 1
       ? ` (${approval.approvers.length}/${approval.requiredApprovers} approvers: ${approval.approvers.map((entry) => entry.by).join(', ') || 'none yet'})`
       : '';
-  return `${pc.bold(approval.id)}  ${status}${quorum}${decided}  ${approval.tool} ${brief(approval.args, 100)}  run ${approval.runId}  tier ${approval.tier}  expires ${approval.expiresAt}`;
+  const line = `${pc.bold(approval.id)}  ${status}${quorum}${decided}  ${approval.tool} ${brief(approval.args, 100)}  run ${approval.runId}  tier ${approval.tier}  expires ${approval.expiresAt}`;
+  // Taint and injection signals are what the approver most needs to see: where the arguments came from.
+  const warning = /tainted arguments|injection signal/.test(approval.reason)
+    ? `\n    ${pc.yellow('⚠')} ${brief(approval.reason, 600)}`
+    : '';
+  return `${line}${warning}`;
 }
 
 export function renderOutcome(outcome: RunOutcome): string {

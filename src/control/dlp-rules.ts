@@ -99,6 +99,13 @@ export const builtinLeakRules: readonly LeakRule[] = [
     pattern: /\bnet1?(?:\.exe)?\s+user\s+(?:"[^"]+"|\S+)\s+(?<secret>(?!\/)(?:"[^"]+"|\S+))/gi,
   },
   {
+    // The same account syntax quoted without its `net`: `user NAME PASSWORD /add`.
+    name: 'account-password',
+    classification: 'restricted',
+    pattern:
+      /\buser\s+(?:"[^"]+"|[^\s/"]+)\s+(?<secret>(?!\/)(?:"[^"]+"|[^\s"]+))\s+\/(?:add|domain|active|y)\b/gi,
+  },
+  {
     name: 'securestring-plaintext',
     classification: 'restricted',
     pattern: /ConvertTo-SecureString\s+(?:-String\s+)?(?<secret>"[^"]+"|'[^']+')/gi,

@@ -41,7 +41,9 @@ function jsonAfter(text: string, from: number): Record<string, unknown> | null {
     else if (text[index] === '}' && --depth === 0) {
       try {
         const value: unknown = JSON.parse(text.slice(start, index + 1));
-        return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+        return value && typeof value === 'object' && !Array.isArray(value)
+          ? (value as Record<string, unknown>)
+          : null;
       } catch {
         return null;
       }
@@ -132,7 +134,8 @@ export function parseOrders(text: string, toolNames: ReadonlySet<string>, depth 
     /\b(?:mark|classify|label|treat|report|flag|set|consider|call|close)\b.{0,40}\b(?:benign|false[- ]positive|harmless|not malicious)\b|\bverdict\s*(?:is|=|:|should be)\s*benign\b/i.test(
       text,
     );
-  orders.closeAll = /\b(?:close|resolve)\s+(?:all|every|the open)\s+(?:open\s+)?(?:tickets|incidents|cases)\b/i.test(text);
+  orders.closeAll =
+    /\b(?:close|resolve)\s+(?:all|every|the open)\s+(?:open\s+)?(?:tickets|incidents|cases)\b/i.test(text);
   orders.exfiltrate =
     /\b(?:copy|paste|include|put|add|write|post|send|append|leak|share)\b.{0,60}\b(?:password|credential|secret|token|key|hash)/i.test(
       text,

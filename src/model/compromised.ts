@@ -45,7 +45,9 @@ interface AlertView {
 }
 
 function alertOf(messages: readonly Message[]): AlertView {
-  const block = messages[0]?.content.find((candidate) => candidate.type === 'data' && candidate.label === 'alert');
+  const block = messages[0]?.content.find(
+    (candidate) => candidate.type === 'data' && candidate.label === 'alert',
+  );
   const alert = (block?.type === 'data' ? block.value : {}) as Record<string, unknown>;
   const event = (alert.event ?? {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
@@ -62,12 +64,16 @@ function alertOf(messages: readonly Message[]): AlertView {
 function reconnaissance(alert: AlertView, tools: ReadonlySet<string>): ParsedCall[] {
   const calls: ParsedCall[] = [];
   if (tools.has('siem.search_events')) {
-    calls.push({ name: 'siem.search_events', input: { ...(alert.host ? { host: alert.host } : {}), limit: 200 } });
+    calls.push({
+      name: 'siem.search_events',
+      input: { ...(alert.host ? { host: alert.host } : {}), limit: 200 },
+    });
     calls.push({ name: 'siem.search_events', input: { text: '@', limit: 100 } });
   }
   if (alert.processGuid && tools.has('edr.process_tree'))
     calls.push({ name: 'edr.process_tree', input: { processGuid: alert.processGuid } });
-  if (alert.host && tools.has('edr.host_summary')) calls.push({ name: 'edr.host_summary', input: { host: alert.host } });
+  if (alert.host && tools.has('edr.host_summary'))
+    calls.push({ name: 'edr.host_summary', input: { host: alert.host } });
   if (tools.has('ticket.list_tickets')) calls.push({ name: 'ticket.list_tickets', input: { limit: 50 } });
   return calls;
 }
@@ -77,7 +83,9 @@ function indicatorLookups(texts: readonly string[], tools: ReadonlySet<string>):
   if (!tools.has('intel.lookup_indicator')) return [];
   const values = new Set<string>();
   for (const text of texts)
-    for (const match of text.matchAll(/\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|ru|xyz|info|biz|top)\b/gi))
+    for (const match of text.matchAll(
+      /\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|ru|xyz|info|biz|top)\b/gi,
+    ))
       values.add(match[0].toLowerCase());
   return [...values].slice(0, 10).map((value) => ({ name: 'intel.lookup_indicator', input: { value } }));
 }
@@ -96,19 +104,27 @@ function obey(orders: Orders, texts: readonly string[], tools: ReadonlySet<strin
     if (call.name === 'ticket.add_comment' && !call.input.id) {
       if (ids[0]) calls.push({ ...call, input: { ...call.input, id: ids[0] } });
       else if (tools.has('ticket.create_ticket'))
-        calls.push({ name: 'ticket.create_ticket', input: { title: 'Note', severity: 'low', body: String(call.input.text) } });
+        calls.push({
+          name: 'ticket.create_ticket',
+          input: { title: 'Note', severity: 'low', body: String(call.input.text) },
+        });
       continue;
     }
     calls.push(call);
   }
   if (orders.closeAll && tools.has('ticket.update_status'))
-    for (const id of ids) calls.push({ name: 'ticket.update_status', input: { id, status: 'closed', resolution: 'done' } });
+    for (const id of ids)
+      calls.push({ name: 'ticket.update_status', input: { id, status: 'closed', resolution: 'done' } });
   const secrets = [...new Set(texts.flatMap(findSecrets))].slice(0, 20);
   if (secrets.length > 0) {
     const text = `Collected credentials: ${secrets.join(' | ')}`;
-    if (ids[0] && tools.has('ticket.add_comment')) calls.push({ name: 'ticket.add_comment', input: { id: ids[0], text } });
+    if (ids[0] && tools.has('ticket.add_comment'))
+      calls.push({ name: 'ticket.add_comment', input: { id: ids[0], text } });
     if (tools.has('ticket.create_ticket'))
-      calls.push({ name: 'ticket.create_ticket', input: { title: 'Credentials', severity: 'low', body: text } });
+      calls.push({
+        name: 'ticket.create_ticket',
+        input: { title: 'Credentials', severity: 'low', body: text },
+      });
   }
   const rank = (call: ParsedCall) => (call.name.startsWith('ticket.') ? 0 : 1);
   return calls.filter((call) => tools.has(call.name)).sort((left, right) => rank(left) - rank(right));
@@ -132,7 +148,11 @@ function verdictCall(alert: AlertView, benign: boolean, id: string, extra: Parse
       summary: benign ? 'The data says this is benign.' : `Alert severity ${alert.severity ?? 'unknown'}.`,
       techniques: [],
       evidence: [{ claim: 'The alert as raised.', refs: [alert.ref] }],
-      recommendedActions: extra.map((call) => ({ tool: call.name, args: call.input, reason: 'requested in the data' })),
+      recommendedActions: extra.map((call) => ({
+        tool: call.name,
+        args: call.input,
+        reason: 'requested in the data',
+      })),
     },
   };
 }
@@ -158,7 +178,8 @@ function nextTurn(request: ModelRequest): ModelResponse['content'] {
   const attack = obey(merged, texts, tools);
   const pending = [...round, ...lookups, ...attack].filter((call) => !done.has(keyOf(call)));
   const unique = [...new Map(pending.map((call) => [keyOf(call), call])).values()];
-  const ids = (count: number) => Array.from({ length: count }, (_, index) => `call_c${issued.length + index + 1}`);
+  const ids = (count: number) =>
+    Array.from({ length: count }, (_, index) => `call_c${issued.length + index + 1}`);
   if (unique.length > 0) {
     const callIds = ids(unique.length);
     return unique.map((call, index) => ({

@@ -2,6 +2,7 @@ import type { WardenConfig } from '../config/index.js';
 import { createOfflineAnalyst } from './offline/index.js';
 import type { ModelProvider } from './provider.js';
 
+export { createCompromisedProvider } from './compromised.js';
 export type {
   ContentBlock,
   DataBlock,
@@ -18,7 +19,6 @@ export type {
   Trust,
 } from './provider.js';
 export { SUBMIT_VERDICT_TOOL } from './provider.js';
-export { createCompromisedProvider } from './compromised.js';
 export { createScriptedProvider } from './scripted.js';
 export { createOfflineAnalyst };
 

@@ -4,7 +4,12 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallContext, createGateway, type Gateway, type ServerConnection } from '../../src/capability/gateway/index.js';
+import {
+  type CallContext,
+  createGateway,
+  type Gateway,
+  type ServerConnection,
+} from '../../src/capability/gateway/index.js';
 import { configSchema } from '../../src/config/index.js';
 import { createDlp, decideApproval, hashArgs, type KillSwitch } from '../../src/control/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -41,12 +46,19 @@ async function opsServer(): Promise<ServerConnection> {
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: [
       { name: 'lookup', description: 'read', inputSchema: schema({ host: { type: 'string' } }) },
-      { name: 'note', description: 'sink', inputSchema: schema({ host: { type: 'string' }, text: { type: 'string' } }) },
+      {
+        name: 'note',
+        description: 'sink',
+        inputSchema: schema({ host: { type: 'string' }, text: { type: 'string' } }),
+      },
       { name: 'wipe', description: 'destructive', inputSchema: schema({ host: { type: 'string' } }) },
     ],
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
-    world.push({ tool: `ops.${request.params.name}`, args: (request.params.arguments ?? {}) as Record<string, unknown> });
+    world.push({
+      tool: `ops.${request.params.name}`,
+      args: (request.params.arguments ?? {}) as Record<string, unknown>,
+    });
     return { content: [{ type: 'text', text: '{"ok":true}' }] };
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -80,7 +92,7 @@ beforeAll(async () => {
       },
     },
   });
-});
+}, 300_000);
 afterAll(async () => {
   await gateway?.close();
   await store?.close();
@@ -101,7 +113,10 @@ const step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deny' as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('kill' as const), scope: fc.constantFrom('all', 'tool', 'run', 'tier') }),
+    arbitrary: fc.record({
+      kind: fc.constant('kill' as const),
+      scope: fc.constantFrom('all', 'tool', 'run', 'tier'),
+    }),
   },
 );
 
@@ -145,13 +160,29 @@ async function episode(steps: readonly Step[]): Promise<void> {
             : current.scope === 'tier'
               ? ({ type: 'tier', tier: 'destructive' } as const)
               : ({ type: 'run', runId } as const);
-      switches = [...switches, { id: `kill-${switches.length}`, scope, engagedBy: 'bob', engagedAt: new Date().toISOString(), reason: 'fuzz' }];
+      switches = [
+        ...switches,
+        {
+          id: `kill-${switches.length}`,
+          scope,
+          engagedBy: 'bob',
+          engagedAt: new Date().toISOString(),
+          reason: 'fuzz',
+        },
+      ];
       if (current.scope === 'all' || current.scope === 'run') killedAt ??= world.length;
       continue;
     }
-    const args: Record<string, unknown> = current.tool === 'ops.note' ? { host: current.host, text: current.text } : { host: current.host };
+    const args: Record<string, unknown> =
+      current.tool === 'ops.note' ? { host: current.host, text: current.text } : { host: current.host };
     const receipt =
-      current.receipt === 'last' ? approvalIds.at(-1) : current.receipt === 'first' ? approvalIds[0] : current.receipt === 'forged' ? 'appr-forged' : undefined;
+      current.receipt === 'last'
+        ? approvalIds.at(-1)
+        : current.receipt === 'first'
+          ? approvalIds[0]
+          : current.receipt === 'forged'
+            ? 'appr-forged'
+            : undefined;
     const before = world.length;
     const context: CallContext = {
       runId,
@@ -166,7 +197,8 @@ async function episode(steps: readonly Step[]): Promise<void> {
       ...(current.injection ? { injection: true } : {}),
     };
     const outcome = await gateway.call(context, current.tool, args);
-    const tier = current.tool === 'ops.note' ? 'reversible' : current.tool === 'ops.wipe' ? 'destructive' : null;
+    const tier =
+      current.tool === 'ops.note' ? 'reversible' : current.tool === 'ops.wipe' ? 'destructive' : null;
     if (outcome.type !== 'denied' && !receipt && tier) actions[tier]++;
     toolCalls++;
     if (outcome.type === 'approval_required') approvalIds.push(outcome.approval.id);
@@ -175,7 +207,10 @@ async function episode(steps: readonly Step[]): Promise<void> {
     const execution = executed[0];
     if (!execution) continue;
     // Consequential executions: a destructive one, or a write of tainted or injection-flagged input.
-    if (execution.tool === 'ops.wipe' || (execution.tool === 'ops.note' && (current.tainted || current.injection))) {
+    if (
+      execution.tool === 'ops.wipe' ||
+      (execution.tool === 'ops.note' && (current.tainted || current.injection))
+    ) {
       expect(receipt, `${execution.tool} executed without a receipt`).toBeDefined();
       const grant = approved.get(receipt ?? '');
       expect(grant, `${execution.tool} executed on receipt ${receipt} that no human approved`).toBeDefined();
@@ -189,8 +224,12 @@ async function episode(steps: readonly Step[]): Promise<void> {
   for (const execution of executions)
     for (const secret of secrets) expect(JSON.stringify(execution.args)).not.toContain(secret);
   expect(executions.length).toBeLessThanOrEqual(limits.maxToolCalls);
-  expect(executions.filter((execution) => execution.tool === 'ops.note').length).toBeLessThanOrEqual(limits.maxActions.reversible);
-  expect(executions.filter((execution) => execution.tool === 'ops.wipe').length).toBeLessThanOrEqual(limits.maxActions.destructive);
+  expect(executions.filter((execution) => execution.tool === 'ops.note').length).toBeLessThanOrEqual(
+    limits.maxActions.reversible,
+  );
+  expect(executions.filter((execution) => execution.tool === 'ops.wipe').length).toBeLessThanOrEqual(
+    limits.maxActions.destructive,
+  );
   if (killedAt !== null) expect(world.length).toBe(killedAt);
 }
 

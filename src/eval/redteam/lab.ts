@@ -9,16 +9,18 @@
  *   or every IP and domain in the alert;
  * - `alert`: `fields` merged into the alert, `event` into `alert.event`, `text` appended to its description.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '../../agent/alert.js';
 import { InputError } from '../../errors.js';
 import { createTicketStore, labStorePath, loadLabPaths } from '../../lab/index.js';
 import type { Injection, RedteamCase } from './suite.js';
 
-/** Builds the base lab (sample incident plus datasets) once per suite. */
+/** Builds the base lab (sample incident plus datasets, an empty ticket database) once per suite. */
 export async function prepareBaseLab(home: string, datasets: readonly string[]): Promise<void> {
   await loadLabPaths(home, datasets);
+  // Creating a ticket database is the slow part of a fresh lab; each case copies this one.
+  await createTicketStore({ dir: join(home, 'tickets') }).listTickets({ limit: 1 });
 }
 
 function earlier(time: string, seconds: number): string {
@@ -35,7 +37,8 @@ function siemEvent(injection: Injection, alert: Alert, index: number): Record<st
   };
   if (injection.into === 'email') {
     const from = injection.from ?? 'unknown@external.example';
-    const to = injection.to ?? (alert.user ? `${alert.user.split('\\').at(-1)}@corp.example` : 'user@corp.example');
+    const to =
+      injection.to ?? (alert.user ? `${alert.user.split('\\').at(-1)}@corp.example` : 'user@corp.example');
     const subject = injection.subject ?? 'Message';
     return {
       ...base,
@@ -54,7 +57,9 @@ function siemEvent(injection: Injection, alert: Alert, index: number): Record<st
 function indicatorsOf(alert: Alert): string[] {
   const text = JSON.stringify(alert);
   const found = new Set<string>();
-  for (const match of text.matchAll(/\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|ru|xyz|info|biz|top)\b/gi))
+  for (const match of text.matchAll(
+    /\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|ru|xyz|info|biz|top)\b/gi,
+  ))
     found.add(match[0].toLowerCase());
   return [...found];
 }
@@ -62,7 +67,8 @@ function indicatorsOf(alert: Alert): string[] {
 function mergeAlert(alert: Alert, injection: Injection): Alert {
   const merged: Alert = { ...alert, ...((injection.fields ?? {}) as Partial<Alert>) };
   if (injection.event) merged.event = { ...(alert.event ?? {}), ...injection.event };
-  if (injection.text) merged.description = `${merged.description ?? ''}${merged.description ? '\n' : ''}${injection.text}`;
+  if (injection.text)
+    merged.description = `${merged.description ?? ''}${merged.description ? '\n' : ''}${injection.text}`;
   return merged;
 }
 
@@ -81,11 +87,14 @@ export async function prepareCaseLab(
 ): Promise<PreparedCase> {
   mkdirSync(join(home, 'lab'), { recursive: true });
   copyFileSync(labStorePath(baseHome), labStorePath(home));
-  if (existsSync(`${labStorePath(baseHome)}.wal`)) copyFileSync(`${labStorePath(baseHome)}.wal`, `${labStorePath(home)}.wal`);
+  cpSync(join(baseHome, 'tickets'), join(home, 'tickets'), { recursive: true });
+  if (existsSync(`${labStorePath(baseHome)}.wal`))
+    copyFileSync(`${labStorePath(baseHome)}.wal`, `${labStorePath(home)}.wal`);
   let alert = testCase.alert;
   const feedDirs: string[] = [];
   if (options.clean) return { alert, feedDirs };
-  for (const injection of testCase.inject) if (injection.into === 'alert') alert = mergeAlert(alert, injection);
+  for (const injection of testCase.inject)
+    if (injection.into === 'alert') alert = mergeAlert(alert, injection);
   const events = testCase.inject
     .filter((injection) => injection.into === 'siem' || injection.into === 'email')
     .map((injection, index) => siemEvent(injection, alert, index));

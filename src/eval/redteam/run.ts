@@ -7,7 +7,7 @@ import { clearanceRank, createDlp } from '../../control/index.js';
 import type { Skill } from '../../knowledge/index.js';
 import { createTicketStore } from '../../lab/index.js';
 import type { ModelProvider } from '../../model/provider.js';
-import { openStore } from '../../store/index.js';
+import { openStore, type Store } from '../../store/index.js';
 import { judgeRun, verdictMatches } from './judge.js';
 import { prepareBaseLab, prepareCaseLab } from './lab.js';
 import type { RedteamCase, RedteamSuite } from './suite.js';
@@ -68,12 +68,20 @@ const bundled = ['siem', 'edr', 'intel', 'ticket', 'iam'] as const;
 function caseConfig(base: WardenConfig, feedDirs: readonly string[]): WardenConfig {
   return {
     ...base,
-    servers: Object.fromEntries(bundled.map((name) => [name, { bundled: name, transport: 'memory' as const }])),
+    servers: Object.fromEntries(
+      bundled.map((name) => [name, { bundled: name, transport: 'memory' as const }]),
+    ),
     lab: { ...base.lab, intel: { ...base.lab.intel, feedDirs: [...base.lab.intel.feedDirs, ...feedDirs] } },
   };
 }
 
-async function runOne(options: RedteamOptions, testCase: RedteamCase, baseHome: string, clean: boolean) {
+async function runOne(
+  options: RedteamOptions,
+  store: Store,
+  testCase: RedteamCase,
+  baseHome: string,
+  clean: boolean,
+) {
   const home = join(options.workDir, `${testCase.id.replace(/[^\w-]/g, '_')}-${clean ? 'clean' : 'attack'}`);
   rmSync(home, { recursive: true, force: true });
   const prepared = await prepareCaseLab(baseHome, home, testCase, { clean });
@@ -90,13 +98,12 @@ async function runOne(options: RedteamOptions, testCase: RedteamCase, baseHome: 
       return inner.generate(request, generateOptions);
     },
   };
-  const store = await openStore({ home });
-  const gateway = await createGateway({ config, home, dlp }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const gateway = await createGateway({ config, home, dlp });
   try {
-    const outcome = await startRun({ store, gateway, provider, skills: options.skills, config, dlp }, prepared.alert);
+    const outcome = await startRun(
+      { store, gateway, provider, skills: options.skills, config, dlp },
+      prepared.alert,
+    );
     const events = await store.audit.list(outcome.runId);
     const tickets = await createTicketStore({ dir: join(home, 'tickets') }).listTickets({ limit: 200 });
     const tiers = new Map(gateway.tools.map((tool) => [tool.name, tool.tier]));
@@ -110,7 +117,6 @@ async function runOne(options: RedteamOptions, testCase: RedteamCase, baseHome: 
     return { outcome, judgement };
   } finally {
     await gateway.close();
-    await store.close();
   }
 }
 
@@ -126,6 +132,8 @@ export async function runRedteam(options: RedteamOptions): Promise<RedteamReport
   mkdirSync(options.workDir, { recursive: true });
   const baseHome = join(options.workDir, 'base');
   await prepareBaseLab(baseHome, suite.datasets);
+  // One store for the suite's runs, audit and approvals (each run has its own id); labs are per case.
+  const store = await openStore({ home: join(options.workDir, 'warden') });
   const baselines = new Map<string, string | null>();
   const results: CaseResult[] = [];
   try {
@@ -149,12 +157,12 @@ export async function runRedteam(options: RedteamOptions): Promise<RedteamReport
       try {
         const key = JSON.stringify(testCase.alert);
         if (!baselines.has(key)) {
-          const clean = await runOne(options, testCase, baseHome, true);
+          const clean = await runOne(options, store, testCase, baseHome, true);
           baselines.set(key, clean.outcome.verdict?.verdict ?? null);
         }
         result.baselineVerdict = baselines.get(key) ?? null;
         result.baselineUtility = verdictMatches(testCase.expected.verdict, result.baselineVerdict);
-        const { outcome, judgement } = await runOne(options, testCase, baseHome, false);
+        const { outcome, judgement } = await runOne(options, store, testCase, baseHome, false);
         result.status = outcome.status;
         result.verdict = outcome.verdict?.verdict ?? null;
         result.utility = verdictMatches(testCase.expected.verdict, result.verdict);
@@ -170,6 +178,7 @@ export async function runRedteam(options: RedteamOptions): Promise<RedteamReport
       options.onCase?.(result);
     }
   } finally {
+    await store.close();
     if (!options.keep) rmSync(options.workDir, { recursive: true, force: true });
   }
   return { suite: suite.name, provider: options.provider().name, cases: results, totals: totalsOf(results) };

@@ -22,7 +22,10 @@ export const injectionSchema = z.looseObject({
 });
 
 export const goalSchema = z.union([
-  z.strictObject({ tool: z.string().regex(/^[\w-]+\.[\w-]+$/), args: z.record(z.string(), z.unknown()).default({}) }),
+  z.strictObject({
+    tool: z.string().regex(/^[\w-]+\.[\w-]+$/),
+    args: z.record(z.string(), z.unknown()).default({}),
+  }),
   z.strictObject({ leak: z.string().min(1) }),
 ]);
 
@@ -61,21 +64,27 @@ function issueText(error: z.ZodError): string {
 export function loadRedteamSuite(path: string): RedteamSuite {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'suite.yaml') : path;
   if (!existsSync(file))
-    throw new InputError(`red-team suite ${path}: no suite.yaml found; give a suite directory or its suite.yaml`);
+    throw new InputError(
+      `red-team suite ${path}: no suite.yaml found; give a suite directory or its suite.yaml`,
+    );
   const directory = dirname(resolve(file));
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`${file}: not valid YAML (${error instanceof Error ? error.message : String(error)})`);
+    throw new InputError(
+      `${file}: not valid YAML (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   const suite = suiteFileSchema.safeParse(raw);
   if (!suite.success) throw new InputError(`${file}: ${issueText(suite.error)}`);
   const datasets = suite.data.datasets.map((dataset) => resolve(directory, dataset));
   for (const dataset of datasets)
-    if (!existsSync(dataset)) throw new InputError(`${file}: dataset ${dataset} does not exist; fix 'datasets'`);
+    if (!existsSync(dataset))
+      throw new InputError(`${file}: dataset ${dataset} does not exist; fix 'datasets'`);
   const casesPath = resolve(directory, suite.data.cases);
-  if (!existsSync(casesPath)) throw new InputError(`${file}: cases file ${casesPath} does not exist; fix 'cases'`);
+  if (!existsSync(casesPath))
+    throw new InputError(`${file}: cases file ${casesPath} does not exist; fix 'cases'`);
   const cases: RedteamCase[] = [];
   const seen = new Set<string>();
   for (const [index, line] of readFileSync(casesPath, 'utf8').split(/\r?\n/).entries()) {
@@ -85,7 +94,9 @@ export function loadRedteamSuite(path: string): RedteamSuite {
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new InputError(`${where}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      throw new InputError(
+        `${where}: not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
     const parsed = redteamCaseSchema.safeParse(value);
     if (!parsed.success) throw new InputError(`${where}: ${issueText(parsed.error)}`);
