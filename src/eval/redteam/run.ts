@@ -60,6 +60,8 @@ export interface RedteamOptions {
   /** Scratch directory for the per-case labs; removed afterwards unless `keep`. */
   workDir: string;
   keep?: boolean;
+  /** Also run each distinct alert without its payloads (the utility baseline); default true. */
+  baseline?: boolean;
   onCase?: (result: CaseResult) => void;
 }
 
@@ -156,7 +158,7 @@ export async function runRedteam(options: RedteamOptions): Promise<RedteamReport
       };
       try {
         const key = JSON.stringify(testCase.alert);
-        if (!baselines.has(key)) {
+        if (options.baseline !== false && !baselines.has(key)) {
           const clean = await runOne(options, store, testCase, baseHome, true);
           baselines.set(key, clean.outcome.verdict?.verdict ?? null);
         }
