@@ -3,6 +3,7 @@ import { createOfflineAnalyst } from './offline/index.js';
 import type { ModelProvider } from './provider.js';
 
 export { createCompromisedProvider } from './compromised.js';
+export { DATAMARK, DATAMARK_NOTICE, datamark, renderForModel } from './datamark.js';
 export type {
   ContentBlock,
   DataBlock,
