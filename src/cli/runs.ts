@@ -72,7 +72,7 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
       runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
     let intact = true;
     for (const runId of ids) {
-      const events = await store.audit.list(runId);
+      const events = await store.audit.chain(runId);
       if (events.length === 0 && !(await store.runs.get(runId)))
         throw new StateError(`run ${runId} does not exist`);
       const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
