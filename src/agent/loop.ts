@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired, type KillSwitchBoard } from '../control/index.js';
+import { isExpired, type KillSwitchBoard, policyConfigOf, policyVersionOf } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
@@ -76,8 +76,12 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
 }
 
 /** Starts a new investigation of one alert and runs it until it ends or pauses for an approval. */
-export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome> {
-  const runId = newRunId();
+export async function startRun(
+  deps: LoopDeps,
+  alert: Alert,
+  options: { runId?: string } = {},
+): Promise<RunOutcome> {
+  const runId = options.runId ?? newRunId();
   const { now, audit } = session(deps, runId);
   await deps.store.runs.create({
     id: runId,
@@ -97,6 +101,8 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
       bundledKind: tool.bundledKind,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
+    policyVersion: policyVersionOf(deps.config),
+    policy: policyConfigOf(deps.config),
   });
   const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
   return advance(deps, runId, state);

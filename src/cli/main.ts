@@ -9,8 +9,9 @@ import { detectCommand } from './detect.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
+import { replayAudit } from './replay.js';
 import { riskReviewCommand } from './risk.js';
-import { exportAudit, listRuns, replayAudit, resume, showAudit, verifyAudit } from './runs.js';
+import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { sigmaCommand } from './sigma.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
@@ -165,20 +166,27 @@ audit
 audit
   .command('replay')
   .description(
-    're-decide every recorded tool request under the live config, or a proposed one, and list the decisions that would change',
+    'drive each run again from its recording (no network, no side effects) and check every decision comes out the same; then re-decide every recorded tool request under the current or proposed rules and list what would change',
   )
   .argument('[runs...]', 'run ids (default: every run)')
-  .option('--with-config <file>', 'a proposed warden.yaml to test against past runs before it ships')
-  .action(async (runIds: string[], options: { withConfig?: string }, command: Command) => {
-    if (
-      !(await replayAudit(
-        await cliContext(command),
-        runIds,
-        options.withConfig ? { withConfig: options.withConfig } : {},
-      ))
-    )
-      process.exitCode = 1;
-  });
+  .option('--config <file>', 'a proposed warden.yaml to test against past runs before it ships')
+  .option('--with-config <file>', 'same as --config')
+  .option('--policy <dir>', 'a proposed Cedar policy directory (policy.directory) to test against past runs')
+  .action(
+    async (
+      runIds: string[],
+      options: { config?: string; withConfig?: string; policy?: string },
+      command: Command,
+    ) => {
+      // The global --config is the same flag: given after `replay`, commander hands it to the program.
+      const withConfig = options.withConfig ?? options.config;
+      const replayed = await replayAudit(await cliContext(command), runIds, {
+        ...(withConfig ? { withConfig } : {}),
+        ...(options.policy ? { policy: options.policy } : {}),
+      });
+      if (!replayed) process.exitCode = 1;
+    },
+  );
 audit
   .command('export')
   .description('export runs as OpenTelemetry traces (GenAI conventions, OTLP/JSON), one trace per run')

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { openHomeStore, replayDecisions, resumeRun } from '../agent/index.js';
+import { openHomeStore, resumeRun } from '../agent/index.js';
 import { loadSigningKey, type OtlpTraces, readCheckpoints, toOtlp, verifyChain } from '../audit/index.js';
-import { readConfigFile } from '../config/index.js';
 import { BackendError, describeError, InputError, StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
 import { WARDEN_VERSION } from '../version.js';
@@ -72,7 +71,7 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
       runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
     let intact = true;
     for (const runId of ids) {
-      const events = await store.audit.list(runId);
+      const events = await store.audit.chain(runId);
       if (events.length === 0 && !(await store.runs.get(runId)))
         throw new StateError(`run ${runId} does not exist`);
       const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
@@ -140,44 +139,4 @@ export async function exportAudit(
       `the OTLP endpoint ${endpoint} answered ${response.status} ${response.statusText}`,
     );
   context.out(`sent ${spans} spans to ${endpoint}`);
-}
-
-/** Re-decides the recorded tool requests of runs under the live config or a proposed one; false when any decision changes. */
-export async function replayAudit(
-  context: CliContext,
-  runIds: string[],
-  options: { withConfig?: string },
-): Promise<boolean> {
-  const config = options.withConfig
-    ? (await readConfigFile(options.withConfig, process.env)).config
-    : context.config;
-  const store = await openHomeStore(context.home);
-  try {
-    const ids =
-      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
-    let changed = 0;
-    for (const runId of ids) {
-      const events = await store.audit.list(runId);
-      if (events.length === 0)
-        throw new StateError(`run ${runId} has no audit events; list runs with \`warden runs list\``);
-      const replay = replayDecisions(runId, events, config);
-      changed += replay.changes.length;
-      context.out(
-        `${runId}  ${replay.evaluated} decisions re-evaluated, ${replay.changes.length} would change${replay.skipped ? `, ${replay.skipped} kill-switch decisions not re-evaluated` : ''}`,
-      );
-      for (const change of replay.changes) {
-        context.out(
-          `  event ${change.seq} ${change.callId} ${change.tool}: ${change.recorded.decision} → ${change.replayed.decision} (${change.replayed.reason})`,
-        );
-      }
-    }
-    context.out(
-      changed === 0
-        ? `${ids.length} run(s): every decision comes out the same`
-        : `${changed} decision(s) would change`,
-    );
-    return changed === 0;
-  } finally {
-    await store.close();
-  }
 }

@@ -49,6 +49,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Tools (`server.tool` or `server.*`) the agent may never call. */
       deny: z.array(z.string()).default([]),
+      /** Cedar policy directory (`*.cedar`); `warden audit replay --policy <dir>` sets it on a copy. */
+      directory: z.string().optional(),
     })
     .default({ deny: [] }),
   approvals: z

@@ -6,6 +6,8 @@ export type { KillScope, KillSwitch, KillSwitchBoard, KillTarget } from './kills
 export { describeScope, findKillSwitch, killSwitchPath, openKillSwitchBoard } from './killswitch.js';
 export type { ActionCounts, Decision, Policy, PolicyDecision, PolicyOptions, ToolRequest } from './policy.js';
 export { createPolicy, killReason, matchesToolPattern } from './policy.js';
+export type { PolicyConfig } from './policy-version.js';
+export { policyConfigOf, policyVersionOf } from './policy-version.js';
 export type { RiskReview, ToolExposure } from './risk.js';
 export { exposureOf, reviewRisk } from './risk.js';
 export type { TierLookup, TierRegistry, TierSource } from './tiers.js';

@@ -75,6 +75,12 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE approvals ADD COLUMN approvers jsonb NOT NULL DEFAULT '[]'::jsonb;
     `,
   },
+  {
+    version: 3,
+    name: 'audit events stored as their hashed canonical JSON',
+    // New events keep the exact hashed bytes in body and leave data NULL; earlier ones keep data.
+    sql: `ALTER TABLE audit_events ADD COLUMN body text;`,
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -60,6 +60,12 @@ export interface AuditEventRecord {
   hash: string;
 }
 
+/**
+ * One stored event as `warden audit verify` reads it: `body` is the canonical JSON of its data
+ * exactly as hashed (events written since schema 3); older events carry the stored `data`.
+ */
+export type AuditChainRow = Omit<AuditEventRecord, 'data'> & ({ body: string } | { data: unknown });
+
 export interface RunStore {
   create(run: {
     id: string;
@@ -109,9 +115,14 @@ export interface ApprovalStore {
 }
 
 export interface AuditStore {
-  /** Appends in order with the next sequence number of the run and the hash chain. */
+  /**
+   * Appends in order with the next sequence number of the run and the hash chain; resolves once
+   * the event is committed. Concurrent appends (of any runs) are committed together.
+   */
   append(runId: string, type: string, data: unknown, at: string): Promise<AuditEventRecord>;
   list(runId: string): Promise<AuditEventRecord[]>;
+  /** The run's chain for verification, read in pages without parsing the event data. */
+  chain(runId: string): Promise<AuditChainRow[]>;
 }
 
 export interface Store {

@@ -15,6 +15,7 @@ import { tempHome } from '../helpers.js';
 const scenarios = [
   'clean',
   'edited',
+  'edited-text',
   'deleted',
   'inserted',
   'reordered',
@@ -29,7 +30,10 @@ async function verify(runId: string) {
   try {
     const key = loadSigningKey(home, {});
     const { checkpoints, problems } = readCheckpoints(home, runId, key);
-    return verifyChain(runId, await store.audit.list(runId), checkpoints, problems);
+    const report = verifyChain(runId, await store.audit.chain(runId), checkpoints, problems);
+    // What verify reads (the stored text) and what everyone else reads (the parsed events) agree.
+    expect(verifyChain(runId, await store.audit.list(runId), checkpoints, problems)).toEqual(report);
+    return report;
   } finally {
     await store.close();
   }
@@ -82,6 +86,19 @@ describe('audit verify on the real store', () => {
       ],
     ]);
     expect(await verify('edited')).toMatchObject({ status: 'broken', firstBadSeq: 3, problem: 'edited' });
+  });
+
+  it('names an event whose stored canonical text was edited', async () => {
+    await tamper([
+      [
+        `UPDATE audit_events SET body = replace(body, 'result 2', 'result 9') WHERE run_id = 'edited-text' AND seq = 2`,
+      ],
+    ]);
+    expect(await verify('edited-text')).toMatchObject({
+      status: 'broken',
+      firstBadSeq: 2,
+      problem: 'edited',
+    });
   });
 
   it('names a deleted event', async () => {

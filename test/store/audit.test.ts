@@ -69,6 +69,26 @@ describe('audit trail', () => {
     expectChain(listed, 'run-c');
   });
 
+  it('commits concurrent appends of several runs together, each run numbered in call order', async () => {
+    const runs = ['run-g1', 'run-g2', 'run-g3'];
+    const appended = await Promise.all(
+      Array.from({ length: 60 }, (_, index) =>
+        store.audit.append(runs[index % 3]!, 'tool-call-request', { index }, at(index)),
+      ),
+    );
+    for (const runId of runs) {
+      const listed = await store.audit.list(runId);
+      expect(listed).toEqual(appended.filter((event) => event.runId === runId));
+      expect(listed.map((event) => (event.data as { index: number }).index)).toEqual(
+        appended.filter((event) => event.runId === runId).map((_, n) => runs.indexOf(runId) + 3 * n),
+      );
+      expectChain(listed, runId);
+      expect(await store.audit.chain(runId)).toEqual(
+        listed.map(({ data, ...rest }) => ({ ...rest, body: canonicalJson(data) })),
+      );
+    }
+  });
+
   it('round-trips awkward data exactly and hashes what it stores', async () => {
     const event = await store.audit.append(
       'run-d',
@@ -133,7 +153,7 @@ describe('migrations', () => {
     const { rows } = await db.query<{ version: number }>(
       'SELECT version FROM schema_migrations ORDER BY version',
     );
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     await db.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
     await db.close();
 

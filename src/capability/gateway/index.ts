@@ -6,6 +6,7 @@ import {
   createPolicy,
   createTierRegistry,
   type KillSwitchBoard,
+  policyVersionOf,
   redeemReceipt,
   requestApproval,
   type TierSource,
@@ -148,6 +149,7 @@ export async function createGateway(options: {
     knownTools: (tool) => byName.has(tool),
     killSwitches: () => options.killSwitches?.current() ?? [],
   });
+  const policyVersion = policyVersionOf(config);
 
   async function execute(
     context: CallContext,
@@ -223,6 +225,7 @@ export async function createGateway(options: {
         check,
         tier,
         tierSource,
+        policyVersion,
       });
       if (decision.type === 'deny') {
         const ref = await context.audit('tool-call-result', {
