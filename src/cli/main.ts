@@ -13,6 +13,7 @@ import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, replayAudit, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { sigmaCommand } from './sigma.js';
+import { skillsCommand } from './skills.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
 function positiveInteger(value: string): number {
@@ -211,6 +212,7 @@ program
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
+program.addCommand(skillsCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {
