@@ -13,20 +13,29 @@ const duration = z
   .describe('seconds (s), minutes (m), hours (h) or days (d)');
 const windowSchema = z.strictObject({ before: duration.default('15m'), after: duration.default('30m') });
 
+const fieldPath = z.string().min(1).max(100);
+const pattern = z.string().min(1).max(500);
+
 const matchSchema = z.strictObject({
   /** Dotted path inside each item of the counted list, e.g. `sourceImage` or `process.commandLine`. */
-  field: z.string().min(1),
+  field: fieldPath,
   /** Regular expression, case-insensitive. */
-  pattern: z.string().min(1).max(500),
+  pattern,
+  /** Items whose `field` matches this are not counted (known-good sources). */
+  except: z.strictObject({ field: fieldPath, pattern }).optional(),
+  /** How many items must match; default 1. */
+  min: z.number().int().min(1).default(1),
 });
 
 export const conditionSchema = z
   .strictObject({
     count_gt: z.number().int().min(0).optional(),
     count_lt: z.number().int().min(1).optional(),
-    match: matchSchema.optional(),
-    no_match: matchSchema.optional(),
-    distinct_gt: z.strictObject({ field: z.string().min(1), value: z.number().int().min(0) }).optional(),
+    /** One test, or a list that must all hold. */
+    match: z.union([matchSchema, z.array(matchSchema).min(1).max(5)]).optional(),
+    no_match: z.strictObject({ field: fieldPath, pattern }).optional(),
+    distinct_gt: z.strictObject({ field: fieldPath, value: z.number().int().min(0) }).optional(),
+    any_gt: z.strictObject({ field: fieldPath, value: z.number() }).optional(),
   })
   .refine((condition) => Object.keys(condition).length > 0, 'give at least one test (count_gt, match, ...)');
 
@@ -37,7 +46,7 @@ export const outcomeSchema = z.strictObject({
   signal: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case words joined by hyphens'),
   /** Positive: evidence of malice; negative: evidence of legitimate activity. */
   weight: z.number().min(-5).max(5),
-  /** One sentence for the verdict; may use {{count}}, {{distinct}}, {{match}} and {{alert.*}}. */
+  /** One sentence for the verdict; may use {{count}}, {{matched}}, {{distinct}} and {{examples}}. */
   claim: z.string().min(1).max(500),
   techniques: z.array(techniqueId).default([]),
 });
@@ -83,6 +92,7 @@ export type Checklist = z.infer<typeof checklistSchema>;
 export type ChecklistStep = z.infer<typeof stepSchema>;
 export type ChecklistCondition = z.infer<typeof conditionSchema>;
 export type ChecklistOutcome = z.infer<typeof outcomeSchema>;
+export type ChecklistMatch = z.infer<typeof matchSchema>;
 
 export const checklistFile = 'checklist.yaml';
 
@@ -132,6 +142,20 @@ export function parseChecklist(text: string): ChecklistParse {
     if (seen.has(step.id)) issues.push(`steps.${index}.id: "${step.id}" is used twice`);
     if ((step.hit || step.miss) && !step.when)
       issues.push(`steps.${index}: hit/miss without a when condition`);
+    const patterns = [step.when?.match, step.when?.no_match]
+      .flat()
+      .flatMap((test) =>
+        test ? [test.pattern, ...('except' in test && test.except ? [test.except.pattern] : [])] : [],
+      );
+    for (const source of patterns) {
+      try {
+        new RegExp(source, 'i');
+      } catch (error) {
+        issues.push(
+          `steps.${index}.when: pattern ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message})`,
+        );
+      }
+    }
     for (const [key, value] of Object.entries(step.args)) {
       for (const variable of templateVariables(value)) {
         const [scope, first] = variable.split('.');

@@ -1,6 +1,7 @@
 export type {
   Checklist,
   ChecklistCondition,
+  ChecklistMatch,
   ChecklistOutcome,
   ChecklistParse,
   ChecklistStep,
