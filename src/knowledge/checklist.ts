@@ -25,6 +25,8 @@ const matchSchema = z.strictObject({
   except: z.strictObject({ field: fieldPath, pattern }).optional(),
   /** How many items must match; default 1. */
   min: z.number().int().min(1).default(1),
+  /** Field of the matching items quoted as {{examples}}; default `field`. */
+  show: fieldPath.optional(),
 });
 
 export const conditionSchema = z

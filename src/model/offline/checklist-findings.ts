@@ -68,7 +68,7 @@ function evaluate(condition: ChecklistCondition, answer: Answer): Evaluation {
     const found = matchingItems(answer.items, test);
     holds &&= found.length >= test.min;
     matched = [...new Set([...matched, ...found])];
-    for (const item of found.slice(0, 3)) examples.push(text(valueAt(item, test.field)));
+    for (const item of found.slice(0, 3)) examples.push(text(valueAt(item, test.show ?? test.field)));
   }
   if (condition.no_match) {
     const found = matchingItems(answer.items, { ...condition.no_match, min: 1 });
