@@ -2,9 +2,10 @@ import type { AuditAppend, CallContext, Gateway } from '../capability/gateway/in
 import type { Skill } from '../knowledge/index.js';
 import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
-import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
+import { checkVerdict, LOAD_SKILL_TOOL, READ_SKILL_RESOURCE_TOOL } from './local-tools.js';
 import { tierOf } from './queue.js';
 import { fitForModel } from './shrink.js';
+import { loadSkillCall, readResourceCall } from './skill-calls.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
 import type { Verdict } from './verdict.js';
 
@@ -70,27 +71,14 @@ export async function runCall(
     const block = resultBlock(call, event.id, { accepted: true }, { isError: false, trust: 'trusted' });
     return { type: 'verdict', verdict: check.verdict, block };
   }
-  if (call.name === LOAD_SKILL_TOOL && call.origin === 'model') {
-    const skill = environment.skills.find((candidate) => candidate.name === call.input.name);
-    if (!skill) {
-      const message = `no skill named ${JSON.stringify(call.input.name)}; choose one from the skill index`;
-      return { type: 'result', block: await failCall(audit, call, 'unknown_skill', message) };
-    }
-    const event = await audit('skill-load', {
-      callId: call.id,
-      name: skill.name,
-      hash: skill.hash,
-      directory: skill.directory,
-    });
-    const value = {
-      name: skill.name,
-      description: skill.description,
-      content: skill.content,
-      hash: skill.hash,
-    };
+  if ((call.name === LOAD_SKILL_TOOL || call.name === READ_SKILL_RESOURCE_TOOL) && call.origin === 'model') {
+    const load = call.name === LOAD_SKILL_TOOL ? loadSkillCall : readResourceCall;
+    const loaded = await load(audit, environment.skills, call);
+    if (loaded.type === 'error')
+      return { type: 'result', block: await failCall(audit, call, loaded.error, loaded.message) };
     return {
       type: 'result',
-      block: resultBlock(call, event.id, value, { isError: false, trust: 'trusted' }),
+      block: resultBlock(call, loaded.ref, loaded.value, { isError: false, trust: 'trusted' }),
     };
   }
   const outcome = await environment.gateway.call(

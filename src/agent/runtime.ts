@@ -1,9 +1,20 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
-import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
+import {
+  environmentAssetsFile,
+  loadAssets,
+  openKillSwitchBoard,
+  sampleInventoryPath,
+} from '../control/index.js';
+import {
+  bundledSkillsDirectory,
+  loadSkills,
+  type Skill,
+  type SkillOverride,
+  type SkillProblem,
+} from '../knowledge/index.js';
 import { createProvider, type ModelProvider } from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { LoopDeps } from './loop.js';
@@ -15,6 +26,7 @@ export interface Runtime {
   readonly provider: ModelProvider;
   readonly skills: readonly Skill[];
   readonly skillProblems: readonly SkillProblem[];
+  readonly skillOverrides: readonly SkillOverride[];
   loopDeps(store: Store): LoopDeps;
   close(): Promise<void>;
 }
@@ -22,6 +34,18 @@ export interface Runtime {
 /** Resolves the state directory: the --home flag, else config `home`, relative to the working directory. */
 export function resolveHome(config: WardenConfig, override?: string): string {
   return resolve(override ?? config.home);
+}
+
+/** The bundled skills first, then `skills.directories` (relative to the config file), later ones overriding. */
+export function skillDirectories(config: WardenConfig, base: string): string[] {
+  return [bundledSkillsDirectory, ...config.skills.directories.map((directory) => resolve(base, directory))];
+}
+
+/** The asset file of the `environment` skill in effect (a configured one overrides the bundled), if it has one. */
+export function environmentAssetsPath(skills: readonly Skill[]): string | null {
+  const environment = skills.find((skill) => skill.name === 'environment');
+  const listed = environment?.resources.some((resource) => resource.path === environmentAssetsFile);
+  return environment && listed ? join(environment.directory, environmentAssetsFile) : null;
 }
 
 /** Connects the configured servers, loads skills and picks the model: everything a run needs but the store. */
@@ -33,10 +57,8 @@ export async function openRuntime(options: {
   provider?: ModelProvider;
 }): Promise<Runtime> {
   const { config, home } = options;
-  const { skills, problems } = await loadSkills([
-    bundledSkillsDirectory,
-    ...config.skills.directories.map((directory) => resolve(directory)),
-  ]);
+  const base = options.configPath ? dirname(options.configPath) : process.cwd();
+  const { skills, problems, overrides } = await loadSkills(skillDirectories(config, base));
   const provider = options.provider ?? createProvider(config.model);
   const killSwitches = openKillSwitchBoard(home);
   const signingKey = loadSigningKey(home);
@@ -48,9 +70,8 @@ export async function openRuntime(options: {
     home,
     killSwitches,
     assets: loadAssets({
-      inventory: config.assets.inventory
-        ? resolve(options.configPath ? dirname(options.configPath) : process.cwd(), config.assets.inventory)
-        : sampleInventoryPath,
+      inventory: config.assets.inventory ? resolve(base, config.assets.inventory) : sampleInventoryPath,
+      environment: environmentAssetsPath(skills),
       hosts: config.assets.hosts,
     }),
     ...(options.configPath ? { configPath: options.configPath } : {}),
@@ -62,6 +83,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
+    skillOverrides: overrides,
     loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
     close: () => gateway.close(),
   };

@@ -14,6 +14,7 @@ import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { sigmaCommand } from './sigma.js';
+import { skillsCommand } from './skills.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
 function positiveInteger(value: string): number {
@@ -219,6 +220,7 @@ program
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
+program.addCommand(skillsCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {

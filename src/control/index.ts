@@ -2,6 +2,13 @@ export type { ReceiptCheck } from './approvals.js';
 export { decideApproval, hashArgs, isExpired, redeemReceipt, requestApproval } from './approvals.js';
 export type { AssetRegistry, Criticality } from './assets.js';
 export { criticalities, loadAssets, sampleInventoryPath } from './assets.js';
+export type { EnvironmentAsset, EnvironmentAssets } from './environment.js';
+export {
+  environmentAssetsFile,
+  environmentAssetsSchema,
+  parseEnvironmentAssets,
+  readEnvironmentAssets,
+} from './environment.js';
 export type { KillScope, KillSwitch, KillSwitchBoard, KillTarget } from './killswitch.js';
 export { describeScope, findKillSwitch, killSwitchPath, openKillSwitchBoard } from './killswitch.js';
 export type { ActionCounts, Decision, Policy, PolicyDecision, PolicyOptions, ToolRequest } from './policy.js';
