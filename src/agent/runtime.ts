@@ -4,7 +4,13 @@ import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import { loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
-import { createProvider, type ModelProvider } from '../model/index.js';
+import {
+  createFallbackProvider,
+  createProvider,
+  createSubtaskProviders,
+  type ModelProvider,
+  type SubtaskName,
+} from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { LoopDeps } from './loop.js';
 
@@ -13,6 +19,8 @@ export interface Runtime {
   readonly home: string;
   readonly gateway: Gateway;
   readonly provider: ModelProvider;
+  readonly fallbackProvider: ModelProvider | null;
+  readonly subtaskProviders: Record<SubtaskName, ModelProvider> | null;
   readonly skills: readonly Skill[];
   readonly skillProblems: readonly SkillProblem[];
   loopDeps(store: Store): LoopDeps;
@@ -38,6 +46,8 @@ export async function openRuntime(options: {
     ...config.skills.directories.map((directory) => resolve(directory)),
   ]);
   const provider = options.provider ?? createProvider(config.model);
+  const fallbackProvider = createFallbackProvider(config.model);
+  const subtaskProviders = createSubtaskProviders(config.model);
   const killSwitches = openKillSwitchBoard(home);
   const signingKey = loadSigningKey(home);
   const checkpoint = (head: { runId: string; seq: number; hash: string }) => {
@@ -60,9 +70,21 @@ export async function openRuntime(options: {
     home,
     gateway,
     provider,
+    fallbackProvider,
+    subtaskProviders,
     skills,
     skillProblems: problems,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
+    loopDeps: (store) => ({
+      store,
+      gateway,
+      provider,
+      fallbackProvider,
+      subtaskProviders,
+      skills,
+      config,
+      killSwitches,
+      checkpoint,
+    }),
     close: () => gateway.close(),
   };
 }
