@@ -10,8 +10,8 @@ import {
   indicatorsSchema,
   type LogSummary,
   MAX_SUBTASK_TEXT,
-  searchableText,
   SUMMARISE_LOGS_TOOL,
+  searchableText,
   subtaskInputSchema,
   summarySchema,
 } from './subtask-schemas.js';

@@ -151,15 +151,16 @@ export function fromAnthropicResponse(body: unknown, names: ToolNameMap): ModelR
       const use = toolUseSchema.safeParse(block);
       if (!use.success) throw new ModelBehaviorError('a tool_use block lacks its id or name');
       const { input } = use.data;
+      const name = names.fromWire(use.data.name);
       if (input === null || typeof input !== 'object' || Array.isArray(input)) {
         throw new ModelBehaviorError(
-          `the input of tool call ${use.data.name} is not a JSON object; call the tool again with an object of arguments`,
+          `the input of tool call ${name} is not a JSON object; call the tool again with an object of arguments`,
         );
       }
       content.push({
         type: 'tool_call',
         id: use.data.id,
-        name: names.fromWire(use.data.name),
+        name,
         input: input as Record<string, unknown>,
       });
     }

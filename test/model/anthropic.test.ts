@@ -135,7 +135,9 @@ describe('toAnthropicRequest', () => {
         { name: 'a__b.c', description: '', inputSchema: {} },
       ],
     };
-    expect(() => toAnthropicRequest(clash, { model: 'm', maxOutputTokens: 10 })).toThrow(/both become a__b__c/);
+    expect(() => toAnthropicRequest(clash, { model: 'm', maxOutputTokens: 10 })).toThrow(
+      /both become a__b__c/,
+    );
   });
 });
 
@@ -161,16 +163,37 @@ describe('fromAnthropicResponse', () => {
       // An unknown tool keeps its name: the gateway answers it with an unknown_tool error the model reads.
       { type: 'tool_call', id: 'toolu_10', name: 'edr__wipe_disk', input: {} },
     ]);
-    expect(response.usage).toEqual({ inputTokens: 10, outputTokens: 5, cacheReadTokens: 300, cacheWriteTokens: 40 });
+    expect(response.usage).toEqual({
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheReadTokens: 300,
+      cacheWriteTokens: 40,
+    });
     expect(response.stopReason).toBe('tool_use');
   });
 
   it.each([
     ['no content', message([], 'end_turn'), /no text and no tool call/],
-    ['tool input that is not an object', message([{ type: 'tool_use', id: 't', name: 'submit_verdict', input: '{"verdict": "mal' }]), /not a JSON object/],
-    ['tool_use stop without a call', message([{ type: 'text', text: 'hm' }], 'tool_use'), /holds no tool call/],
-    ['a call cut off at max_tokens', message([{ type: 'tool_use', id: 't', name: 'submit_verdict', input: {} }], 'max_tokens'), /cut off/],
-    ['an unknown stop reason', message([{ type: 'text', text: 'x' }], 'pause_turn'), /unsupported stop reason/],
+    [
+      'tool input that is not an object',
+      message([{ type: 'tool_use', id: 't', name: 'submit_verdict', input: '{"verdict": "mal' }]),
+      /not a JSON object/,
+    ],
+    [
+      'tool_use stop without a call',
+      message([{ type: 'text', text: 'hm' }], 'tool_use'),
+      /holds no tool call/,
+    ],
+    [
+      'a call cut off at max_tokens',
+      message([{ type: 'tool_use', id: 't', name: 'submit_verdict', input: {} }], 'max_tokens'),
+      /cut off/,
+    ],
+    [
+      'an unknown stop reason',
+      message([{ type: 'text', text: 'x' }], 'pause_turn'),
+      /unsupported stop reason/,
+    ],
     ['a body that is not a message', { error: 'nope' }, /malformed at model/],
   ])('rejects %s as a ModelBehaviorError', (_name, body, pattern) => {
     expect(() => fromAnthropicResponse(body, names)).toThrow(ModelBehaviorError);
@@ -183,7 +206,11 @@ describe('Anthropic provider through the official SDK', () => {
     const turns = fixture('anthropic-malicious-run.json') as Record<string, unknown[]>;
     const server = await startWireServer(() => ({ body: turns['claude-opus-4-8']?.[0] }));
     try {
-      const provider = createAnthropicProvider({ model: 'claude-opus-4-8', apiKey: 'sk-test', baseURL: server.baseURL });
+      const provider = createAnthropicProvider({
+        model: 'claude-opus-4-8',
+        apiKey: 'sk-test',
+        baseURL: server.baseURL,
+      });
       const response = await provider.generate(request);
       const [sent] = server.requests;
       expect(sent?.path).toBe('/v1/messages');
@@ -192,11 +219,17 @@ describe('Anthropic provider through the official SDK', () => {
       expect(sent?.headers['anthropic-version']).toBeTruthy();
       expect(sent?.body).toMatchObject({ model: 'claude-opus-4-8', max_tokens: 8192 });
       expect(response.model).toBe('claude-opus-4-8');
-      expect(response.content.filter((block) => block.type === 'tool_call').map((block) => 'name' in block && block.name)).toEqual([
-        'edr.process_tree',
-        'intel.lookup_indicator',
-      ]);
-      expect(response.usage).toEqual({ inputTokens: 4211, outputTokens: 188, cacheReadTokens: 0, cacheWriteTokens: 3120 });
+      expect(
+        response.content
+          .filter((block) => block.type === 'tool_call')
+          .map((block) => 'name' in block && block.name),
+      ).toEqual(['edr.process_tree', 'intel.lookup_indicator']);
+      expect(response.usage).toEqual({
+        inputTokens: 4211,
+        outputTokens: 188,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 3120,
+      });
     } finally {
       await server.close();
     }
@@ -208,13 +241,21 @@ describe('Anthropic provider through the official SDK', () => {
       headers: { 'retry-after-ms': '5' },
       body: { type: 'error', error: { type, message: type } },
     });
-    const server = await startWireServer((_request, index) =>
-      [overload(429, 'rate_limit_error'), overload(529, 'overloaded_error'), overload(500, 'api_error')][index] ?? {
-        body: message([{ type: 'text', text: 'done' }], 'end_turn'),
-      },
+    const server = await startWireServer(
+      (_request, index) =>
+        [overload(429, 'rate_limit_error'), overload(529, 'overloaded_error'), overload(500, 'api_error')][
+          index
+        ] ?? {
+          body: message([{ type: 'text', text: 'done' }], 'end_turn'),
+        },
     );
     try {
-      const provider = createAnthropicProvider({ model: 'm', apiKey: 'k', baseURL: server.baseURL, maxRetries: 3 });
+      const provider = createAnthropicProvider({
+        model: 'm',
+        apiKey: 'k',
+        baseURL: server.baseURL,
+        maxRetries: 3,
+      });
       const response = await provider.generate(request);
       expect(response.content).toEqual([{ type: 'text', text: 'done' }]);
       expect(server.requests).toHaveLength(4);
@@ -227,15 +268,35 @@ describe('Anthropic provider through the official SDK', () => {
   it('gives up after maxRetries as ModelUnavailableError, and does not retry a 400', async () => {
     const server = await startWireServer((request) =>
       request.body.model === 'bad'
-        ? { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens too large' } } }
-        : { status: 529, headers: { 'retry-after-ms': '5' }, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } },
+        ? {
+            status: 400,
+            body: {
+              type: 'error',
+              error: { type: 'invalid_request_error', message: 'max_tokens too large' },
+            },
+          }
+        : {
+            status: 529,
+            headers: { 'retry-after-ms': '5' },
+            body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+          },
     );
     try {
-      const overloaded = createAnthropicProvider({ model: 'm', apiKey: 'k', baseURL: server.baseURL, maxRetries: 2 });
+      const overloaded = createAnthropicProvider({
+        model: 'm',
+        apiKey: 'k',
+        baseURL: server.baseURL,
+        maxRetries: 2,
+      });
       await expect(overloaded.generate(request)).rejects.toThrow(ModelUnavailableError);
       await expect(overloaded.generate(request)).rejects.toThrow(/overloaded after retries/);
       expect(server.requests).toHaveLength(6);
-      const bad = createAnthropicProvider({ model: 'bad', apiKey: 'k', baseURL: server.baseURL, maxRetries: 2 });
+      const bad = createAnthropicProvider({
+        model: 'bad',
+        apiKey: 'k',
+        baseURL: server.baseURL,
+        maxRetries: 2,
+      });
       await expect(bad.generate(request)).rejects.toThrow(ProviderError);
       await expect(bad.generate(request)).rejects.toThrow(/HTTP 400.*max_tokens too large/);
       expect(server.requests).toHaveLength(8);
@@ -252,20 +313,37 @@ describe('Anthropic provider through the official SDK', () => {
       body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
     }));
     try {
-      const rejected = createAnthropicProvider({ model: 'm', apiKey: 'bad', apiKeyEnv: 'MY_CLAUDE_KEY', baseURL: server.baseURL });
-      await expect(rejected.generate(request)).rejects.toThrow(/rejected the credentials \(HTTP 401\); check MY_CLAUDE_KEY/);
+      const rejected = createAnthropicProvider({
+        model: 'm',
+        apiKey: 'bad',
+        apiKeyEnv: 'MY_CLAUDE_KEY',
+        baseURL: server.baseURL,
+      });
+      await expect(rejected.generate(request)).rejects.toThrow(
+        /rejected the credentials \(HTTP 401\); check MY_CLAUDE_KEY/,
+      );
       expect(server.requests).toHaveLength(1);
     } finally {
       await server.close();
     }
-    const down = createAnthropicProvider({ model: 'm', apiKey: 'k', baseURL: await closedPortURL(), maxRetries: 0 });
+    const down = createAnthropicProvider({
+      model: 'm',
+      apiKey: 'k',
+      baseURL: await closedPortURL(),
+      maxRetries: 0,
+    });
     await expect(down.generate(request)).rejects.toThrow(/anthropic API unreachable: Connection error/);
   });
 
   it('aborts an in-flight request on the signal, without retrying', async () => {
     const server = await startWireServer(() => ({ hang: true }));
     try {
-      const provider = createAnthropicProvider({ model: 'm', apiKey: 'k', baseURL: server.baseURL, maxRetries: 4 });
+      const provider = createAnthropicProvider({
+        model: 'm',
+        apiKey: 'k',
+        baseURL: server.baseURL,
+        maxRetries: 4,
+      });
       const controller = new AbortController();
       const pending = provider.generate(request, { signal: controller.signal });
       await waitFor(() => server.requests.length === 1);

@@ -41,7 +41,9 @@ function strings(value: unknown, out: string[]): string[] {
 /** Refs the request showed the model: the alert's, and the tool results' in order. */
 export function refsShown(request: RecordedRequest): { alert: string | undefined; results: string[] } {
   const alert = /<data label="alert" trust="untrusted" ref="([^"]+)">/.exec(request.text)?.[1];
-  const results = [...request.text.matchAll(/<tool-result [^>]*ref="([^"]+)"/g)].map((match) => match[1] ?? '');
+  const results = [...request.text.matchAll(/<tool-result [^>]*ref="([^"]+)"/g)].map(
+    (match) => match[1] ?? '',
+  );
   return { alert, results };
 }
 
@@ -126,7 +128,13 @@ export function replayByModel(turns: Record<string, unknown[]>): Replier {
     next.set(model, index + 1);
     const body = list?.[index];
     if (body === undefined)
-      return { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: `no turn ${index + 1} recorded for ${model}` } } };
+      return {
+        status: 400,
+        body: {
+          type: 'error',
+          error: { type: 'invalid_request_error', message: `no turn ${index + 1} recorded for ${model}` },
+        },
+      };
     return { body };
   };
 }
