@@ -38,11 +38,16 @@ type Env = Record<string, string | undefined>;
 
 /** What the configured model setup needs the operator to know at start-up (e.g. a missing key). */
 export function modelNotes(model: ModelConfig, env: Env = process.env): string[] {
+  // With fallback none, a missing key is a start-up error instead (createProvider).
+  if (model.fallback !== 'offline') return [];
   if (model.provider === 'anthropic' && !env[model.anthropic.apiKeyEnv]) {
     return [
       `${model.anthropic.apiKeyEnv} is not set: runs use the offline analyst (model.fallback: offline) and say so in their verdict; export it to use ${model.orchestrator.model}`,
     ];
   }
+  const openaiKey = model.openai.apiKeyEnv;
+  if (model.provider === 'openai-compatible' && openaiKey && !env[openaiKey])
+    return [`${openaiKey} is not set: requests go without a key; export it if ${model.openai.baseURL} needs one`];
   return [];
 }
 
