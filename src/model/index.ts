@@ -47,7 +47,9 @@ export function modelNotes(model: ModelConfig, env: Env = process.env): string[]
   }
   const openaiKey = model.openai.apiKeyEnv;
   if (model.provider === 'openai-compatible' && openaiKey && !env[openaiKey])
-    return [`${openaiKey} is not set: requests go without a key; export it if ${model.openai.baseURL} needs one`];
+    return [
+      `${openaiKey} is not set: requests go without a key; export it if ${model.openai.baseURL} needs one`,
+    ];
   return [];
 }
 
