@@ -211,7 +211,8 @@ describe('Anthropic provider through the official SDK', () => {
         apiKey: 'sk-test',
         baseURL: server.baseURL,
       });
-      const response = await provider.generate(request);
+      const intel = { name: 'intel.lookup_indicator', description: 'intel', inputSchema: { type: 'object' } };
+      const response = await provider.generate({ ...request, tools: [...tools, intel] });
       const [sent] = server.requests;
       expect(sent?.path).toBe('/v1/messages');
       // This SDK version sends the key as a bearer token.
