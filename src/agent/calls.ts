@@ -3,10 +3,12 @@ import type { Skill } from '../knowledge/index.js';
 import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
 import { checkVerdict, LOAD_SKILL_TOOL, READ_SKILL_RESOURCE_TOOL } from './local-tools.js';
+import { fallbackLine } from './model-turn.js';
 import { tierOf } from './queue.js';
 import { fitForModel } from './shrink.js';
 import { loadSkillCall, readResourceCall } from './skill-calls.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
+import { isSubtaskTool, runSubtask, type SubtaskEnvironment } from './subtasks.js';
 import type { Verdict } from './verdict.js';
 
 export type CallStep =
@@ -20,6 +22,8 @@ export interface CallEnvironment {
   skills: readonly Skill[];
   /** Largest tool result, in JSON characters, shown to the model (limits.maxResultChars). */
   maxResultChars: number;
+  /** Sub-task sub-agents (summarise_logs, extract_indicators); absent: the tools answer unavailable. */
+  subtasks?: SubtaskEnvironment;
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
 }
 
@@ -67,9 +71,17 @@ export async function runCall(
       const block = await failCall(audit, call, 'invalid_verdict', check.message);
       return { type: 'invalid_verdict', message: check.message, block };
     }
-    const event = await audit('run-verdict', { callId: call.id, verdict: check.verdict });
+    const degraded = fallbackLine(state);
+    const verdict = degraded
+      ? { ...check.verdict, summary: `${degraded} ${check.verdict.summary}`.slice(0, 4000) }
+      : check.verdict;
+    const event = await audit('run-verdict', {
+      callId: call.id,
+      verdict,
+      ...(state.modelFallback ? { modelFallback: state.modelFallback } : {}),
+    });
     const block = resultBlock(call, event.id, { accepted: true }, { isError: false, trust: 'trusted' });
-    return { type: 'verdict', verdict: check.verdict, block };
+    return { type: 'verdict', verdict, block };
   }
   if ((call.name === LOAD_SKILL_TOOL || call.name === READ_SKILL_RESOURCE_TOOL) && call.origin === 'model') {
     const load = call.name === LOAD_SKILL_TOOL ? loadSkillCall : readResourceCall;
@@ -79,6 +91,24 @@ export async function runCall(
     return {
       type: 'result',
       block: resultBlock(call, loaded.ref, loaded.value, { isError: false, trust: 'trusted' }),
+    };
+  }
+  if (isSubtaskTool(call.name) && call.origin === 'model' && environment.subtasks) {
+    const subtasks = environment.subtasks;
+    const outcome = await runSubtask(
+      {
+        ...subtasks,
+        // Only refs the model was shown in this run: a sub-task cannot reach other data.
+        resolveRef: (ref) =>
+          state.knownRefs.includes(ref) ? subtasks.resolveRef(ref) : Promise.resolve(undefined),
+      },
+      call,
+    );
+    state.tokens += outcome.tokens;
+    const trust = outcome.isError ? 'trusted' : 'untrusted';
+    return {
+      type: 'result',
+      block: resultBlock(call, outcome.auditId, outcome.value, { isError: outcome.isError, trust }),
     };
   }
   const outcome = await environment.gateway.call(

@@ -4,21 +4,28 @@ import type { WardenConfig } from '../config/index.js';
 import { isExpired, type KillSwitchBoard, policyConfigOf, policyVersionOf } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
-import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
+import type { ModelProvider, SubtaskName, ToolCallBlock } from '../model/index.js';
 import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
 import type { Alert } from './alert.js';
 import { type CallEnvironment, failCall, recordResult, runCall } from './calls.js';
 import { guardRun, type RunStop } from './guard.js';
 import { localToolSpecs } from './local-tools.js';
+import { takeModelTurn, tokensUsed } from './model-turn.js';
 import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
 import { queuedBehind, recommendationCalls } from './queue.js';
+import { resolveRef } from './refs.js';
 import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
+import { subtaskToolSpecs } from './subtasks.js';
 import type { Verdict } from './verdict.js';
 
 export interface LoopDeps {
   store: Store;
   gateway: Gateway;
   provider: ModelProvider;
+  /** Where a run continues when the provider's API is unreachable (config model.fallback), or null. */
+  fallbackProvider?: ModelProvider | null;
+  /** Cheaper models for sub-tasks; absent or null runs them with local heuristics. */
+  subtaskProviders?: Record<SubtaskName, ModelProvider> | null;
   skills: readonly Skill[];
   config: WardenConfig;
   /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
@@ -64,6 +71,12 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
     gateway: deps.gateway,
     skills: deps.skills,
     maxResultChars: deps.config.limits.maxResultChars,
+    subtasks: {
+      providers: deps.subtaskProviders ?? null,
+      resolveRef: (ref: string) => resolveRef(deps.store, runId, ref),
+      audit,
+      ...(runSignal ? { signal: runSignal } : {}),
+    },
     context: {
       runId,
       audit,
@@ -188,6 +201,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ...localToolSpecs(deps.skills),
+    ...subtaskToolSpecs(),
   ];
   const save = (status: RunStatus, error: string | null = null) => {
     return deps.store.runs.update(
@@ -302,26 +316,24 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         );
       }
       state.turns++;
-      await audit('model-request', {
-        turn: state.turns,
-        provider: deps.provider.name,
-        messages: state.messages.length,
-        tools: tools.map((tool) => tool.name),
-      });
-      const response = await deps.provider
-        .generate({ system: SYSTEM_PROMPT, messages: state.messages, tools }, { signal: guard.signal })
-        .catch(async (error: unknown) => {
-          await audit('model-response', { turn: state.turns, error: describeError(error) });
-          throw error;
-        });
-      state.tokens += response.usage.inputTokens + response.usage.outputTokens;
-      await audit('model-response', {
-        turn: state.turns,
-        model: response.model,
-        stopReason: response.stopReason,
-        usage: response.usage,
-        content: response.content,
-      });
+      const turn = await takeModelTurn(
+        {
+          provider: deps.provider,
+          fallbackProvider: deps.fallbackProvider ?? null,
+          audit,
+          now,
+          signal: guard.signal,
+        },
+        state,
+        { system: SYSTEM_PROMPT, messages: state.messages, tools },
+      );
+      if (turn.type === 'escalate') return await finish('escalated', turn.reason);
+      if (turn.type === 'again') {
+        await save('running');
+        continue;
+      }
+      const { response } = turn;
+      state.tokens += tokensUsed(response.usage);
       state.messages.push({ role: 'assistant', content: response.content });
       const calls = response.content.filter((block): block is ToolCallBlock => block.type === 'tool_call');
       if (calls.length === 0) {

@@ -15,7 +15,13 @@ import {
   type SkillOverride,
   type SkillProblem,
 } from '../knowledge/index.js';
-import { createProvider, type ModelProvider } from '../model/index.js';
+import {
+  createFallbackProvider,
+  createProvider,
+  createSubtaskProviders,
+  type ModelProvider,
+  type SubtaskName,
+} from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { LoopDeps } from './loop.js';
 
@@ -24,6 +30,8 @@ export interface Runtime {
   readonly home: string;
   readonly gateway: Gateway;
   readonly provider: ModelProvider;
+  readonly fallbackProvider: ModelProvider | null;
+  readonly subtaskProviders: Record<SubtaskName, ModelProvider> | null;
   readonly skills: readonly Skill[];
   readonly skillProblems: readonly SkillProblem[];
   readonly skillOverrides: readonly SkillOverride[];
@@ -60,6 +68,8 @@ export async function openRuntime(options: {
   const base = options.configPath ? dirname(options.configPath) : process.cwd();
   const { skills, problems, overrides } = await loadSkills(skillDirectories(config, base));
   const provider = options.provider ?? createProvider(config.model);
+  const fallbackProvider = createFallbackProvider(config.model);
+  const subtaskProviders = createSubtaskProviders(config.model);
   const killSwitches = openKillSwitchBoard(home);
   const signingKey = loadSigningKey(home);
   const checkpoint = (head: { runId: string; seq: number; hash: string }) => {
@@ -81,10 +91,22 @@ export async function openRuntime(options: {
     home,
     gateway,
     provider,
+    fallbackProvider,
+    subtaskProviders,
     skills,
     skillProblems: problems,
     skillOverrides: overrides,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
+    loopDeps: (store) => ({
+      store,
+      gateway,
+      provider,
+      fallbackProvider,
+      subtaskProviders,
+      skills,
+      config,
+      killSwitches,
+      checkpoint,
+    }),
     close: () => gateway.close(),
   };
 }

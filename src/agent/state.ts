@@ -3,6 +3,13 @@ import type { Message, ToolResultBlock } from '../model/provider.js';
 import type { Alert } from './alert.js';
 import type { Verdict } from './verdict.js';
 
+export interface ModelFallback {
+  from: string;
+  to: string;
+  reason: string;
+  at: string;
+}
+
 /** A tool call waiting to run: asked for by the model, or recommended in its verdict. */
 export interface PendingCall {
   id: string;
@@ -47,6 +54,10 @@ export interface LoopState {
   knownRefs: string[];
   verdictAttempts: number;
   nudges: number;
+  /** Unusable model replies in a row (absent in states stored before it existed). */
+  malformedReplies?: number;
+  /** Set when the model API was unreachable and the run went on with the fallback provider. */
+  modelFallback?: ModelFallback | null;
   verdict: Verdict | null;
   actions: ActionOutcome[];
   awaiting: { approvalId: string; call: PendingCall } | null;
@@ -67,6 +78,8 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     knownRefs: [ref],
     verdictAttempts: 0,
     nudges: 0,
+    malformedReplies: 0,
+    modelFallback: null,
     verdict: null,
     actions: [],
     awaiting: null,

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeError, WardenError } from '../errors.js';
 import { logger } from '../logging.js';
+import type { ProviderName } from '../model/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
@@ -10,6 +11,7 @@ import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
 import { replayAudit } from './replay.js';
+import { describeModel, providerOption, withProvider } from './model.js';
 import { riskReviewCommand } from './risk.js';
 import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
@@ -44,10 +46,11 @@ program
   .description(
     'triage the bundled sample alerts on the embedded lab with the offline analyst (no key, no server)',
   )
-  .action(async (_options, command: Command) => {
-    const context = await cliContext(command);
+  .addOption(providerOption())
+  .action(async (options: { provider?: ProviderName }, command: Command) => {
+    const context = withProvider(await cliContext(command), options.provider);
     context.out(
-      `Warden demo: sample incident, offline analyst, bundled MCP servers; state in ${context.home}\n`,
+      `Warden demo: sample incident, ${describeModel(context)}, bundled MCP servers; state in ${context.home}\n`,
     );
     const outcomes = await triageAlerts(context, await readSampleAlerts(), { wait: false });
     const paused = outcomes.filter((outcome) => outcome.pendingApproval);
@@ -70,8 +73,9 @@ program
     '--wait',
     'stay and resume runs paused for an approval once someone decides (from another terminal)',
   )
-  .action(async (path: string, options: { wait?: boolean }, command: Command) => {
-    const context = await cliContext(command);
+  .addOption(providerOption())
+  .action(async (path: string, options: { wait?: boolean; provider?: ProviderName }, command: Command) => {
+    const context = withProvider(await cliContext(command), options.provider);
     const alerts = await readAlerts(path);
     const outcomes = await triageAlerts(context, alerts, { wait: options.wait === true });
     if (outcomes.some((outcome) => outcome.status === 'failed')) process.exitCode = 1;

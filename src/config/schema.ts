@@ -26,14 +26,82 @@ const httpServer = z.strictObject({
 
 export const serverSchema = z.union([bundledServer, commandServer, httpServer]);
 
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. ANTHROPIC_API_KEY');
+const modelId = z.string().min(1).max(200);
+/** Below the SDK's 21,333-token ceiling for requests that do not stream. */
+const outputTokens = z.number().int().min(256).max(20_000);
+
+const subtaskModel = z.strictObject({
+  model: modelId.optional(),
+  maxOutputTokens: outputTokens.default(2048),
+});
+
+/** Which model investigates; secrets come only from the environment variable named here. */
+const modelSchema = z
+  .strictObject({
+    /** `offline`: the embedded analyst (no key). `scripted` exists for tests and is not selectable here. */
+    provider: z.enum(['offline', 'anthropic', 'openai-compatible']).default('offline'),
+    /** When the API is unreachable, overloaded or has no key: continue with the offline analyst, or fail the run. */
+    fallback: z.enum(['offline', 'none']).default('offline'),
+    orchestrator: z
+      .strictObject({
+        model: modelId.default('claude-opus-4-8'),
+        maxOutputTokens: outputTokens.default(8192),
+      })
+      .default({ model: 'claude-opus-4-8', maxOutputTokens: 8192 }),
+    /** Narrow sub-tasks on a cheaper model; default: anthropic.subtaskModel or the openai model. */
+    subtasks: z
+      .strictObject({
+        summarise: subtaskModel.default({ maxOutputTokens: 2048 }),
+        extract_indicators: subtaskModel.default({ maxOutputTokens: 2048 }),
+      })
+      .default({ summarise: { maxOutputTokens: 2048 }, extract_indicators: { maxOutputTokens: 2048 } }),
+    anthropic: z
+      .strictObject({
+        baseURL: z.url({ protocol: /^https?$/ }).optional(),
+        apiKeyEnv: envName.default('ANTHROPIC_API_KEY'),
+        maxRetries: z.number().int().min(0).max(10).default(4),
+        /** The Haiku-class model sub-tasks use unless a sub-task names its own. */
+        subtaskModel: modelId.default('claude-haiku-4-5'),
+        timeoutSeconds: z.number().positive().max(3600).default(600),
+      })
+      .default({
+        apiKeyEnv: 'ANTHROPIC_API_KEY',
+        maxRetries: 4,
+        subtaskModel: 'claude-haiku-4-5',
+        timeoutSeconds: 600,
+      }),
+    openai: z
+      .strictObject({
+        baseURL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:11434/v1'),
+        /** Local servers usually need no key; name the variable when yours does. */
+        apiKeyEnv: envName.optional(),
+        model: modelId.optional(),
+        maxRetries: z.number().int().min(0).max(10).default(2),
+        timeoutSeconds: z.number().positive().max(3600).default(600),
+      })
+      .default({ baseURL: 'http://127.0.0.1:11434/v1', maxRetries: 2, timeoutSeconds: 600 }),
+  })
+  .default({
+    provider: 'offline',
+    fallback: 'offline',
+    orchestrator: { model: 'claude-opus-4-8', maxOutputTokens: 8192 },
+    subtasks: { summarise: { maxOutputTokens: 2048 }, extract_indicators: { maxOutputTokens: 2048 } },
+    anthropic: {
+      apiKeyEnv: 'ANTHROPIC_API_KEY',
+      maxRetries: 4,
+      subtaskModel: 'claude-haiku-4-5',
+      timeoutSeconds: 600,
+    },
+    openai: { baseURL: 'http://127.0.0.1:11434/v1', maxRetries: 2, timeoutSeconds: 600 },
+  });
+
 export const configSchema = z.strictObject({
   /** Where Warden keeps its state (database, lab state). Relative to the working directory. */
   home: z.string().min(1).default('.warden'),
-  model: z
-    .strictObject({
-      provider: z.enum(['offline']).default('offline'),
-    })
-    .default({ provider: 'offline' }),
+  model: modelSchema,
   servers: z.record(serverName, serverSchema).default({
     siem: { bundled: 'siem', transport: 'stdio' },
     edr: { bundled: 'edr', transport: 'stdio' },
