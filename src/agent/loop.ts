@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired, type KillSwitchBoard } from '../control/index.js';
+import { createCostMeter, isExpired, type KillSwitchBoard } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
@@ -179,6 +179,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const { now, audit, environment } = session(deps, runId, guard.signal);
+  const meter = createCostMeter(deps.config.pricing);
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ...localToolSpecs(deps.skills),
@@ -192,12 +193,14 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
   };
   const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
     state.activeMs = guard.elapsedMs();
+    await deps.gateway.endRun(runId, `run ${status}`, audit);
     await audit('run-end', {
       status,
       error,
       toolCalls: state.toolCalls,
       turns: state.turns,
       tokens: state.tokens,
+      costUsd: state.costUsd ?? 0,
       activeMs: state.activeMs,
     });
     await save(status, error);
@@ -237,6 +240,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         const step = await runCall(environment, state, call);
         if (step.type === 'pause') {
           state.awaiting = { approvalId: step.approval.id, call };
+          await deps.gateway.endRun(runId, 'run paused for an approval', audit);
           state.activeMs = guard.elapsedMs();
           await save('awaiting_approval');
           return {
@@ -309,11 +313,15 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
           throw error;
         });
       state.tokens += response.usage.inputTokens + response.usage.outputTokens;
+      const cost = meter.costOf(response.model, response.usage);
+      state.costUsd = (state.costUsd ?? 0) + cost.costUsd;
       await audit('model-response', {
         turn: state.turns,
         model: response.model,
         stopReason: response.stopReason,
         usage: response.usage,
+        costUsd: cost.costUsd,
+        ...(cost.note ? { costNote: cost.note } : {}),
         content: response.content,
       });
       state.messages.push({ role: 'assistant', content: response.content });

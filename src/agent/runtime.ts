@@ -52,6 +52,7 @@ export async function openRuntime(options: {
         ? resolve(options.configPath ? dirname(options.configPath) : process.cwd(), config.assets.inventory)
         : sampleInventoryPath,
       hosts: config.assets.hosts,
+      users: config.assets.users,
     }),
     ...(options.configPath ? { configPath: options.configPath } : {}),
   });
