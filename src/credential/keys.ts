@@ -82,17 +82,16 @@ export function loadCredentialSigningKey(
   if (privateKey.asymmetricKeyType !== 'ed25519')
     throw new ConfigError(`${path} is a ${privateKey.asymmetricKeyType} key; credentials need Ed25519`);
   const publicKey = createPublicKey(privateKey);
-  const publicPath = supplied ? null : credentialPublicKeyPath(home);
-  if (publicPath) {
-    let current: string | null = null;
-    try {
-      current = readFileSync(publicPath, 'utf8');
-    } catch {
-      current = null;
-    }
-    const expected = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    if (current !== expected) writePublicKey(publicPath, publicKey);
+  // Servers this home spawns find the public half here, whichever private key signs.
+  const publicPath = credentialPublicKeyPath(home);
+  let current: string | null = null;
+  try {
+    current = readFileSync(publicPath, 'utf8');
+  } catch {
+    current = null;
   }
+  if (current !== publicKey.export({ type: 'spki', format: 'pem' }).toString())
+    writePublicKey(publicPath, publicKey);
   return { keyId: keyIdOf(publicKey), privateKey, publicKey };
 }
 

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialRefusedCode } from '../../../src/capability/servers/index.js';
+import { credentialRefusedCode, serveBundledHttp } from '../../../src/capability/servers/index.js';
 import { createCredentialIssuer } from '../../../src/control/index.js';
 import { credentialMetaKey, runMetaKey } from '../../../src/credential/index.js';
 import { tempHome, tsxArgs } from '../../helpers.js';
@@ -138,6 +139,25 @@ describe('a bundled server reached without the gateway', () => {
     ).toMatch(/revoked at .*test/);
   });
 
+  it('refuses a run’s credentials as soon as `warden kill --run` engages', { timeout: 120_000 }, async () => {
+    const credential = issuer().mint({
+      runId: 'run-k',
+      server: 'intel',
+      tools: ['lookup_indicator'],
+      ttlSeconds: 300,
+    });
+    expect(
+      (await call(intel, 'lookup_indicator', lookup, meta(credential.token, 'run-k'))).isError,
+    ).toBeFalsy();
+    await run(
+      process.execPath,
+      tsxArgs('src/cli/main.ts', '--home', home, 'kill', '--run', 'run-k', '--reason', 'test'),
+    );
+    expect(await refusal(call(intel, 'lookup_indicator', lookup, meta(credential.token, 'run-k')))).toMatch(
+      /revoked at .*kill switch kill-/,
+    );
+  });
+
   it('takes an operator credential from `warden credentials mint`', { timeout: 120_000 }, async () => {
     const { stdout, stderr } = await run(
       process.execPath,
@@ -162,6 +182,39 @@ describe('a bundled server reached without the gateway', () => {
     expect(
       (await call(intel, 'lookup_indicator', lookup, { [credentialMetaKey]: token })).isError,
     ).toBeFalsy();
+  });
+});
+
+describe('a bundled server over Streamable HTTP', () => {
+  it('takes the credential from an Authorization header too, and refuses without one', {
+    timeout: 120_000,
+  }, async () => {
+    const home = tempHome();
+    const served = await serveBundledHttp('intel', { home, host: '127.0.0.1', port: 0 });
+    const connect = async (headers: Record<string, string>) => {
+      const client = new Client({ name: 'http-client', version: '0.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(served.url), { requestInit: { headers } }),
+      );
+      return client;
+    };
+    const token = createCredentialIssuer({ home }).mint({
+      runId: 'run-http',
+      server: 'intel',
+      tools: ['lookup_indicator'],
+      ttlSeconds: 60,
+    }).token;
+    const anonymous = await connect({});
+    const bearer = await connect({ Authorization: `Bearer ${token}` });
+    try {
+      expect(await refusal(call(anonymous, 'lookup_indicator', lookup))).toMatch(/no Warden credential/);
+      expect((await call(bearer, 'lookup_indicator', lookup)).isError).toBeFalsy();
+      expect(await refusal(call(bearer, 'lookup_technique', { id: 'T1059' }))).toMatch(/does not cover/);
+    } finally {
+      await anonymous.close();
+      await bearer.close();
+      await served.close();
+    }
   });
 });
 
