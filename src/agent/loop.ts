@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired, type KillSwitchBoard, policyConfigOf, policyVersionOf } from '../control/index.js';
+import {
+  createCostMeter,
+  isExpired,
+  type KillSwitchBoard,
+  policyConfigOf,
+  policyVersionOf,
+} from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, SubtaskName, ToolCallBlock } from '../model/index.js';
@@ -198,6 +204,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const { now, audit, environment } = session(deps, runId, guard.signal);
+  const meter = createCostMeter(deps.config.pricing);
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ...localToolSpecs(deps.skills),
@@ -212,12 +219,14 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
   };
   const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
     state.activeMs = guard.elapsedMs();
+    await deps.gateway.endRun(runId, `run ${status}`, audit);
     await audit('run-end', {
       status,
       error,
       toolCalls: state.toolCalls,
       turns: state.turns,
       tokens: state.tokens,
+      costUsd: state.costUsd ?? 0,
       activeMs: state.activeMs,
     });
     await save(status, error);
@@ -257,6 +266,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         const step = await runCall(environment, state, call);
         if (step.type === 'pause') {
           state.awaiting = { approvalId: step.approval.id, call };
+          await deps.gateway.endRun(runId, 'run paused for an approval', audit);
           state.activeMs = guard.elapsedMs();
           await save('awaiting_approval');
           return {
@@ -323,6 +333,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
           audit,
           now,
           signal: guard.signal,
+          meter,
         },
         state,
         { system: SYSTEM_PROMPT, messages: state.messages, tools },

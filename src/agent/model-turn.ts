@@ -1,4 +1,5 @@
 import type { AuditAppend } from '../capability/gateway/index.js';
+import type { CostMeter } from '../control/index.js';
 import { describeError, ModelBehaviorError, ModelUnavailableError } from '../errors.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TokenUsage } from '../model/index.js';
 import type { LoopState } from './state.js';
@@ -19,6 +20,8 @@ export interface ModelTurnDeps {
   audit: AuditAppend;
   now: () => Date;
   signal: AbortSignal;
+  /** Prices each response from the per-model table; its cost counts toward limits.maxCostUsd. */
+  meter?: CostMeter;
 }
 
 /** Every token the call consumed, cached or not: what the run's token budget counts. */
@@ -95,12 +98,15 @@ export async function takeModelTurn(
     throw error;
   }
   state.malformedReplies = 0;
+  const cost = deps.meter?.costOf(response.model, response.usage);
+  if (cost) state.costUsd = (state.costUsd ?? 0) + cost.costUsd;
   await audit('model-response', {
     turn: state.turns,
     provider: provider.name,
     model: response.model,
     stopReason: response.stopReason,
     usage: response.usage,
+    ...(cost ? { costUsd: cost.costUsd, ...(cost.note ? { costNote: cost.note } : {}) } : {}),
     content: response.content,
   });
   return { type: 'response', response };

@@ -83,6 +83,7 @@ export async function openRuntime(options: {
       inventory: config.assets.inventory ? resolve(base, config.assets.inventory) : sampleInventoryPath,
       environment: environmentAssetsPath(skills),
       hosts: config.assets.hosts,
+      users: config.assets.users,
     }),
     ...(options.configPath ? { configPath: options.configPath } : {}),
   });

@@ -45,6 +45,8 @@ export interface LoopState {
   actionCounts: ActionCounts;
   /** Model tokens used, input plus output (bounded by limits.maxTokens). */
   tokens: number;
+  /** Model spend so far in US dollars (bounded by limits.maxCostUsd); absent in runs stored before it existed. */
+  costUsd?: number;
   /** Active wall time so far, not counting pauses for approval (bounded by limits.maxSeconds). */
   activeMs: number;
   queue: PendingCall[];
@@ -72,6 +74,7 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     toolCalls: 0,
     actionCounts: { reversible: 0, destructive: 0 },
     tokens: 0,
+    costUsd: 0,
     activeMs: 0,
     queue: [],
     turnResults: [],

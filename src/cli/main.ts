@@ -6,6 +6,7 @@ import type { ProviderName } from '../model/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
+import { credentialsCommand } from './credentials.js';
 import { detectCommand } from './detect.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
@@ -208,20 +209,26 @@ audit
 program
   .command('mcp')
   .description(
-    'serve one bundled MCP server (siem, edr, intel, ticket) on stdio, or Streamable HTTP with --http',
+    'serve one bundled MCP server (siem, edr, intel, ticket, iam) on stdio, or Streamable HTTP with --http; tool calls need a Warden credential',
   )
-  .argument('<server>', 'siem | edr | intel | ticket')
+  .argument('<server>', 'siem | edr | intel | ticket | iam')
   .option('--http <port>', 'serve Streamable HTTP on 127.0.0.1:<port> instead of stdio', (value) => {
     const port = Number(value);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new InvalidArgumentError('expected a port number');
     return port;
   })
-  .action(async (server: string, options: { http?: number }, command: Command) =>
-    serveMcp(await cliContext(command), server, options),
+  .option(
+    '--allow-unauthenticated',
+    'let read-only tools run without a credential (also WARDEN_MCP_ALLOW_UNAUTHENTICATED=1); writes still need one',
+  )
+  .action(
+    async (server: string, options: { http?: number; allowUnauthenticated?: boolean }, command: Command) =>
+      serveMcp(await cliContext(command), server, options),
   );
 
 program.addCommand(killCommand());
+program.addCommand(credentialsCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(skillsCommand());

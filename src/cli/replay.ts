@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { openHomeStore, type RunReplay, replayDecisions, replayRun } from '../agent/index.js';
+import {
+  environmentAssetsPath,
+  openHomeStore,
+  type RunReplay,
+  replayDecisions,
+  replayRun,
+} from '../agent/index.js';
 import { readConfigFile, type WardenConfig } from '../config/index.js';
 import { loadAssets, sampleInventoryPath } from '../control/index.js';
 import { StateError } from '../errors.js';
@@ -46,7 +52,9 @@ export async function replayAudit(
     inventory: config.assets.inventory
       ? resolve(configBaseDir(context), config.assets.inventory)
       : sampleInventoryPath,
+    environment: environmentAssetsPath(skills),
     hosts: config.assets.hosts,
+    users: config.assets.users,
   });
   const store = await openHomeStore(context.home);
   try {

@@ -3,7 +3,7 @@ import { openKillSwitchBoard, reviewRisk } from '../control/index.js';
 import { cliContext, cliRuntime } from './context.js';
 
 const credentialNote =
-  'credential scope: every tool runs with the access its server process was started with; per-run scoped credentials are not implemented yet';
+  'credential scope: bundled servers run a tool only with a short-lived Ed25519 credential scoped to (run, server, tools), revoked at run end, pause and kill; external servers run with the access their env/headers give them, which Warden cannot limit server-side';
 
 /** `warden risk-review`: the reviewer's four questions, answered from the live config and tool servers. */
 export function riskReviewCommand(): Command {

@@ -22,6 +22,15 @@ const commandServer = z.strictObject({
 const httpServer = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   headers: z.record(z.string(), z.string()).default({}),
+  /** Set when the URL serves one of Warden's own servers (`warden mcp <kind> --http`): it gets run credentials and bundled tiers. */
+  bundled: z.enum(['siem', 'edr', 'intel', 'ticket', 'iam']).optional(),
+});
+
+const modelPrice = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cacheReadPerMTok: z.number().nonnegative().optional(),
+  cacheWritePerMTok: z.number().nonnegative().optional(),
 });
 
 export const serverSchema = z.union([bundledServer, commandServer, httpServer]);
@@ -134,8 +143,10 @@ export const configSchema = z.strictObject({
       inventory: z.string().min(1).optional(),
       /** Per-host criticality, over the inventory. */
       hosts: z.record(z.string(), z.enum(['low', 'medium', 'high', 'critical'])).default({}),
+      /** Per-identity criticality: `DOMAIN\\name`, a bare name, a `*` glob, or a group named in the inventory. */
+      users: z.record(z.string().min(1), z.enum(['low', 'medium', 'high', 'critical'])).default({}),
     })
-    .default({ hosts: {} }),
+    .default({ hosts: {}, users: {} }),
   limits: z
     .strictObject({
       maxTurns: z.number().int().positive().max(200).default(20),
@@ -149,6 +160,8 @@ export const configSchema = z.strictObject({
         .default({ reversible: 10, destructive: 3 }),
       /** Model tokens (input + output) per run. */
       maxTokens: z.number().int().positive().default(400_000),
+      /** Model spend per run in US dollars, priced from `pricing`; no cap when absent. */
+      maxCostUsd: z.number().nonnegative().optional(),
       /** Active wall time per run, not counting time paused for an approval. */
       maxSeconds: z.number().positive().max(86_400).default(900),
       toolTimeoutSeconds: z.number().positive().max(3600).default(60),
@@ -164,6 +177,14 @@ export const configSchema = z.strictObject({
       toolTimeoutSeconds: 60,
       maxResultChars: 24_000,
     }),
+  /** Price per million tokens by model id (exact, or a prefix ending before a `-`); added to the built-in table. */
+  pricing: z.record(z.string().min(1), modelPrice).default({}),
+  credentials: z
+    .strictObject({
+      /** Life of a run's standing credential per server; the gateway renews it before it runs out. */
+      ttlSeconds: z.number().int().min(30).max(3600).default(300),
+    })
+    .default({ ttlSeconds: 300 }),
   control: z
     .strictObject({
       /** A verdict below this confidence is escalated to a human and no write follows it. */

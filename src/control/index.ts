@@ -1,7 +1,11 @@
 export type { ReceiptCheck } from './approvals.js';
 export { decideApproval, hashArgs, isExpired, redeemReceipt, requestApproval } from './approvals.js';
-export type { AssetRegistry, Criticality } from './assets.js';
-export { criticalities, loadAssets, sampleInventoryPath } from './assets.js';
+export type { AssetRegistry, Criticality, CriticalTarget } from './assets.js';
+export { criticalities, criticalTargetOf, identityKey, loadAssets, sampleInventoryPath } from './assets.js';
+export type { CostMeter, MeteredUsage, ModelPrice, PriceLookup, ResponseCost } from './budget.js';
+export { createCostMeter, defaultPricing } from './budget.js';
+export type { CredentialIssuer, IssuedCredential, MintRequest } from './credentials.js';
+export { createCredentialIssuer, describeCredential } from './credentials.js';
 export type { EnvironmentAsset, EnvironmentAssets } from './environment.js';
 export {
   environmentAssetsFile,

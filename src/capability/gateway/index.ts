@@ -3,9 +3,13 @@ import type { Tier, WardenConfig } from '../../config/index.js';
 import {
   type ActionCounts,
   type AssetRegistry,
+  type CredentialIssuer,
+  createCredentialIssuer,
   createPolicy,
   createTierRegistry,
+  criticalTargetOf,
   type KillSwitchBoard,
+  matchesToolPattern,
   policyVersionOf,
   redeemReceipt,
   requestApproval,
@@ -15,6 +19,7 @@ import { describeError } from '../../errors.js';
 import type { ToolSpec } from '../../model/provider.js';
 import type { ApprovalRecord, ApprovalStore } from '../../store/index.js';
 import { connectServer, type ServerConnection } from './connections.js';
+import { createGatewayCredentials } from './credentials.js';
 
 export type { ConnectOptions, ServerConnection } from './connections.js';
 export { bundledServerCommand, connectServer } from './connections.js';
@@ -50,6 +55,8 @@ export type CallOutcome =
 export interface Gateway {
   readonly tools: readonly GatewayTool[];
   call(context: CallContext, tool: string, args: Record<string, unknown>): Promise<CallOutcome>;
+  /** Revokes the run's scoped credentials (at its end and at every pause; a resumed run gets new ones). */
+  endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,8 +92,10 @@ export async function createGateway(options: {
   configPath?: string;
   /** Engaged kill switches; none when absent (tests). */
   killSwitches?: KillSwitchBoard;
-  /** Asset criticality from Warden's own inventory: destructive actions on critical hosts need more approvers. */
+  /** Asset criticality from Warden's own inventory: destructive actions on critical hosts and identities need more approvers. */
   assets?: AssetRegistry;
+  /** Mints the scoped credentials bundled servers require; by default with the home's credential key. */
+  credentials?: CredentialIssuer;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
 }): Promise<Gateway> {
@@ -151,6 +160,22 @@ export async function createGateway(options: {
   });
   const policyVersion = policyVersionOf(config);
 
+  const credentials = createGatewayCredentials({
+    issuer: options.credentials ?? createCredentialIssuer({ home: options.home }),
+    ttlSeconds: config.credentials.ttlSeconds,
+    // Standing scope: what a run may call without a human; anything else gets a one-call credential.
+    standingTools: (server) =>
+      tools
+        .filter(
+          (tool) =>
+            tool.server === server &&
+            tool.tier !== 'destructive' &&
+            !matchesToolPattern(tool.name, config.policy.deny),
+        )
+        .map((tool) => tool.name.slice(server.length + 1)),
+    now: () => new Date(),
+  });
+
   async function execute(
     context: CallContext,
     tool: string,
@@ -162,9 +187,11 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'unknown_tool', message: `${tool} is not offered by any connected server` },
       };
+    let credential: Awaited<ReturnType<typeof credentials.forCall>> = null;
     try {
+      credential = await credentials.forCall(context, target.connection, target.toolName, args);
       const result = (await target.connection.client.callTool(
-        { name: target.toolName, arguments: args },
+        { name: target.toolName, arguments: args, ...(credential ? { _meta: credential.meta } : {}) },
         undefined,
         {
           timeout: timeoutMs,
@@ -178,6 +205,8 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'tool_failed', message: `${tool} failed: ${describeError(error)}` },
       };
+    } finally {
+      await credentials.afterCall(credential, context.audit);
     }
   }
 
@@ -237,13 +266,12 @@ export async function createGateway(options: {
         return { type: 'denied', reason: decision.reason, ref: ref.id };
       }
       if (decision.type === 'require_approval') {
-        const host = typeof args.host === 'string' ? args.host : null;
-        const critical = host !== null && options.assets?.criticalityOf(host) === 'critical';
+        const critical = options.assets ? criticalTargetOf(options.assets, args) : null;
         const requiredApprovers = critical ? config.approvals.criticalApprovers : 1;
         if (critical)
           decision = {
             type: 'require_approval',
-            reason: `${decision.reason}; ${host} is a critical asset, so ${requiredApprovers} distinct people must approve`,
+            reason: `${decision.reason}; ${critical.name} is a critical ${critical.kind === 'host' ? 'asset' : 'identity'}, so ${requiredApprovers} distinct people must approve`,
           };
         const approval = await requestApproval(context.approvals, {
           requiredApprovers,
@@ -270,6 +298,7 @@ export async function createGateway(options: {
       const ref = await context.audit('tool-call-result', { callId: context.callId, tool, isError, value });
       return { type: 'executed', isError, value, ref: ref.id };
     },
+    endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {
       await Promise.all(connections.map((connection) => connection.close()));
     },
