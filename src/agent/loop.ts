@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { isExpired, type KillSwitchBoard } from '../control/index.js';
+import { type AutonomyBook, isExpired, type KillSwitchBoard } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
@@ -23,6 +23,8 @@ export interface LoopDeps {
   config: WardenConfig;
   /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
   killSwitches?: KillSwitchBoard;
+  /** Autonomy levels per action class, reloaded (and demoted where evidence fell) at every run start and resume. */
+  autonomy?: AutonomyBook;
   /** Signs a checkpoint of the run's audit chain head (see audit/checkpoint.ts). */
   checkpoint?: (head: { runId: string; seq: number; hash: string }) => void;
   now?: () => Date;
@@ -87,6 +89,7 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
     state: null,
     at: now().toISOString(),
   });
+  const demoted = deps.autonomy ? await deps.autonomy.refresh(deps.store.autonomy, now()) : [];
   const start = await audit('run-start', {
     alert,
     provider: deps.provider.name,
@@ -97,6 +100,8 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
       bundledKind: tool.bundledKind,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
+    policyVersion: deps.gateway.policy.version,
+    ...(demoted.length > 0 ? { autonomyDemotions: demoted } : {}),
   });
   const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
   return advance(deps, runId, state);
@@ -120,6 +125,7 @@ export async function resumeRun(deps: LoopDeps, runId: string): Promise<RunOutco
   if (approval.status === 'pending' && !isExpired(approval, now())) return outcomeOf(deps, runId);
   if (!(await deps.store.runs.claim(runId, ['awaiting_approval'], now().toISOString())))
     return outcomeOf(deps, runId);
+  await deps.autonomy?.refresh(deps.store.autonomy, now());
 
   if (approval.status === 'pending') {
     approval =

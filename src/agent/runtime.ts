@@ -2,7 +2,13 @@ import { dirname, resolve } from 'node:path';
 import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
-import { loadAssets, openKillSwitchBoard, sampleInventoryPath } from '../control/index.js';
+import {
+  createAutonomyBook,
+  type EvidenceSource,
+  loadAssets,
+  openKillSwitchBoard,
+  sampleInventoryPath,
+} from '../control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill, type SkillProblem } from '../knowledge/index.js';
 import { createProvider, type ModelProvider } from '../model/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -31,8 +37,12 @@ export async function openRuntime(options: {
   /** The config file read, handed on to spawned bundled servers so they see the same settings. */
   configPath?: string | null;
   provider?: ModelProvider;
+  /** Extra autonomy evidence (analyst feedback, eval results) beyond the approvals table. */
+  autonomyEvidence?: EvidenceSource;
 }): Promise<Runtime> {
   const { config, home } = options;
+  const configDirectory = options.configPath ? dirname(options.configPath) : process.cwd();
+  const autonomy = createAutonomyBook(config.autonomy, options.autonomyEvidence);
   const { skills, problems } = await loadSkills([
     bundledSkillsDirectory,
     ...config.skills.directories.map((directory) => resolve(directory)),
@@ -47,9 +57,13 @@ export async function openRuntime(options: {
     config,
     home,
     killSwitches,
+    autonomy,
+    ...(config.policy.directory
+      ? { policyDirectory: resolve(configDirectory, config.policy.directory) }
+      : {}),
     assets: loadAssets({
       inventory: config.assets.inventory
-        ? resolve(options.configPath ? dirname(options.configPath) : process.cwd(), config.assets.inventory)
+        ? resolve(configDirectory, config.assets.inventory)
         : sampleInventoryPath,
       hosts: config.assets.hosts,
     }),
@@ -62,7 +76,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
-    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint }),
+    loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint, autonomy }),
     close: () => gateway.close(),
   };
 }

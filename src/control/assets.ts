@@ -19,6 +19,8 @@ const inventorySchema = z.object({
 export interface AssetRegistry {
   /** The host's criticality from Warden's own inventory (never from tool results), or null when unknown. */
   criticalityOf(host: string): Criticality | null;
+  /** A user's (identity's) criticality, when the registry knows identities. */
+  criticalityOfUser?(user: string): Criticality | null;
 }
 
 function hostKey(host: string): string {
