@@ -4,6 +4,7 @@ import { describeError, WardenError } from '../errors.js';
 import { logger } from '../logging.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
+import { autonomyCommand } from './autonomy.js';
 import { cliContext } from './context.js';
 import { detectCommand } from './detect.js';
 import { killCommand } from './kill.js';
@@ -210,6 +211,7 @@ program
 
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
+program.addCommand(autonomyCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
