@@ -3,6 +3,7 @@ import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import {
+  type AutonomyBook,
   createAutonomyBook,
   type EvidenceSource,
   loadAssets,
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly provider: ModelProvider;
   readonly skills: readonly Skill[];
   readonly skillProblems: readonly SkillProblem[];
+  /** Autonomy levels per action class (refresh from the store before reading). */
+  readonly autonomy: AutonomyBook;
   loopDeps(store: Store): LoopDeps;
   close(): Promise<void>;
 }
@@ -76,6 +79,7 @@ export async function openRuntime(options: {
     provider,
     skills,
     skillProblems: problems,
+    autonomy,
     loopDeps: (store) => ({ store, gateway, provider, skills, config, killSwitches, checkpoint, autonomy }),
     close: () => gateway.close(),
   };
