@@ -12,6 +12,7 @@ import { createOfflineAnalyst } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
 import { auditBenchmark } from './audit.js';
+import { measureGoverned } from './governed.js';
 
 const roundsFlag = process.argv.indexOf('--rounds');
 const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 10;
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     await measureGatewayConnect('memory', home),
   ];
   rmSync(home, { recursive: true, force: true });
+  const governed = await measureGoverned();
   const result = {
     node: process.version,
     rounds,
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
       stdio_four_servers: stats(connectStdio),
       memory_four_servers: stats(connectMemory),
     },
+    ...governed,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

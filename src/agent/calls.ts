@@ -122,18 +122,26 @@ export async function runCall(
     call.name,
     call.input,
   );
-  const tier = tierOf(environment.gateway, call.name);
-  if (outcome.type !== 'denied' && !receipt && (tier === 'reversible' || tier === 'destructive'))
+  const tier = outcome.tier ?? tierOf(environment.gateway, call.name);
+  if (
+    (outcome.type === 'executed' || outcome.type === 'approval_required') &&
+    !receipt &&
+    (tier === 'reversible' || tier === 'destructive')
+  )
     state.actionCounts[tier]++;
   state.toolCalls++;
   if (outcome.type === 'approval_required') return { type: 'pause', approval: outcome.approval };
-  if (outcome.type === 'denied') {
-    const value = { error: 'policy_denied', message: outcome.reason };
+  if (outcome.type === 'denied' || outcome.type === 'suggested') {
+    const value =
+      outcome.type === 'denied'
+        ? { error: 'policy_denied', message: outcome.reason }
+        : { error: 'suggested_only', message: outcome.reason };
     return {
       type: 'result',
       block: resultBlock(call, outcome.ref, value, { isError: true, trust: 'trusted' }),
     };
   }
+  if (outcome.notified) state.notified = [...(state.notified ?? []), outcome.ref];
   const shown = fitForModel(outcome.value, environment.maxResultChars);
   return {
     type: 'result',
@@ -158,9 +166,11 @@ export function recordResult(
     ? 'executed'
     : value.error === 'policy_denied'
       ? 'denied'
-      : value.error === 'approval_denied'
-        ? 'rejected'
-        : 'failed';
+      : value.error === 'suggested_only'
+        ? 'suggested'
+        : value.error === 'approval_denied'
+          ? 'rejected'
+          : 'failed';
   state.actions.push({
     tool: call.name,
     args: call.input,
@@ -168,5 +178,6 @@ export function recordResult(
     detail: block.isError ? (value.message ?? 'failed') : (value.detail ?? 'done'),
     ref: block.ref,
     approvalId,
+    ...(state.notified?.includes(block.ref) ? { notified: true } : {}),
   });
 }

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import {
+  type AutonomyBook,
   createCostMeter,
   isExpired,
   type KillSwitchBoard,
   policyConfigOf,
-  policyVersionOf,
 } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
@@ -36,6 +36,8 @@ export interface LoopDeps {
   config: WardenConfig;
   /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
   killSwitches?: KillSwitchBoard;
+  /** Autonomy levels per action class, reloaded (and demoted where evidence fell) at every run start and resume. */
+  autonomy?: AutonomyBook;
   /** Signs a checkpoint of the run's audit chain head (see audit/checkpoint.ts). */
   checkpoint?: (head: { runId: string; seq: number; hash: string }) => void;
   now?: () => Date;
@@ -110,6 +112,7 @@ export async function startRun(
     state: null,
     at: now().toISOString(),
   });
+  const demoted = deps.autonomy ? await deps.autonomy.refresh(deps.store.autonomy, now()) : [];
   const start = await audit('run-start', {
     alert,
     provider: deps.provider.name,
@@ -120,8 +123,9 @@ export async function startRun(
       bundledKind: tool.bundledKind,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
-    policyVersion: policyVersionOf(deps.config),
+    policyVersion: deps.gateway.policy.version,
     policy: policyConfigOf(deps.config),
+    ...(demoted.length > 0 ? { autonomyDemotions: demoted } : {}),
   });
   const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
   return advance(deps, runId, state);
@@ -145,6 +149,7 @@ export async function resumeRun(deps: LoopDeps, runId: string): Promise<RunOutco
   if (approval.status === 'pending' && !isExpired(approval, now())) return outcomeOf(deps, runId);
   if (!(await deps.store.runs.claim(runId, ['awaiting_approval'], now().toISOString())))
     return outcomeOf(deps, runId);
+  await deps.autonomy?.refresh(deps.store.autonomy, now());
 
   if (approval.status === 'pending') {
     approval =

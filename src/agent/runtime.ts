@@ -3,6 +3,9 @@ import { loadSigningKey, writeCheckpoint } from '../audit/index.js';
 import { createGateway, type Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import {
+  type AutonomyBook,
+  createAutonomyBook,
+  type EvidenceSource,
   environmentAssetsFile,
   loadAssets,
   openKillSwitchBoard,
@@ -35,6 +38,8 @@ export interface Runtime {
   readonly skills: readonly Skill[];
   readonly skillProblems: readonly SkillProblem[];
   readonly skillOverrides: readonly SkillOverride[];
+  /** Autonomy levels per action class (refresh from the store before reading). */
+  readonly autonomy: AutonomyBook;
   loopDeps(store: Store): LoopDeps;
   close(): Promise<void>;
 }
@@ -63,9 +68,12 @@ export async function openRuntime(options: {
   /** The config file read, handed on to spawned bundled servers so they see the same settings. */
   configPath?: string | null;
   provider?: ModelProvider;
+  /** Extra autonomy evidence (analyst feedback, eval results) beyond the approvals table. */
+  autonomyEvidence?: EvidenceSource;
 }): Promise<Runtime> {
   const { config, home } = options;
   const base = options.configPath ? dirname(options.configPath) : process.cwd();
+  const autonomy = createAutonomyBook(config.autonomy, options.autonomyEvidence);
   const { skills, problems, overrides } = await loadSkills(skillDirectories(config, base));
   const provider = options.provider ?? createProvider(config.model);
   const fallbackProvider = createFallbackProvider(config.model);
@@ -79,6 +87,8 @@ export async function openRuntime(options: {
     config,
     home,
     killSwitches,
+    autonomy,
+    ...(config.policy.directory ? { policyDirectory: resolve(base, config.policy.directory) } : {}),
     assets: loadAssets({
       inventory: config.assets.inventory ? resolve(base, config.assets.inventory) : sampleInventoryPath,
       environment: environmentAssetsPath(skills),
@@ -97,6 +107,7 @@ export async function openRuntime(options: {
     skills,
     skillProblems: problems,
     skillOverrides: overrides,
+    autonomy,
     loopDeps: (store) => ({
       store,
       gateway,
@@ -107,6 +118,7 @@ export async function openRuntime(options: {
       config,
       killSwitches,
       checkpoint,
+      autonomy,
     }),
     close: () => gateway.close(),
   };

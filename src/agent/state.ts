@@ -18,8 +18,18 @@ export interface PendingCall {
   origin: 'model' | 'recommendation';
 }
 
-/** `withheld`: not attempted, because the verdict was escalated to a human (confidence pause). */
-export type ActionStatus = 'executed' | 'failed' | 'denied' | 'awaiting_approval' | 'rejected' | 'withheld';
+/**
+ * `withheld`: not attempted, because the verdict was escalated to a human (confidence pause).
+ * `suggested`: not executed because its action class is at autonomy level suggest; a recommendation for a human.
+ */
+export type ActionStatus =
+  | 'executed'
+  | 'failed'
+  | 'denied'
+  | 'awaiting_approval'
+  | 'rejected'
+  | 'withheld'
+  | 'suggested';
 
 /** What became of one recommended action. */
 export interface ActionOutcome {
@@ -29,6 +39,8 @@ export interface ActionOutcome {
   detail: string;
   ref: string | null;
   approvalId: string | null;
+  /** Executed at autonomy level notify: a notification was recorded (audit `action-notify`). */
+  notified?: boolean;
 }
 
 /**
@@ -63,6 +75,8 @@ export interface LoopState {
   verdict: Verdict | null;
   actions: ActionOutcome[];
   awaiting: { approvalId: string; call: PendingCall } | null;
+  /** Result refs of calls executed at autonomy level notify (absent in runs saved before it existed). */
+  notified?: string[];
 }
 
 export function initialState(alert: Alert, firstMessage: Message, ref: string): LoopState {
@@ -86,5 +100,6 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     verdict: null,
     actions: [],
     awaiting: null,
+    notified: [],
   };
 }

@@ -5,6 +5,7 @@ import { logger } from '../logging.js';
 import type { ProviderName } from '../model/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
+import { autonomyCommand } from './autonomy.js';
 import { cliContext } from './context.js';
 import { credentialsCommand } from './credentials.js';
 import { detectCommand } from './detect.js';
@@ -230,6 +231,7 @@ program
 program.addCommand(killCommand());
 program.addCommand(credentialsCommand());
 program.addCommand(riskReviewCommand());
+program.addCommand(autonomyCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(skillsCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));

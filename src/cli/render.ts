@@ -49,11 +49,12 @@ export function renderOutcome(outcome: RunOutcome): string {
       const mark =
         action.status === 'executed'
           ? pc.green('✓')
-          : action.status === 'withheld'
+          : action.status === 'withheld' || action.status === 'suggested'
             ? pc.yellow('–')
             : pc.red('✗');
+      const notified = action.notified ? pc.yellow(' (notified: autonomy level notify)') : '';
       lines.push(
-        `    ${mark} ${action.tool} ${brief(action.args, 80)}  ${action.status}: ${brief(action.detail, 100)}`,
+        `    ${mark} ${action.tool} ${brief(action.args, 80)}  ${action.status}${notified}: ${brief(action.detail, 100)}`,
       );
     }
     const pending = outcome.pendingApproval;

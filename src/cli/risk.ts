@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { openHomeStore } from '../agent/index.js';
 import { openKillSwitchBoard, reviewRisk } from '../control/index.js';
 import { cliContext, cliRuntime } from './context.js';
 
@@ -16,24 +17,36 @@ export function riskReviewCommand(): Command {
       const context = await cliContext(command);
       const runtime = await cliRuntime(context);
       try {
+        const store = await openHomeStore(context.home);
+        try {
+          await runtime.autonomy.refresh(store.autonomy, new Date());
+        } finally {
+          await store.close();
+        }
         const review = reviewRisk(
           runtime.gateway.tools,
           context.config,
           openKillSwitchBoard(context.home).current(),
+          {
+            policies: runtime.gateway.policy.cedar,
+            autonomy: runtime.autonomy.levelOf,
+          },
         );
         if (options.json) {
           context.out(JSON.stringify({ ...review, credentials: credentialNote }, null, 2));
           return;
         }
         const row = (exposure: (typeof review.reach)[number]) =>
-          `  ${exposure.tool.padEnd(34)} ${exposure.tier.padEnd(11)} ${exposure.gate.padEnd(22)} (${exposure.tierSource})`;
+          `  ${exposure.tool.padEnd(34)} ${exposure.tier.padEnd(11)} ${exposure.autonomy.padEnd(8)} ${exposure.gate.padEnd(22)} critical: ${`${exposure.onCritical.gate}${exposure.onCritical.gate === 'human approval' ? ` ×${exposure.onCritical.approvers}` : ''}`.padEnd(22)} tainted: ${exposure.whenTainted.padEnd(20)} (${exposure.tierSource}; ${exposure.policies.join(', ')})`;
         context.out('1. The worst single action the agent can take');
         for (const exposure of review.worstActions) context.out(row(exposure));
         context.out('\n2. Who or what stops it');
         for (const line of review.stoppedBy) context.out(`  - ${line}`);
         context.out('\n3. Untrusted data that flows into its context');
         for (const line of review.untrustedInputs) context.out(`  - ${line}`);
-        context.out('\n4. What a fully compromised agent could reach (tool, tier, gate)');
+        context.out(
+          '\n4. What a fully compromised agent could reach (tool, tier, autonomy, gate, on a critical asset, with tainted arguments)',
+        );
         for (const exposure of review.reach) context.out(row(exposure));
         context.out(`  ${credentialNote}`);
         if (review.warnings.length > 0) {

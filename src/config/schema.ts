@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 const tier = z.enum(['read', 'reversible', 'destructive']);
+const autonomyLevel = z.enum(['suggest', 'approve', 'notify', 'auto']);
+const argValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const serverName = z
   .string()
@@ -126,10 +128,35 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Tools (`server.tool` or `server.*`) the agent may never call. */
       deny: z.array(z.string()).default([]),
-      /** Cedar policy directory (`*.cedar`); `warden audit replay --policy <dir>` sets it on a copy. */
+      /** Folder of Cedar policy files (`*.cedar`); the bundled `policies/` when absent. `warden audit replay --policy <dir>` sets it on a copy. */
       directory: z.string().optional(),
     })
     .default({ deny: [] }),
+  /** Argument-conditioned tiers, e.g. ticket.update_status with status closed → destructive. Never from server annotations. */
+  tierRules: z
+    .array(
+      z.strictObject({
+        tool: z.string().regex(/^[\w-]+\.[\w-]+$/, 'a tool name of the form server.tool'),
+        when: z.record(z.string(), z.union([argValue, z.array(argValue).min(1)])),
+        tier,
+      }),
+    )
+    .default([]),
+  /** Autonomy ladder per action class (`server.tool`): suggest → approve → notify → auto. */
+  autonomy: z
+    .strictObject({
+      /** Starting level per action class; unlisted classes take their tier's default (read auto, reversible notify, destructive approve). */
+      classes: z
+        .record(z.string().regex(/^[\w-]+\.[\w-]+$/, 'a key of the form server.tool'), autonomyLevel)
+        .default({}),
+      /** Human decisions on a class needed before it can be promoted. */
+      minDecisions: z.number().int().min(1).default(20),
+      /** Share of approvals (vs denials) needed for promotion. */
+      minAgreement: z.number().min(0).max(1).default(0.95),
+      /** A promoted class whose agreement falls below this is demoted automatically. */
+      demoteBelow: z.number().min(0).max(1).default(0.85),
+    })
+    .default({ classes: {}, minDecisions: 20, minAgreement: 0.95, demoteBelow: 0.85 }),
   approvals: z
     .strictObject({
       ttlMinutes: z.number().int().positive().max(10_080).default(240),

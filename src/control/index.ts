@@ -1,9 +1,38 @@
 export type { ReceiptCheck } from './approvals.js';
-export { decideApproval, hashArgs, isExpired, redeemReceipt, requestApproval } from './approvals.js';
+export {
+  checkReceipt,
+  consumeReceipt,
+  decideApproval,
+  hashArgs,
+  isExpired,
+  requestApproval,
+} from './approvals.js';
 export type { AssetRegistry, Criticality, CriticalTarget } from './assets.js';
 export { criticalities, criticalTargetOf, identityKey, loadAssets, sampleInventoryPath } from './assets.js';
+export type { AutonomyBook, AutonomyEvidence, AutonomySettings, EvidenceSource } from './autonomy.js';
+export {
+  agreementOf,
+  autonomyLadder,
+  checkDemotions,
+  createAutonomyBook,
+  demoteClass,
+  demotionReason,
+  EVIDENCE_WINDOW,
+  gatherEvidence,
+  missingForPromotion,
+  promoteClass,
+} from './autonomy.js';
 export type { CostMeter, MeteredUsage, ModelPrice, PriceLookup, ResponseCost } from './budget.js';
 export { createCostMeter, defaultPricing } from './budget.js';
+export type {
+  AutonomyLevel,
+  CedarPolicySet,
+  CedarRequest,
+  CedarVerdict,
+  PolicyMeta,
+  PolicyReason,
+} from './cedar.js';
+export { bundledPoliciesDirectory, loadCedarPolicies } from './cedar.js';
 export type { CredentialIssuer, IssuedCredential, MintRequest } from './credentials.js';
 export { createCredentialIssuer, describeCredential } from './credentials.js';
 export type { EnvironmentAsset, EnvironmentAssets } from './environment.js';
@@ -16,10 +45,10 @@ export {
 export type { KillScope, KillSwitch, KillSwitchBoard, KillTarget } from './killswitch.js';
 export { describeScope, findKillSwitch, killSwitchPath, openKillSwitchBoard } from './killswitch.js';
 export type { ActionCounts, Decision, Policy, PolicyDecision, PolicyOptions, ToolRequest } from './policy.js';
-export { createPolicy, killReason, matchesToolPattern } from './policy.js';
+export { createPolicy, defaultAutonomy, killReason, matchesToolPattern, targetAsset } from './policy.js';
 export type { PolicyConfig } from './policy-version.js';
 export { policyConfigOf, policyVersionOf } from './policy-version.js';
 export type { RiskReview, ToolExposure } from './risk.js';
 export { exposureOf, reviewRisk } from './risk.js';
-export type { TierLookup, TierRegistry, TierSource } from './tiers.js';
+export type { TierLookup, TierRegistry, TierRule, TierSource } from './tiers.js';
 export { bundledToolTiers, createTierRegistry } from './tiers.js';

@@ -81,6 +81,34 @@ export const migrations: readonly Migration[] = [
     // New events keep the exact hashed bytes in body and leave data NULL; earlier ones keep data.
     sql: `ALTER TABLE audit_events ADD COLUMN body text;`,
   },
+  {
+    version: 4,
+    name: 'approvals bound to a policy version; autonomy ladder',
+    sql: `
+      ALTER TABLE approvals ADD COLUMN policy_version text;
+
+      CREATE TABLE autonomy_levels (
+        action_class text PRIMARY KEY,
+        level text NOT NULL CHECK (level IN ('suggest', 'approve', 'notify', 'auto')),
+        changed_by text NOT NULL,
+        reason text NOT NULL,
+        changed_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE autonomy_changes (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        action_class text NOT NULL,
+        from_level text NOT NULL,
+        to_level text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('promote', 'demote', 'auto-demote')),
+        changed_by text NOT NULL,
+        reason text NOT NULL,
+        evidence jsonb NOT NULL,
+        changed_at timestamptz NOT NULL
+      );
+      CREATE INDEX autonomy_changes_class_idx ON autonomy_changes (action_class, changed_at DESC, id DESC);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError, StateError } from '../errors.js';
 import { createApprovalStore } from './approvals.js';
 import { createAuditStore } from './audit.js';
+import { createAutonomyStore } from './autonomy.js';
 import { openDatabase, type Sql } from './database.js';
 import { acquireStoreLock } from './lock.js';
 import { migrate } from './migrations.js';
@@ -84,6 +85,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     runs: createRunStore(sql),
     approvals: createApprovalStore(sql),
     audit: createAuditStore(sql),
+    autonomy: createAutonomyStore(sql),
     close() {
       closing ??= shutdown(db);
       return closing;

@@ -46,6 +46,8 @@ export interface ApprovalRecord {
   requiredApprovers: number;
   /** Who has approved so far, in order. */
   approvers: Array<{ by: string; at: string; note: string | null }>;
+  /** Content hash of the Cedar policy set that asked for this approval; a receipt is valid only under it. */
+  policyVersion: string | null;
 }
 
 export interface AuditEventRecord {
@@ -92,8 +94,15 @@ export interface ApprovalStore {
   create(
     approval: Omit<
       ApprovalRecord,
-      'status' | 'decidedAt' | 'decidedBy' | 'decisionNote' | 'consumedAt' | 'approvers' | 'requiredApprovers'
-    > & { requiredApprovers?: number },
+      | 'status'
+      | 'decidedAt'
+      | 'decidedBy'
+      | 'decisionNote'
+      | 'consumedAt'
+      | 'approvers'
+      | 'requiredApprovers'
+      | 'policyVersion'
+    > & { requiredApprovers?: number; policyVersion?: string | null },
   ): Promise<ApprovalRecord>;
   get(id: string): Promise<ApprovalRecord | null>;
   list(query: { status?: ApprovalStatus; runId?: string; limit: number }): Promise<ApprovalRecord[]>;
@@ -125,9 +134,42 @@ export interface AuditStore {
   chain(runId: string): Promise<AuditChainRow[]>;
 }
 
+export type AutonomyLevelName = 'suggest' | 'approve' | 'notify' | 'auto';
+
+/** An action class's level set by a promotion or demotion (classes never changed take config/tier defaults). */
+export interface AutonomyLevelRecord {
+  actionClass: string;
+  level: AutonomyLevelName;
+  changedBy: string;
+  reason: string;
+  changedAt: string;
+}
+
+export interface AutonomyChangeRecord {
+  actionClass: string;
+  from: AutonomyLevelName;
+  to: AutonomyLevelName;
+  kind: 'promote' | 'demote' | 'auto-demote';
+  by: string;
+  reason: string;
+  /** The evidence the change was made on. */
+  evidence: unknown;
+  at: string;
+}
+
+export interface AutonomyStore {
+  levels(): Promise<AutonomyLevelRecord[]>;
+  /** Moves a class from `from` to `to` with its history row, atomically; false when its level is no longer `from`. */
+  change(change: AutonomyChangeRecord): Promise<boolean>;
+  history(query: { actionClass?: string; limit: number }): Promise<AutonomyChangeRecord[]>;
+  /** Human approvals and denials of the class's most recent `window` decided approvals. */
+  humanDecisions(actionClass: string, window: number): Promise<{ approved: number; denied: number }>;
+}
+
 export interface Store {
   readonly runs: RunStore;
   readonly approvals: ApprovalStore;
   readonly audit: AuditStore;
+  readonly autonomy: AutonomyStore;
   close(): Promise<void>;
 }

@@ -3,17 +3,20 @@ import type { Tier, WardenConfig } from '../../config/index.js';
 import {
   type ActionCounts,
   type AssetRegistry,
+  type AutonomyBook,
   type CredentialIssuer,
+  checkReceipt,
+  consumeReceipt,
   createCredentialIssuer,
   createPolicy,
   createTierRegistry,
-  criticalTargetOf,
+  type Decision,
   type KillSwitchBoard,
   matchesToolPattern,
-  policyVersionOf,
-  redeemReceipt,
+  type Policy,
   requestApproval,
   type TierSource,
+  targetAsset,
 } from '../../control/index.js';
 import { describeError } from '../../errors.js';
 import type { ToolSpec } from '../../model/provider.js';
@@ -44,16 +47,25 @@ export interface CallContext {
   actionsSoFar: ActionCounts;
   /** An approval id presented as the receipt for exactly this call. */
   receipt?: string;
+  /** Untrusted data in the arguments (provenance); untainted when absent. */
+  taint?: { tainted: boolean; args: string[] };
+  /** A prompt-injection signal was seen in this run. */
+  injectionSignal?: boolean;
   signal?: AbortSignal;
 }
 
+/** `tier` is the call's tier with its arguments (argument rules can raise it above the tool's). */
 export type CallOutcome =
-  | { type: 'executed'; isError: boolean; value: unknown; ref: string }
-  | { type: 'denied'; reason: string; ref: string }
-  | { type: 'approval_required'; approval: ApprovalRecord; ref: string };
+  | { type: 'executed'; isError: boolean; value: unknown; ref: string; tier: Tier | null; notified: boolean }
+  | { type: 'denied'; reason: string; ref: string; tier: Tier | null }
+  | { type: 'approval_required'; approval: ApprovalRecord; ref: string; tier: Tier | null }
+  /** Autonomy level `suggest`: not executed, recorded as a recommendation for a human. */
+  | { type: 'suggested'; reason: string; ref: string; tier: Tier | null };
 
 export interface Gateway {
   readonly tools: readonly GatewayTool[];
+  /** The policy decision point (Cedar policy set and its version). */
+  readonly policy: Policy;
   call(context: CallContext, tool: string, args: Record<string, unknown>): Promise<CallOutcome>;
   /** Revokes the run's scoped credentials (at its end and at every pause; a resumed run gets new ones). */
   endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
@@ -92,8 +104,12 @@ export async function createGateway(options: {
   configPath?: string;
   /** Engaged kill switches; none when absent (tests). */
   killSwitches?: KillSwitchBoard;
-  /** Asset criticality from Warden's own inventory: destructive actions on critical hosts and identities need more approvers. */
+  /** Asset criticality from Warden's own inventory: destructive actions on critical hosts need more approvers. */
   assets?: AssetRegistry;
+  /** Autonomy levels per action class; tier defaults when absent. */
+  autonomy?: AutonomyBook;
+  /** Folder of Cedar policies, resolved; else `policy.directory` as given, else the bundled `policies/`. */
+  policyDirectory?: string;
   /** Mints the scoped credentials bundled servers require; by default with the home's credential key. */
   credentials?: CredentialIssuer;
   /** Injected for tests: connections already made. */
@@ -130,7 +146,7 @@ export async function createGateway(options: {
       connection.bundledKind ? [[connection.name, connection.bundledKind] as const] : [],
     ),
   );
-  const tiers = createTierRegistry({ overrides: config.tiers, bundledKinds });
+  const tiers = createTierRegistry({ overrides: config.tiers, bundledKinds, rules: config.tierRules });
   const byName = new Map<string, { connection: ServerConnection; toolName: string }>();
   const tools: GatewayTool[] = [];
   for (const connection of connections) {
@@ -150,15 +166,24 @@ export async function createGateway(options: {
       });
     }
   }
-  const policy = createPolicy({
-    tiers,
-    deny: config.policy.deny,
-    maxToolCalls: config.limits.maxToolCalls,
-    maxActions: config.limits.maxActions,
-    knownTools: (tool) => byName.has(tool),
-    killSwitches: () => options.killSwitches?.current() ?? [],
-  });
-  const policyVersion = policyVersionOf(config);
+  let policy: Policy;
+  try {
+    const policyDirectory = options.policyDirectory ?? config.policy.directory;
+    policy = createPolicy({
+      tiers,
+      deny: config.policy.deny,
+      maxToolCalls: config.limits.maxToolCalls,
+      maxActions: config.limits.maxActions,
+      knownTools: (tool) => byName.has(tool),
+      killSwitches: () => options.killSwitches?.current() ?? [],
+      ...(policyDirectory ? { policyDirectory } : {}),
+      ...(options.assets ? { assets: options.assets } : {}),
+      ...(options.autonomy ? { autonomy: options.autonomy.levelOf } : {}),
+    });
+  } catch (error) {
+    await Promise.all(connections.map((connection) => connection.close()));
+    throw error;
+  }
 
   const credentials = createGatewayCredentials({
     issuer: options.credentials ?? createCredentialIssuer({ home: options.home }),
@@ -210,8 +235,95 @@ export async function createGateway(options: {
     }
   }
 
+  /** Carries out a decision: refuse, record a suggestion, ask for approval, or execute (and notify). */
+  async function act(
+    context: CallContext,
+    tool: string,
+    args: Record<string, unknown>,
+    decided: {
+      decision: Decision;
+      tier: Tier | null;
+      policyVersion: string | null;
+      notify: boolean;
+      autonomy: string | null;
+      requiredApprovers: number;
+    },
+  ): Promise<CallOutcome> {
+    const { decision, tier } = decided;
+    if (decision.type === 'deny' || decision.type === 'suggest') {
+      const error = decision.type === 'deny' ? 'policy_denied' : 'suggested_only';
+      const message =
+        decision.type === 'deny'
+          ? decision.reason
+          : `not executed, recorded as a recommendation for a human: ${decision.reason}`;
+      const ref = await context.audit('tool-call-result', {
+        callId: context.callId,
+        tool,
+        isError: true,
+        value: { error, message },
+      });
+      return decision.type === 'deny'
+        ? { type: 'denied', reason: decision.reason, ref: ref.id, tier }
+        : { type: 'suggested', reason: message, ref: ref.id, tier };
+    }
+    if (decision.type === 'require_approval') {
+      const approval = await requestApproval(context.approvals, {
+        requiredApprovers: decided.requiredApprovers,
+        runId: context.runId,
+        tool,
+        args,
+        tier: tier ?? 'destructive',
+        reason: decision.reason,
+        ttlMinutes: config.approvals.ttlMinutes,
+        now: context.now(),
+        policyVersion: decided.policyVersion,
+      });
+      const ref = await context.audit('tool-approval-request', {
+        callId: context.callId,
+        approvalId: approval.id,
+        tool,
+        args,
+        argsHash: approval.argsHash,
+        policyVersion: approval.policyVersion,
+        requiredApprovers: approval.requiredApprovers,
+        expiresAt: approval.expiresAt,
+        reason: decision.reason,
+      });
+      return { type: 'approval_required', approval, ref: ref.id, tier };
+    }
+    const { isError, value } = await execute(context, tool, args);
+    const ref = await context.audit('tool-call-result', { callId: context.callId, tool, isError, value });
+    if (decided.notify)
+      await context.audit('action-notify', {
+        callId: context.callId,
+        tool,
+        args,
+        tier,
+        autonomy: decided.autonomy,
+        isError,
+        resultRef: ref.id,
+      });
+    return { type: 'executed', isError, value, ref: ref.id, tier, notified: decided.notify };
+  }
+
+  /** Checks a presented receipt before deciding: a valid one lifts approval gates in Cedar. */
+  async function presentedReceipt(context: CallContext, tool: string, args: Record<string, unknown>) {
+    if (!context.receipt) return null;
+    return checkReceipt(context.approvals, {
+      approvalId: context.receipt,
+      runId: context.runId,
+      tool,
+      args,
+      policyVersion: policy.version,
+    }).catch((error: unknown) => ({
+      type: 'invalid' as const,
+      reason: `receipt check failed: ${describeError(error)}`,
+    }));
+  }
+
   return {
     tools,
+    policy,
     async call(context, tool, args) {
       await context.audit('tool-call-request', {
         callId: context.callId,
@@ -219,32 +331,53 @@ export async function createGateway(options: {
         args,
         receipt: context.receipt ?? null,
       });
-      let { decision, tier, tierSource, check } = policy.decide({
+      const receipt = await presentedReceipt(context, tool, args);
+      const decided = policy.decide({
         runId: context.runId,
         tool,
         args,
         toolCallsSoFar: context.toolCallsSoFar,
         actionsSoFar: context.actionsSoFar,
+        ...(context.taint ? { taint: context.taint } : {}),
+        ...(context.injectionSignal ? { injectionSignal: true } : {}),
+        ...(receipt?.type === 'valid' ? { approval: { approvers: receipt.approval.approvers.length } } : {}),
       });
-      if (decision.type === 'require_approval' && context.receipt) {
-        const receipt = await redeemReceipt(context.approvals, {
-          approvalId: context.receipt,
-          runId: context.runId,
-          tool,
-          args,
-          now: context.now(),
-        }).catch((error: unknown) => ({
-          type: 'invalid' as const,
-          reason: `receipt check failed: ${describeError(error)}`,
-        }));
-        decision =
-          receipt.type === 'valid'
-            ? {
-                type: 'allow',
-                reason: `approved by ${receipt.approval.decidedBy ?? 'unknown'} (receipt ${receipt.approval.id})`,
-              }
-            : { type: 'deny', reason: receipt.reason };
+      const { tier, tierSource, policyVersion, reasons, autonomy, notify } = decided;
+      let { decision, check } = decided;
+      if (receipt && decision.type !== 'deny') {
         check = 'receipt';
+        if (receipt.type === 'invalid') decision = { type: 'deny', reason: receipt.reason };
+        else if (decision.type !== 'allow')
+          decision = {
+            type: 'deny',
+            reason: `receipt ${receipt.approval.id} does not satisfy the policy: ${decision.reason}`,
+          };
+        else {
+          const used = await consumeReceipt(context.approvals, receipt.approval, context.now()).catch(
+            (error: unknown) => ({
+              type: 'invalid' as const,
+              reason: `receipt use failed: ${describeError(error)}`,
+            }),
+          );
+          decision =
+            used.type === 'valid'
+              ? {
+                  type: 'allow',
+                  reason: `approved by ${receipt.approval.approvers.map((entry) => entry.by).join(', ') || (receipt.approval.decidedBy ?? 'unknown')} (receipt ${receipt.approval.id}); ${decision.reason}`,
+                }
+              : { type: 'deny', reason: used.reason };
+        }
+      }
+      let requiredApprovers = decided.approvers;
+      if (decision.type === 'require_approval' && tier === 'destructive') {
+        const asset = targetAsset(args, options.assets);
+        if (asset.criticality === 'critical' && config.approvals.criticalApprovers > requiredApprovers) {
+          requiredApprovers = config.approvals.criticalApprovers;
+          decision = {
+            type: 'require_approval',
+            reason: `${decision.reason}; ${asset.name} is a critical ${asset.kind === 'host' ? 'asset' : 'identity'}, so approvals.criticalApprovers (${requiredApprovers}) distinct people must approve`,
+          };
+        }
       }
       await context.audit('policy-decision', {
         callId: context.callId,
@@ -255,48 +388,12 @@ export async function createGateway(options: {
         tier,
         tierSource,
         policyVersion,
+        reasons,
+        autonomy,
+        taint: context.taint ?? { tainted: false, args: [] },
+        ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
       });
-      if (decision.type === 'deny') {
-        const ref = await context.audit('tool-call-result', {
-          callId: context.callId,
-          tool,
-          isError: true,
-          value: { error: 'policy_denied', message: decision.reason },
-        });
-        return { type: 'denied', reason: decision.reason, ref: ref.id };
-      }
-      if (decision.type === 'require_approval') {
-        const critical = options.assets ? criticalTargetOf(options.assets, args) : null;
-        const requiredApprovers = critical ? config.approvals.criticalApprovers : 1;
-        if (critical)
-          decision = {
-            type: 'require_approval',
-            reason: `${decision.reason}; ${critical.name} is a critical ${critical.kind === 'host' ? 'asset' : 'identity'}, so ${requiredApprovers} distinct people must approve`,
-          };
-        const approval = await requestApproval(context.approvals, {
-          requiredApprovers,
-          runId: context.runId,
-          tool,
-          args,
-          tier: tier ?? 'destructive',
-          reason: decision.reason,
-          ttlMinutes: config.approvals.ttlMinutes,
-          now: context.now(),
-        });
-        const ref = await context.audit('tool-approval-request', {
-          callId: context.callId,
-          approvalId: approval.id,
-          tool,
-          args,
-          argsHash: approval.argsHash,
-          expiresAt: approval.expiresAt,
-          reason: decision.reason,
-        });
-        return { type: 'approval_required', approval, ref: ref.id };
-      }
-      const { isError, value } = await execute(context, tool, args);
-      const ref = await context.audit('tool-call-result', { callId: context.callId, tool, isError, value });
-      return { type: 'executed', isError, value, ref: ref.id };
+      return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
     },
     endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {

@@ -257,7 +257,9 @@ describe('destructive actions on critical assets', () => {
       const onDc = await critical.call(context(), 'edr.isolate_host', { host: 'DC01', reason: 'test' });
       if (onDc.type !== 'approval_required') throw new Error(`expected approval_required, got ${onDc.type}`);
       expect(onDc.approval).toMatchObject({ requiredApprovers: 2 });
-      expect(onDc.approval.reason).toMatch(/DC01 is a critical asset, so 2 distinct people must approve/);
+      expect(onDc.approval.reason).toMatch(
+        /critical asset: two distinct people approve \[critical-asset-two-approvers\]/,
+      );
       const onWorkstation = await critical.call(context(), 'edr.isolate_host', {
         host: 'FIN-WS01',
         reason: 'test',
