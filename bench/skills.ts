@@ -33,7 +33,9 @@ import { tempHome } from '../test/helpers.js';
 const skillTools = new Set(['load_skill', 'read_skill_resource']);
 
 export function approximateTokens(request: ModelRequest): number {
-  return Math.ceil(JSON.stringify({ system: request.system, messages: request.messages, tools: request.tools }).length / 4);
+  return Math.ceil(
+    JSON.stringify({ system: request.system, messages: request.messages, tools: request.tools }).length / 4,
+  );
 }
 
 function recording(provider: ModelProvider, requests: ModelRequest[]): ModelProvider {
@@ -104,11 +106,36 @@ function labAlerts(): Alert[] {
     event,
   });
   return [
-    make('lab-whoami', 'Whoami /all run by a script host', ['attack.discovery', 'attack.t1033'], pick((e) => String(e.Image).endsWith('whoami.exe'))),
-    make('lab-runkey', 'Run key written by PowerShell', ['attack.persistence', 'attack.t1547.001'], pick((e) => e.EventID === 13 && String(e.TargetObject).includes('\\Run\\'))),
-    make('lab-wsmprovhost', 'WinRM remote shell host started', ['attack.lateral_movement', 'attack.t1021.006'], pick((e) => String(e.Image).toLowerCase().endsWith('wsmprovhost.exe'))),
-    make('lab-failed-logon', 'Failed logon of a retired admin account', ['attack.credential_access', 'attack.t1110.001'], pick((e) => e.EventID === 4625 && e.TargetUserName === 'adm.backup')),
-    make('lab-wmiprvse', 'WMI provider host on a domain controller', ['attack.execution', 'attack.t1047'], pick((e) => String(e.Image).toLowerCase().endsWith('wmiprvse.exe'))),
+    make(
+      'lab-whoami',
+      'Whoami /all run by a script host',
+      ['attack.discovery', 'attack.t1033'],
+      pick((e) => String(e.Image).endsWith('whoami.exe')),
+    ),
+    make(
+      'lab-runkey',
+      'Run key written by PowerShell',
+      ['attack.persistence', 'attack.t1547.001'],
+      pick((e) => e.EventID === 13 && String(e.TargetObject).includes('\\Run\\')),
+    ),
+    make(
+      'lab-wsmprovhost',
+      'WinRM remote shell host started',
+      ['attack.lateral_movement', 'attack.t1021.006'],
+      pick((e) => String(e.Image).toLowerCase().endsWith('wsmprovhost.exe')),
+    ),
+    make(
+      'lab-failed-logon',
+      'Failed logon of a retired admin account',
+      ['attack.credential_access', 'attack.t1110.001'],
+      pick((e) => e.EventID === 4625 && e.TargetUserName === 'adm.backup'),
+    ),
+    make(
+      'lab-wmiprvse',
+      'WMI provider host on a domain controller',
+      ['attack.execution', 'attack.t1047'],
+      pick((e) => String(e.Image).toLowerCase().endsWith('wmiprvse.exe')),
+    ),
   ];
 }
 
@@ -129,7 +156,9 @@ type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'sk
 export async function measureSkillTokens() {
   const home = tempHome('warden-bench-skills-');
   const config = configSchema.parse({
-    servers: Object.fromEntries(['siem', 'edr', 'intel', 'ticket'].map((name) => [name, { bundled: name, transport: 'memory' }])),
+    servers: Object.fromEntries(
+      ['siem', 'edr', 'intel', 'ticket'].map((name) => [name, { bundled: name, transport: 'memory' }]),
+    ),
   });
   const store = await openStore({ home });
   const gateway = await createGateway({ config, home });
@@ -144,7 +173,9 @@ export async function measureSkillTokens() {
       const requests: ModelRequest[] = [];
       const provider = recording(createOfflineAnalyst(), requests);
       const outcome = await startRun({ store, gateway, provider, skills, config }, alert);
-      const loads = (await store.audit.list(outcome.runId)).filter((event) => event.type === 'skill-load').length;
+      const loads = (await store.audit.list(outcome.runId)).filter(
+        (event) => event.type === 'skill-load',
+      ).length;
       const sum = (transform: (request: ModelRequest) => ModelRequest) =>
         requests.reduce((total, request) => total + approximateTokens(transform(request)), 0);
       const progressive = sum((request) => request);
@@ -174,10 +205,13 @@ export async function measureSkillTokens() {
   const skillRatio = (key: TokenKey) => round(skillCost(key) / skillCost('progressive_input_tokens'));
   const n = investigations.length;
   return {
-    method: 'JSON of { system, messages, tools } per model request, tokens = ceil(chars / 4); summed over the turns of each recorded run',
+    method:
+      'JSON of { system, messages, tools } per model request, tokens = ceil(chars / 4); summed over the turns of each recorded run',
     skills: skills.length,
     skill_text_tokens: {
-      index_only: Math.ceil(JSON.stringify(skills.map(({ name, description }) => ({ name, description }))).length / 4),
+      index_only: Math.ceil(
+        JSON.stringify(skills.map(({ name, description }) => ({ name, description }))).length / 4,
+      ),
       skill_md_all: Math.ceil(inline.bodies.length / 4),
       with_resources_all: Math.ceil(inline.withResources.length / 4),
     },
