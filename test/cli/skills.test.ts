@@ -59,15 +59,15 @@ describe('warden skills', { timeout: 180_000 }, () => {
       'checklist.yaml',
     );
     expect(resource.stdout).toContain('id: lsass-handles');
-    const escape = await warden(
+    const outside = await warden(
       'skills',
       'show',
       'lsass-credential-dumping',
       '--resource',
       '../environment/assets.yaml',
     );
-    expect(escape.code).toBe(2);
-    expect(escape.stderr).toMatch(/may not contain empty, \. or \.\. segments/);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/may not contain empty, \. or \.\. segments/);
   });
 
   it('lints: the bundled skills are clean; a broken one exits 1 naming the file and the fix', async () => {
