@@ -22,7 +22,7 @@ export interface CallEnvironment {
   skills: readonly Skill[];
   /** Largest tool result, in JSON characters, shown to the model (limits.maxResultChars). */
   maxResultChars: number;
-  /** Sub-task sub-agents (summarise_logs, extract_indicators); absent: the tools answer unavailable. */
+  /** Sub-task sub-agents (summarise_logs, extract_indicators); absent: such calls reach the gateway, which knows no such tool. */
   subtasks?: SubtaskEnvironment;
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AuditAppend } from '../capability/gateway/index.js';
 import { describeError, ModelUnavailableError } from '../errors.js';
-import type { ModelProvider, SubtaskName, TextBlock, TokenUsage, ToolSpec } from '../model/index.js';
+import type { ModelProvider, SubtaskName, TextBlock, ToolSpec } from '../model/index.js';
+import { tokensUsed } from './model-turn.js';
 import { extractIndicatorsLocally, summariseLocally } from './subtask-local.js';
 import {
   EXTRACT_INDICATORS_TOOL,
@@ -124,13 +125,6 @@ async function askModel(
   return { reply, model: response.model, usage: response.usage };
 }
 
-function tokensOf(usage: TokenUsage | null): number {
-  if (!usage) return 0;
-  return (
-    usage.inputTokens + usage.outputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0)
-  );
-}
-
 /** Runs one sub-task call: validates the input, runs the sub-agent (or the local implementation), validates its output. */
 export async function runSubtask(
   environment: SubtaskEnvironment,
@@ -197,7 +191,7 @@ export async function runSubtask(
     usage: answer.usage,
     chars: source.length,
   };
-  const tokens = tokensOf(answer.usage);
+  const tokens = tokensUsed(answer.usage);
   let parsed: unknown;
   try {
     parsed = jsonObjectIn(answer.reply);

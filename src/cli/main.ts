@@ -46,7 +46,7 @@ program.hook('preAction', (command) => {
 program
   .command('demo')
   .description(
-    'triage the bundled sample alerts on the embedded lab with the offline analyst (no key, no server)',
+    'triage the bundled sample alerts on the embedded lab (offline analyst by default: no key, no server)',
   )
   .addOption(providerOption())
   .action(async (options: { provider?: ProviderName }, command: Command) => {

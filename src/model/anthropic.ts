@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
   MessageCreateParamsNonStreaming,
@@ -226,26 +226,34 @@ function stopReason(reason: string | null, calls: number): ModelResponse['stopRe
 export function createAnthropicProvider(options: AnthropicProviderOptions): ModelProvider {
   const keyEnv = options.apiKeyEnv ?? 'ANTHROPIC_API_KEY';
   const maxOutputTokens = options.maxOutputTokens ?? 8192;
-  const client = options.apiKey
-    ? new Anthropic({
-        apiKey: options.apiKey,
+  const { apiKey } = options;
+  // The SDK is loaded on first use: every CLI command imports this module, few call a model.
+  let sdk: Promise<{ Anthropic: typeof Anthropic; client: Anthropic }> | null = null;
+  const load = () => {
+    sdk ??= import('@anthropic-ai/sdk').then(({ default: Sdk }) => ({
+      Anthropic: Sdk,
+      client: new Sdk({
+        apiKey,
         ...(options.baseURL ? { baseURL: options.baseURL } : {}),
         maxRetries: options.maxRetries ?? 4,
         timeout: options.timeoutMs ?? 600_000,
         ...(options.fetch ? { fetch: options.fetch } : {}),
-      })
-    : null;
+      }),
+    }));
+    return sdk;
+  };
   const name = options.name ?? 'anthropic';
   return {
     name,
     async generate(request: ModelRequest, generateOptions?: GenerateOptions): Promise<ModelResponse> {
       generateOptions?.signal?.throwIfAborted();
-      if (!client)
+      if (!apiKey)
         throw new ModelUnavailableError(
           `${keyEnv} is not set; export it to use ${options.model}, or set model.provider: offline`,
         );
       const { params, names } = toAnthropicRequest(request, { model: options.model, maxOutputTokens });
       const signal = generateOptions?.signal;
+      const { Anthropic: Sdk, client } = await load();
       let body: unknown;
       try {
         body = await abortable(client.messages.create(params, signal ? { signal } : {}), signal);
@@ -255,7 +263,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           provider: name,
           model: options.model,
           keyEnv,
-          classes: { apiError: Anthropic.APIError, abortError: Anthropic.APIUserAbortError },
+          classes: { apiError: Sdk.APIError, abortError: Sdk.APIUserAbortError },
         });
       }
       return fromAnthropicResponse(body, names);

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionFunctionTool,
@@ -195,13 +195,21 @@ export function fromOpenAIResponse(body: unknown, names: ToolNameMap, fallbackMo
  * const provider = createOpenAICompatibleProvider({ baseURL: 'http://127.0.0.1:11434/v1', model: 'qwen3:32b' });
  */
 export function createOpenAICompatibleProvider(options: OpenAICompatibleProviderOptions): ModelProvider {
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? 'not-needed',
-    baseURL: options.baseURL,
-    maxRetries: options.maxRetries ?? 4,
-    timeout: options.timeoutMs ?? 600_000,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  // The SDK is loaded on first use: every CLI command imports this module, few call a model.
+  let sdk: Promise<{ OpenAI: typeof OpenAI; client: OpenAI }> | null = null;
+  const load = () => {
+    sdk ??= import('openai').then(({ default: Sdk }) => ({
+      OpenAI: Sdk,
+      client: new Sdk({
+        apiKey: options.apiKey ?? 'not-needed',
+        baseURL: options.baseURL,
+        maxRetries: options.maxRetries ?? 4,
+        timeout: options.timeoutMs ?? 600_000,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    }));
+    return sdk;
+  };
   const maxOutputTokens = options.maxOutputTokens ?? 8192;
   const name = options.name ?? 'openai-compatible';
   return {
@@ -210,6 +218,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
       generateOptions?.signal?.throwIfAborted();
       const { params, names } = toOpenAIRequest(request, { model: options.model, maxOutputTokens });
       const signal = generateOptions?.signal;
+      const { OpenAI: Sdk, client } = await load();
       let body: unknown;
       try {
         body = await abortable(client.chat.completions.create(params, signal ? { signal } : {}), signal);
@@ -219,7 +228,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
           provider: name,
           model: options.model,
           keyEnv: options.apiKeyEnv,
-          classes: { apiError: OpenAI.APIError, abortError: OpenAI.APIUserAbortError },
+          classes: { apiError: Sdk.APIError, abortError: Sdk.APIUserAbortError },
         });
       }
       return fromOpenAIResponse(body, names, options.model);

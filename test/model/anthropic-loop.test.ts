@@ -216,31 +216,51 @@ describe('the loop on the Anthropic provider (real SDK, loopback Messages API)',
     }
   }, 120_000);
 
-  it('falls back to the offline analyst when the API is unreachable, and the verdict says so', async () => {
-    const outcome = await startRun(
-      harness.deps(claude(await closedPortURL(), 'claude-opus-4-8', 1), {
-        fallbackProvider: createOfflineAnalyst(),
-      }),
-      mshtaAlert,
+  it('falls back to the offline analyst when the API goes down mid-run, and the verdict says so', async () => {
+    // Claude answers the first turn; then the server drops every connection.
+    const first = message([
+      toolUse('toolu_1', 'edr__process_tree', { processGuid: '{7c2d41a9-6c79-6afd-7803-000000000b00}' }),
+    ]);
+    const server = await startWireServer((_request, index) =>
+      index === 0 ? { body: first } : { destroy: true },
     );
-    expect(outcome.verdict?.verdict).toBe('malicious');
-    expect(outcome.verdict?.summary).toMatch(
-      /^\[degraded\] model API unreachable \(anthropic API unreachable: Connection error/,
-    );
-    expect(outcome.verdict?.summary).toContain('offline analyst verdict');
-    const events = await harness.store.audit.list(outcome.runId);
-    const fallback = events.find((event) => event.type === 'model-fallback');
-    expect(fallback?.data).toMatchObject({ from: 'anthropic', to: 'offline' });
-    const verdictEvent = events.find((event) => event.type === 'run-verdict')?.data as {
-      modelFallback?: unknown;
-    };
-    expect(verdictEvent.modelFallback).toMatchObject({ from: 'anthropic' });
-    // Every model turn after the fallback went to the offline analyst.
-    const requests = events
-      .filter((event) => event.type === 'model-request')
-      .map((event) => (event.data as { provider: string }).provider);
-    expect(requests[0]).toBe('anthropic');
-    expect(new Set(requests.slice(1))).toEqual(new Set(['offline']));
+    try {
+      const outcome = await startRun(
+        harness.deps(claude(server.baseURL, 'claude-opus-4-8', 1), {
+          fallbackProvider: createOfflineAnalyst(),
+        }),
+        mshtaAlert,
+      );
+      // The first turn plus one retry of the second, then no more requests: the rest is offline.
+      expect(server.requests).toHaveLength(3);
+      expect(outcome.verdict?.verdict).toBe('malicious');
+      expect(outcome.verdict?.summary).toMatch(
+        /^\[degraded\] model API unreachable \(anthropic API unreachable: Connection error/,
+      );
+      expect(outcome.verdict?.summary).toContain('offline analyst verdict');
+      const events = await harness.store.audit.list(outcome.runId);
+      expect(events.find((event) => event.type === 'model-fallback')?.data).toMatchObject({
+        from: 'anthropic',
+        to: 'offline',
+      });
+      const verdictEvent = events.find((event) => event.type === 'run-verdict')?.data as {
+        modelFallback?: unknown;
+      };
+      expect(verdictEvent.modelFallback).toMatchObject({ from: 'anthropic' });
+      const requests = events
+        .filter((event) => event.type === 'model-request')
+        .map((event) => (event.data as { provider: string }).provider);
+      expect(requests.slice(0, 2)).toEqual(['anthropic', 'anthropic']);
+      expect(new Set(requests.slice(2))).toEqual(new Set(['offline']));
+      // The offline analyst continued the same transcript: Claude's process-tree call is not repeated.
+      const trees = events.filter(
+        (event) =>
+          event.type === 'tool-call-request' && (event.data as { tool: string }).tool === 'edr.process_tree',
+      );
+      expect(trees.map((event) => (event.data as { callId: string }).callId)).toContain('toolu_1');
+    } finally {
+      await server.close();
+    }
   }, 240_000);
 
   it('without a fallback, an unreachable API fails the run with the cause, audited', async () => {
