@@ -137,7 +137,7 @@ export function autonomyCommand(): Command {
         for (const change of demoted)
           context.out(`demoted ${change.actionClass}: ${change.from} → ${change.to} (${change.reason})`);
         context.out(
-          `  ${'class'.padEnd(30)} ${'tier'.padEnd(11)} ${'level'.padEnd(8)} ${'set by'.padEnd(12)} evidence (last ${context.config.autonomy.minDecisions}+ decisions needed)`,
+          `  ${'class'.padEnd(30)} ${'tier'.padEnd(11)} ${'level'.padEnd(8)} ${'set by'.padEnd(12)} evidence (promotion needs ${context.config.autonomy.minDecisions}+ human decisions)`,
         );
         for (const row of rows) context.out(renderStatus(row));
         for (const past of history)

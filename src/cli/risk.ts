@@ -17,11 +17,17 @@ export function riskReviewCommand(): Command {
       const context = await cliContext(command);
       const runtime = await cliRuntime(context);
       try {
-        const store = await openHomeStore(context.home);
+        // Recorded promotions live in the store; if another process holds it, config levels are shown.
+        let levelsNote: string | null = null;
         try {
-          await runtime.autonomy.refresh(store.autonomy, new Date());
-        } finally {
-          await store.close();
+          const store = await openHomeStore(context.home, 3000);
+          try {
+            await runtime.autonomy.refresh(store.autonomy, new Date());
+          } finally {
+            await store.close();
+          }
+        } catch (error) {
+          levelsNote = `autonomy levels from config only (store unavailable: ${(error as Error).message})`;
         }
         const review = reviewRisk(
           runtime.gateway.tools,
@@ -33,7 +39,9 @@ export function riskReviewCommand(): Command {
           },
         );
         if (options.json) {
-          context.out(JSON.stringify({ ...review, credentials: credentialNote }, null, 2));
+          context.out(
+            JSON.stringify({ ...review, credentials: credentialNote, autonomyNote: levelsNote }, null, 2),
+          );
           return;
         }
         const row = (exposure: (typeof review.reach)[number]) =>
@@ -49,6 +57,7 @@ export function riskReviewCommand(): Command {
         );
         for (const exposure of review.reach) context.out(row(exposure));
         context.out(`  ${credentialNote}`);
+        if (levelsNote) context.out(`  ${levelsNote}`);
         if (review.warnings.length > 0) {
           context.out('\nWarnings');
           for (const warning of review.warnings) context.out(`  ! ${warning}`);

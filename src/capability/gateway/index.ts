@@ -340,7 +340,10 @@ export async function createGateway(options: {
         actionsSoFar: context.actionsSoFar,
         ...(context.taint ? { taint: context.taint } : {}),
         ...(context.injectionSignal ? { injectionSignal: true } : {}),
-        ...(receipt?.type === 'valid' ? { approval: { approvers: receipt.approval.approvers.length } } : {}),
+        // An approved receipt has at least the person who decided it, even if recorded before per-person lists.
+        ...(receipt?.type === 'valid'
+          ? { approval: { approvers: Math.max(1, receipt.approval.approvers.length) } }
+          : {}),
       });
       const { tier, tierSource, policyVersion, reasons, autonomy, notify } = decided;
       let { decision, check } = decided;
