@@ -36,11 +36,17 @@ export interface RunReplay {
 
 type Data = Record<string, unknown>;
 
-/** The decisions in a run's trail, in order, each as one comparable line. */
+/**
+ * The decisions in a run's trail, in order, each as one comparable line. Approval ids are random
+ * per store, so each is written as its order of appearance (`approval#1`).
+ */
 export function decisionTrail(events: readonly AuditEventRecord[]): TrailDecision[] {
   const trail: TrailDecision[] = [];
+  const approvalIds: string[] = [];
   for (const event of events) {
     const data = (event.data ?? {}) as Data;
+    if (event.type === 'tool-approval-request' && typeof data.approvalId === 'string')
+      approvalIds.push(data.approvalId);
     const text = (() => {
       switch (event.type) {
         case 'policy-decision':
@@ -65,7 +71,10 @@ export function decisionTrail(events: readonly AuditEventRecord[]): TrailDecisio
     })();
     if (text !== null) trail.push({ seq: event.seq, text });
   }
-  return trail;
+  return trail.map(({ seq, text }) => ({
+    seq,
+    text: approvalIds.reduce((line, id, index) => line.replaceAll(id, `approval#${index + 1}`), text),
+  }));
 }
 
 /** The live config with the policy parts the run recorded (run-start `policy`), so it decides as it did then. */

@@ -177,6 +177,7 @@ export function runToSpans(runId: string, events: readonly AuditEventRecord[]): 
             ...attribute('warden.policy.decision', data.decision),
             ...attribute('warden.policy.reason', data.reason),
             ...attribute('warden.tool.tier', data.tier),
+            ...attribute('warden.policy.version', data.policyVersion),
           );
         }
         if (event.type === 'tool-approval-request')

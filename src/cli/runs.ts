@@ -1,6 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { openHomeStore, resumeRun } from '../agent/index.js';
-import { loadSigningKey, type OtlpTraces, readCheckpoints, toOtlp, verifyChain } from '../audit/index.js';
+import {
+  checkpointedRuns,
+  loadSigningKey,
+  type OtlpTraces,
+  readCheckpoints,
+  toOtlp,
+  verifyChain,
+} from '../audit/index.js';
 import { BackendError, describeError, InputError, StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
 import { WARDEN_VERSION } from '../version.js';
@@ -67,14 +74,23 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
   const key = loadSigningKey(context.home);
   const store = await openHomeStore(context.home);
   try {
+    // Every run anything knows of: a run whose rows were all deleted still has its signed checkpoints.
     const ids =
-      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
+      runIds.length > 0
+        ? runIds
+        : [
+            ...new Set([
+              ...(await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse(),
+              ...(await store.audit.runIds()),
+              ...checkpointedRuns(context.home),
+            ]),
+          ];
     let intact = true;
     for (const runId of ids) {
       const events = await store.audit.chain(runId);
-      if (events.length === 0 && !(await store.runs.get(runId)))
-        throw new StateError(`run ${runId} does not exist`);
       const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
+      if (events.length === 0 && checkpoints.length === 0 && !(await store.runs.get(runId)))
+        throw new StateError(`run ${runId} does not exist`);
       const report = verifyChain(runId, events, checkpoints, problems);
       if (report.status === 'ok') {
         context.out(

@@ -164,6 +164,13 @@ export function createAuditStore(sql: Sql): AuditStore {
       return rows.map(toRecord);
     },
 
+    async runIds() {
+      const rows = await sql.query<{ run_id: string }>(
+        'SELECT DISTINCT run_id FROM audit_events ORDER BY run_id',
+      );
+      return rows.map((row) => row.run_id);
+    },
+
     async chain(runId) {
       const rows: AuditChainRow[] = [];
       for (let after = 0; ; ) {

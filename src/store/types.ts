@@ -132,6 +132,8 @@ export interface AuditStore {
   list(runId: string): Promise<AuditEventRecord[]>;
   /** The run's chain for verification, read in pages without parsing the event data. */
   chain(runId: string): Promise<AuditChainRow[]>;
+  /** Every run with at least one event, whether or not the runs table still knows it. */
+  runIds(): Promise<string[]>;
 }
 
 export type AutonomyLevelName = 'suggest' | 'approve' | 'notify' | 'auto';

@@ -9,6 +9,8 @@ import {
   verifyChain,
   writeCheckpoint,
 } from '../../src/audit/index.js';
+import { verifyAudit } from '../../src/cli/runs.js';
+import { configSchema } from '../../src/config/index.js';
 import { AUDIT_GENESIS_HASH, auditEventHash, openStore } from '../../src/store/index.js';
 import { tempHome } from '../helpers.js';
 
@@ -22,6 +24,7 @@ const scenarios = [
   'truncated',
   'rewritten',
   'forged-checkpoint',
+  'vanished',
 ] as const;
 let home: string;
 
@@ -187,5 +190,19 @@ describe('audit verify on the real store', () => {
       problem: 'checkpoint',
       detail: expect.stringMatching(/does not verify/),
     });
+  });
+
+  it('finds, with no run named, a run whose every event was deleted, through its checkpoints', async () => {
+    await tamper([[`DELETE FROM audit_events WHERE run_id = 'vanished'`]]);
+    const lines: string[] = [];
+    const context = {
+      config: configSchema.parse({}),
+      configPath: null,
+      home,
+      out: (line: string) => lines.push(line),
+    };
+    expect(await verifyAudit(context, [])).toBe(false);
+    expect(lines).toContain('clean  ok  8 events, signed through 8');
+    expect(lines.find((line) => line.startsWith('vanished '))).toMatch(/BROKEN at event 1: truncated/);
   });
 });
