@@ -6,6 +6,7 @@ import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
 import { detectCommand } from './detect.js';
+import { evalCommand } from './eval.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
@@ -211,6 +212,7 @@ program
 program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
+program.addCommand(evalCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {
