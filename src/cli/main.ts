@@ -7,6 +7,7 @@ import { decide, defaultApprover, listApprovals } from './approvals.js';
 import { cliContext } from './context.js';
 import { detectCommand } from './detect.js';
 import { evalCommand } from './eval.js';
+import { feedbackCommand } from './feedback.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
@@ -213,6 +214,7 @@ program.addCommand(killCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(evalCommand());
+program.addCommand(feedbackCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {

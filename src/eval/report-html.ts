@@ -1,7 +1,7 @@
 import type { EvalReport } from './report.js';
 import type { GotVerdict } from './types.js';
 
-const escape = (value: unknown): string =>
+const escapeHtml = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 const percent = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(1)}%`);
@@ -57,7 +57,7 @@ function techniqueSvg(report: EvalReport): string {
     const y = index * height;
     const fill = row.recall >= 0.99 ? '#2ea043' : row.recall >= 0.8 ? '#d29922' : '#da3633';
     return (
-      `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${escape(row.technique)}</text>` +
+      `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${escapeHtml(row.technique)}</text>` +
       `<rect x="${left}" y="${y + 3}" width="${(row.recall * width).toFixed(1)}" height="${height - 6}" fill="${fill}"/>` +
       `<text x="${left + width + 8}" y="${y + 15}">${row.caught}/${row.cases}</text>`
     );
@@ -88,7 +88,7 @@ function linksTable(title: string, links: EvalReport['falseNegatives']): string 
   const rows = links
     .map(
       (link) =>
-        `<tr><td>${escape(link.caseId)}</td><td>${escape(link.title)}</td><td>${escape(link.got)}</td><td>${escape(link.dataset ?? '')}</td><td><code>${escape(link.audit ?? '(no run)')}</code></td></tr>`,
+        `<tr><td>${escapeHtml(link.caseId)}</td><td>${escapeHtml(link.title)}</td><td>${escapeHtml(link.got)}</td><td>${escapeHtml(link.dataset ?? '')}</td><td><code>${escapeHtml(link.audit ?? '(no run)')}</code></td></tr>`,
     )
     .join('');
   return `<h2>${title} (${links.length})</h2><table><tr><th>case</th><th>alert</th><th>answer</th><th>dataset</th><th>audit trail</th></tr>${rows}</table>`;
@@ -100,15 +100,15 @@ export function renderHtmlReport(report: EvalReport): string {
   const figure = (label: string, value: string) =>
     `<div class="figure"><div>${value}</div><span>${label}</span></div>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Warden eval: ${escape(report.suite)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Warden eval: ${escapeHtml(report.suite)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:1100px}
 .figures{display:flex;flex-wrap:wrap;gap:1rem}.figure{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:120px}
 .figure div{font-size:1.6rem;font-weight:600}.figure span{color:#57606a;font-size:.85rem}
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left}code{font-size:.8rem}
 </style></head><body>
-<h1>Warden eval: ${escape(report.suite)}</h1>
-<p>Provider <b>${escape(report.provider)}</b>, Warden ${escape(report.wardenVersion)}, ${escape(report.createdAt)}; ${m.cases} cases (${m.malicious} malicious, ${m.benign} benign).</p>
+<h1>Warden eval: ${escapeHtml(report.suite)}</h1>
+<p>Provider <b>${escapeHtml(report.provider)}</b>, Warden ${escapeHtml(report.wardenVersion)}, ${escapeHtml(report.createdAt)}; ${m.cases} cases (${m.malicious} malicious, ${m.benign} benign).</p>
 <div class="figures">
 ${figure('malicious recall', percent(m.recall))}
 ${figure('strict recall', percent(m.strictRecall))}

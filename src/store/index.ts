@@ -15,6 +15,8 @@ export type {
   ApprovalStore,
   AuditEventRecord,
   AuditStore,
+  FeedbackRecord,
+  FeedbackStore,
   RunRecord,
   RunStatus,
   RunStore,

@@ -114,9 +114,36 @@ export interface AuditStore {
   list(runId: string): Promise<AuditEventRecord[]>;
 }
 
+/** An analyst's judgement of a run's verdict, of an approval decision, or of an action. */
+export interface FeedbackRecord {
+  id: string;
+  runId: string;
+  kind: 'verdict' | 'approval' | 'action';
+  /** The tool (`server.tool`) an approval or action feedback is about; null for a verdict. */
+  actionClass: string | null;
+  approvalId: string | null;
+  /** The analyst's label, for verdict feedback. */
+  verdict: 'malicious' | 'suspicious' | 'benign' | null;
+  /** Did the analyst agree with the agent (its verdict, or its proposal of the action)? */
+  agree: boolean;
+  /** Was the action executed (for approval and action feedback)? */
+  executed: boolean;
+  /** An executed reversible or destructive action the analyst marked wrong: demotes its class. */
+  critical: boolean;
+  note: string | null;
+  by: string;
+  at: string;
+}
+
+export interface FeedbackStore {
+  record(entry: Omit<FeedbackRecord, 'id'>): Promise<FeedbackRecord>;
+  list(query: { runId?: string; limit: number }): Promise<FeedbackRecord[]>;
+}
+
 export interface Store {
   readonly runs: RunStore;
   readonly approvals: ApprovalStore;
   readonly audit: AuditStore;
+  readonly feedback: FeedbackStore;
   close(): Promise<void>;
 }
