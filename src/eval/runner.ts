@@ -134,10 +134,24 @@ async function triageCase(
 }
 
 /**
+ * Opens the runtime with every tool that is not a read on `policy.deny`: an eval scores verdicts and
+ * never acts (no isolation, no ticket, no state that would leak into the next case). The recommended
+ * actions are still recorded in each run, as denied.
+ */
+async function openReadOnlyRuntime(config: WardenConfig, configPath: string | null) {
+  const probe = await openRuntime({ config, home: config.home, configPath });
+  const writes = probe.gateway.tools.filter((tool) => tool.tier !== 'read').map((tool) => tool.name);
+  if (writes.length === 0) return probe;
+  await probe.close();
+  const readOnly = { ...config, policy: { ...config.policy, deny: [...config.policy.deny, ...writes] } };
+  return openRuntime({ config: readOnly, home: config.home, configPath });
+}
+
+/**
  * Runs a suite: loads its datasets into the suite's home (once; a second load skips them),
  * triages every case not yet done with `concurrency` runs in flight, and appends each result
  * to `results.jsonl` as soon as it is known, so an interrupted run resumes where it stopped.
- * Destructive actions are never executed: runs stop at the approval request.
+ * No action is executed: every tool that is not a read is denied (see openReadOnlyRuntime).
  */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteRun> {
   const { suite } = options;
@@ -165,8 +179,10 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRun> {
   const results = [...earlier];
   if (todo.length === 0) return { home, resultsFile, results, resumed: earlier.length };
 
-  const config = evalConfig(options.config, home, options.provider);
-  const runtime = await openRuntime({ config, home, configPath: options.configPath });
+  const runtime = await openReadOnlyRuntime(
+    evalConfig(options.config, home, options.provider),
+    options.configPath,
+  );
   try {
     const store = await openHomeStore(home);
     try {

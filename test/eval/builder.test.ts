@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { buildSuite, loadSuite, splitOf } from '../../src/eval/index.js';
 import { tempHome } from '../helpers.js';
 
@@ -40,13 +40,20 @@ describe('suite builder: labels by process lineage', () => {
     expect(summary.datasets[0]?.seeds).toBeGreaterThan(0);
     const cases = readCases(out);
     const label = (image: string, host: string) =>
-      cases.find((c) => c.alert.event.Image?.toLowerCase().endsWith(image) && c.alert.host === host)?.expected;
+      cases.find((c) => c.alert.event.Image?.toLowerCase().endsWith(image) && c.alert.host === host)
+        ?.expected;
     // mshta (seed) → encoded PowerShell → whoami, nltest: all the attacker's.
-    expect(label('\\powershell.exe', 'FIN-WS01.harbourline.local')).toEqual({ verdict: 'malicious', techniques: ['T1218.005'] });
+    expect(label('\\powershell.exe', 'FIN-WS01.harbourline.local')).toEqual({
+      verdict: 'malicious',
+      techniques: ['T1218.005'],
+    });
     expect(label('\\whoami.exe', 'FIN-WS01.harbourline.local')?.verdict).toBe('malicious');
     expect(label('\\nltest.exe', 'FIN-WS01.harbourline.local')?.verdict).toBe('malicious');
     // The IT admin's PowerShell on another host is background activity.
-    expect(label('\\powershell.exe', 'IT-WS01.harbourline.local')).toEqual({ verdict: 'benign', techniques: [] });
+    expect(label('\\powershell.exe', 'IT-WS01.harbourline.local')).toEqual({
+      verdict: 'benign',
+      techniques: [],
+    });
     // The low-level rule is below --min-level.
     expect(cases.some((c) => c.alert.event.Image?.endsWith('usoclient.exe'))).toBe(false);
 
@@ -61,13 +68,20 @@ describe('suite builder: labels by process lineage', () => {
     const tests = names.filter((name) => splitOf(name, 'seed', 0.3) === 'test').length;
     expect(tests).toBeGreaterThan(35);
     expect(tests).toBeLessThan(85);
-    expect(names.map((name) => splitOf(name, 'seed', 0.3))).toEqual(names.map((name) => splitOf(name, 'seed', 0.3)));
-    expect(names.map((name) => splitOf(name, 'other', 0.3))).not.toEqual(names.map((name) => splitOf(name, 'seed', 0.3)));
+    expect(names.map((name) => splitOf(name, 'seed', 0.3))).toEqual(
+      names.map((name) => splitOf(name, 'seed', 0.3)),
+    );
+    expect(names.map((name) => splitOf(name, 'other', 0.3))).not.toEqual(
+      names.map((name) => splitOf(name, 'seed', 0.3)),
+    );
   });
 });
 
 const datasets = resolve('../shared/datasets');
-const mshtaArchive = join(datasets, 'security-datasets/atomic/windows/defense_evasion/host/psh_mshta_html_application_execution.zip');
+const mshtaArchive = join(
+  datasets,
+  'security-datasets/atomic/windows/defense_evasion/host/psh_mshta_html_application_execution.zip',
+);
 
 describe.skipIf(!existsSync(mshtaArchive))('suite builder on Security-Datasets', () => {
   it('labels the recorded mshta chain malicious from the metadata alone', async () => {
@@ -75,7 +89,10 @@ describe.skipIf(!existsSync(mshtaArchive))('suite builder on Security-Datasets',
     const summary = await buildSuite({
       name: 'mshta-real',
       datasets: [mshtaArchive],
-      rules: [join(datasets, 'sigma/rules/windows/process_creation'), join(datasets, 'sigma/rules/windows/file')],
+      rules: [
+        join(datasets, 'sigma/rules/windows/process_creation'),
+        join(datasets, 'sigma/rules/windows/file'),
+      ],
       out,
       scratchHome: tempHome('warden-build-real-scratch-'),
       minLevel: 'medium',
@@ -85,8 +102,12 @@ describe.skipIf(!existsSync(mshtaArchive))('suite builder on Security-Datasets',
     });
     expect(summary.datasets[0]?.seeds).toBeGreaterThan(0);
     const cases = readCases(out);
-    const mshta = cases.filter((c) => /mshta\.exe/i.test(c.alert.event.Image ?? c.alert.event.NewProcessName ?? ''));
+    const mshta = cases.filter((c) =>
+      /mshta\.exe/i.test(c.alert.event.Image ?? c.alert.event.NewProcessName ?? ''),
+    );
     expect(mshta.length).toBeGreaterThan(0);
-    expect(mshta.every((c) => c.expected.verdict === 'malicious' && c.expected.techniques.includes('T1218.005'))).toBe(true);
+    expect(
+      mshta.every((c) => c.expected.verdict === 'malicious' && c.expected.techniques.includes('T1218.005')),
+    ).toBe(true);
   }, 300_000);
 });

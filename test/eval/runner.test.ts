@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import { buildReport, loadSuite, runSuite } from '../../src/eval/index.js';
+import { openStore } from '../../src/store/index.js';
 import { tempHome, tsxArgs } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -17,13 +18,27 @@ describe('warden eval on the shipped sample incident', () => {
     const config = configSchema.parse({});
     const first = await runSuite({ suite, config, configPath: null, home, concurrency: 3, resume: false });
     expect(first.results.map((result) => result.caseId)).toEqual(suite.cases.map((evalCase) => evalCase.id));
-    expect(first.results.every((result) => result.runId?.startsWith('run-') && result.toolCalls > 0)).toBe(true);
+    expect(first.results.every((result) => result.runId?.startsWith('run-') && result.toolCalls > 0)).toBe(
+      true,
+    );
     const byId = new Map(first.results.map((result) => [result.caseId, result]));
     expect(byId.get('mshta-powershell')?.got).toBe('malicious');
     expect(byId.get('admin-powershell')?.got).toBe('benign');
-    // Destructive actions are not executed: the malicious run stops at its approval request.
-    expect(byId.get('mshta-powershell')?.status).toBe('awaiting_approval');
+    expect(byId.get('mshta-powershell')?.status).toBe('completed');
     expect(readFileSync(first.resultsFile, 'utf8').trim().split('\n')).toHaveLength(suite.cases.length);
+    // An eval never acts: what the verdict recommends is recorded as denied, nothing is executed or left pending.
+    const store = await openStore({ home: first.home });
+    try {
+      const runId = byId.get('mshta-powershell')?.runId ?? '';
+      const actions = (
+        (await store.runs.get(runId))?.state as { actions: Array<{ tool: string; status: string }> }
+      ).actions;
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.every((action) => action.status === 'denied')).toBe(true);
+      expect(await store.approvals.list({ limit: 10 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
 
     // An interrupted run: keep two results, resume, and only the rest is triaged again.
     const kept = readFileSync(first.resultsFile, 'utf8').trim().split('\n').slice(0, 2);
