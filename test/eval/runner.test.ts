@@ -30,9 +30,10 @@ describe('warden eval on the shipped sample incident', () => {
     const store = await openStore({ home: first.home });
     try {
       const runId = byId.get('mshta-powershell')?.runId ?? '';
-      const actions = (
-        (await store.runs.get(runId))?.state as { actions: Array<{ tool: string; status: string }> }
-      ).actions;
+      const state = (await store.runs.get(runId))?.state as
+        | { actions: Array<{ status: string }> }
+        | undefined;
+      const actions = state?.actions ?? [];
       expect(actions.length).toBeGreaterThan(0);
       expect(actions.every((action) => action.status === 'denied')).toBe(true);
       expect(await store.approvals.list({ limit: 10 })).toEqual([]);
