@@ -2,7 +2,7 @@
 export type { BuildSuiteOptions, BuildSummary, DatasetSummary, RuleLevel } from './build/builder.js';
 export { buildSuite, ruleLevels, splitOf } from './build/builder.js';
 export type { AttackerCommand } from './build/commands.js';
-export { parseAttackerCommands, runsCommand } from './build/commands.js';
+export { parseAttackerCommands, runsCommand, stagedBy } from './build/commands.js';
 export type { DatasetMetadata } from './build/metadata.js';
 export { parseMetadata } from './build/metadata.js';
 export type { BuildSpecOptions } from './build/spec.js';

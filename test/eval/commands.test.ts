@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttackerCommands, runsCommand } from '../../src/eval/index.js';
+import { parseAttackerCommands, runsCommand, stagedBy } from '../../src/eval/index.js';
 
 describe('matching attacker commands to recorded command lines', () => {
   it('matches through variables, quoting, case and the program path', () => {
@@ -60,5 +60,17 @@ describe('matching attacker commands to recorded command lines', () => {
         commands[1]!,
       ),
     ).toBe(true);
+  });
+});
+
+describe('processes staged by an attacker command', () => {
+  it('recognises a service binary path the attacker wrote when the service starts it', () => {
+    const [config] = parseAttackerCommands(
+      'sc config Fax binPath= "C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c \\"write-host \'T1543.003 Test\'\\""',
+    );
+    const image = 'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe';
+    expect(stagedBy(image, `${image} -noexit -c "write-host 'T1543.003 Test'"`, config!)).toBe(true);
+    expect(stagedBy(image, `${image} -noexit -c "Get-Service"`, config!)).toBe(false);
+    expect(stagedBy(image, image, config!)).toBe(false);
   });
 });

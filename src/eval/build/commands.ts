@@ -9,6 +9,8 @@
 export interface AttackerCommand {
   /** The line as written in the metadata. */
   text: string;
+  /** The line normalised (prompt and C2 wrapper removed). */
+  normalised: string;
   /** Program it starts (basename, no `.exe`), or null when the line runs inside a shell (a cmdlet, an assignment). */
   program: string | null;
   /** Literal fragments of the arguments, in order (shorter than 3 characters dropped). */
@@ -43,7 +45,12 @@ const variable = /\$env:[\w()]+|\$\{[^}]*\}|\$[\w:]+|%[\w()]+%/gi;
 const minFragment = 3;
 
 export function normaliseCommandText(text: string): string {
-  return text.toLowerCase().replace(/["'`]/g, '').replace(/\s+/g, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/\\(?=["'])/g, '')
+    .replace(/["'`]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function fragments(text: string): string[] {
@@ -76,6 +83,7 @@ export function parseAttackerCommands(adversaryView: string): AttackerCommand[] 
     const program = isShellSyntax(first) ? null : programName(first);
     commands.push({
       text: raw.trim(),
+      normalised,
       program,
       argFragments: program === null ? [] : fragments(rest.join(' ')),
       lineFragments: fragments(line),
@@ -131,4 +139,16 @@ export function runsCommand(image: string, commandLine: string, command: Attacke
 export function scriptRunsCommand(script: string, command: AttackerCommand): boolean {
   const longest = Math.max(0, ...command.lineFragments.map((part) => part.length));
   return longest >= 8 && containsInOrder(normaliseCommandText(script), command.lineFragments);
+}
+
+/**
+ * True when the attacker's command staged this process: its program and arguments appear inside an
+ * attacker command (a service binPath, a scheduled task action, a Run-key value), so the process that
+ * later runs it — started by services.exe, the task scheduler or Explorer — is the attacker's too.
+ */
+export function stagedBy(image: string, commandLine: string, command: AttackerCommand): boolean {
+  const args = normaliseCommandText(commandArguments(commandLine));
+  if (args.length < 8) return false;
+  const program = programName(normaliseCommandText(image));
+  return program !== '' && command.normalised.includes(program) && command.normalised.includes(args);
 }

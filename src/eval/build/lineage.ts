@@ -6,6 +6,7 @@ import {
   programName,
   runsCommand,
   scriptRunsCommand,
+  stagedBy,
 } from './commands.js';
 
 /** A process start recorded in one dataset (Sysmon 1 with GUIDs, or Security 4688 with PIDs only). */
@@ -113,7 +114,13 @@ export async function attackerProcesses(
 
   const seeded = new Set<ProcessStart>();
   for (const start of starts)
-    if (commands.some((command) => runsCommand(start.image, start.commandLine, command))) seeded.add(start);
+    if (
+      commands.some(
+        (command) =>
+          runsCommand(start.image, start.commandLine, command) || stagedBy(start.image, start.commandLine, command),
+      )
+    )
+      seeded.add(start);
   const seeds = seeded.size;
   // The console the attacker typed into: the shell that started a seed, even when it started before the recording.
   for (const start of [...seeded]) {
