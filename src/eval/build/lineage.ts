@@ -117,7 +117,8 @@ export async function attackerProcesses(
     if (
       commands.some(
         (command) =>
-          runsCommand(start.image, start.commandLine, command) || stagedBy(start.image, start.commandLine, command),
+          runsCommand(start.image, start.commandLine, command) ||
+          stagedBy(start.image, start.commandLine, command),
       )
     )
       seeded.add(start);
