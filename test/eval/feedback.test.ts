@@ -45,7 +45,7 @@ afterAll(async () => {
 describe('analyst feedback on the real store', () => {
   it('records verdict labels as agreement with the agent, on the run’s audit chain', async () => {
     const run = await store.runs.get(runId);
-    expect((run?.verdict as { verdict: string }).verdict).toBe('malicious');
+    expect((run?.verdict as { verdict: string } | undefined)?.verdict).toBe('malicious');
     expect((await recordVerdictFeedback(store, runId, { ...who, verdict: 'malicious' })).agree).toBe(true);
     expect((await recordVerdictFeedback(store, runId, { ...who, verdict: 'benign' })).agree).toBe(false);
     const audited = (await store.audit.list(runId)).filter((event) => event.type === 'feedback-record');
