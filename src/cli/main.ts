@@ -9,6 +9,8 @@ import { autonomyCommand } from './autonomy.js';
 import { cliContext } from './context.js';
 import { credentialsCommand } from './credentials.js';
 import { detectCommand } from './detect.js';
+import { evalCommand } from './eval.js';
+import { feedbackCommand } from './feedback.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
@@ -234,6 +236,8 @@ program.addCommand(riskReviewCommand());
 program.addCommand(autonomyCommand());
 program.addCommand(sigmaCommand());
 program.addCommand(skillsCommand());
+program.addCommand(evalCommand());
+program.addCommand(feedbackCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {

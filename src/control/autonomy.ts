@@ -35,11 +35,13 @@ export async function gatherEvidence(
   extra?: EvidenceSource,
 ): Promise<AutonomyEvidence> {
   const { approved, denied } = await store.humanDecisions(actionClass, EVIDENCE_WINDOW);
+  // Analysts' later reviews (warden feedback) count as decisions too; a critical reversal blocks.
+  const reviews = await store.actionReviews(actionClass, EVIDENCE_WINDOW);
   const more = extra ? await extra(actionClass) : {};
   return {
-    decisions: approved + denied,
-    agreements: approved,
-    criticalReversals: more.criticalReversals ?? 0,
+    decisions: approved + denied + reviews.agreed + reviews.disagreed,
+    agreements: approved + reviews.agreed,
+    criticalReversals: reviews.criticalReversals + (more.criticalReversals ?? 0),
     ...(more.evalRuns !== undefined ? { evalRuns: more.evalRuns } : {}),
     ...(more.evalRecall !== undefined ? { evalRecall: more.evalRecall } : {}),
   };

@@ -95,5 +95,23 @@ export function createAutonomyStore(sql: Sql): AutonomyStore {
       );
       return { approved: rows[0]?.approved ?? 0, denied: rows[0]?.denied ?? 0 };
     },
+    async actionReviews(actionClass, window) {
+      const rows = await sql.query<{ agreed: number; disagreed: number; reversals: number }>(
+        // An approval's own decision is already counted by humanDecisions: only reviews of
+        // actions taken without one add decisions; a critical reversal counts from either kind.
+        `SELECT count(*) FILTER (WHERE agree AND kind = 'action')::int AS agreed,
+                count(*) FILTER (WHERE NOT agree AND kind = 'action')::int AS disagreed,
+                count(*) FILTER (WHERE NOT agree AND critical AND executed)::int AS reversals
+         FROM (SELECT kind, agree, critical, executed FROM feedback
+               WHERE action_class = $1 AND kind IN ('action', 'approval')
+               ORDER BY row_seq DESC LIMIT $2) recent`,
+        [actionClass, window],
+      );
+      return {
+        agreed: rows[0]?.agreed ?? 0,
+        disagreed: rows[0]?.disagreed ?? 0,
+        criticalReversals: rows[0]?.reversals ?? 0,
+      };
+    },
   };
 }

@@ -20,6 +20,8 @@ export type {
   AutonomyLevelName,
   AutonomyLevelRecord,
   AutonomyStore,
+  FeedbackRecord,
+  FeedbackStore,
   RunRecord,
   RunStatus,
   RunStore,

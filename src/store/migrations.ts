@@ -109,6 +109,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX autonomy_changes_class_idx ON autonomy_changes (action_class, changed_at DESC, id DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'analyst feedback on verdicts, approvals and actions',
+    sql: `
+      CREATE TABLE feedback (
+        id text PRIMARY KEY,
+        row_seq bigint GENERATED ALWAYS AS IDENTITY,
+        run_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('verdict', 'approval', 'action')),
+        action_class text,
+        approval_id text,
+        verdict text CHECK (verdict IS NULL OR verdict IN ('malicious', 'suspicious', 'benign')),
+        agree boolean NOT NULL,
+        executed boolean NOT NULL DEFAULT false,
+        critical boolean NOT NULL DEFAULT false,
+        note text,
+        by text NOT NULL,
+        at timestamptz NOT NULL,
+        CHECK ((kind = 'verdict') = (verdict IS NOT NULL)),
+        CHECK (kind = 'verdict' OR action_class IS NOT NULL)
+      );
+      CREATE INDEX feedback_run_idx ON feedback (run_id, row_seq);
+      CREATE INDEX feedback_class_idx ON feedback (action_class, row_seq);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -6,6 +6,7 @@ import { createApprovalStore } from './approvals.js';
 import { createAuditStore } from './audit.js';
 import { createAutonomyStore } from './autonomy.js';
 import { openDatabase, type Sql } from './database.js';
+import { createFeedbackStore } from './feedback.js';
 import { acquireStoreLock } from './lock.js';
 import { migrate } from './migrations.js';
 import { createRunStore } from './runs.js';
@@ -86,6 +87,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     approvals: createApprovalStore(sql),
     audit: createAuditStore(sql),
     autonomy: createAutonomyStore(sql),
+    feedback: createFeedbackStore(sql),
     close() {
       closing ??= shutdown(db);
       return closing;

@@ -166,6 +166,40 @@ export interface AutonomyStore {
   history(query: { actionClass?: string; limit: number }): Promise<AutonomyChangeRecord[]>;
   /** Human approvals and denials of the class's most recent `window` decided approvals. */
   humanDecisions(actionClass: string, window: number): Promise<{ approved: number; denied: number }>;
+  /**
+   * Analysts' reviews of actions of this class (`warden feedback --action`): agreements,
+   * disagreements, and critical reversals (an executed action marked wrong and critical).
+   */
+  actionReviews(
+    actionClass: string,
+    window: number,
+  ): Promise<{ agreed: number; disagreed: number; criticalReversals: number }>;
+}
+
+/** An analyst's judgement of a run's verdict, of an approval decision, or of an action. */
+export interface FeedbackRecord {
+  id: string;
+  runId: string;
+  kind: 'verdict' | 'approval' | 'action';
+  /** The tool (`server.tool`) an approval or action feedback is about; null for a verdict. */
+  actionClass: string | null;
+  approvalId: string | null;
+  /** The analyst's label, for verdict feedback. */
+  verdict: 'malicious' | 'suspicious' | 'benign' | null;
+  /** Did the analyst agree with the agent (its verdict, or its proposal of the action)? */
+  agree: boolean;
+  /** Was the action executed (for approval and action feedback)? */
+  executed: boolean;
+  /** An executed reversible or destructive action the analyst marked wrong: demotes its class. */
+  critical: boolean;
+  note: string | null;
+  by: string;
+  at: string;
+}
+
+export interface FeedbackStore {
+  record(entry: Omit<FeedbackRecord, 'id'>): Promise<FeedbackRecord>;
+  list(query: { runId?: string; limit: number }): Promise<FeedbackRecord[]>;
 }
 
 export interface Store {
@@ -173,5 +207,6 @@ export interface Store {
   readonly approvals: ApprovalStore;
   readonly audit: AuditStore;
   readonly autonomy: AutonomyStore;
+  readonly feedback: FeedbackStore;
   close(): Promise<void>;
 }

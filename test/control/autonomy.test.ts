@@ -166,4 +166,36 @@ describe('autonomy ladder', () => {
       }),
     ).rejects.toThrow(/demotion goes down the ladder/);
   });
+
+  it("counts analysts' action reviews from warden feedback, and a critical reversal there blocks promotion", async () => {
+    const review = (agree: boolean, critical: boolean, minute: number) =>
+      store.feedback.record({
+        runId: 'run-feedback',
+        kind: 'action',
+        actionClass: 'iam.revoke_sessions',
+        approvalId: null,
+        verdict: null,
+        agree,
+        executed: true,
+        critical,
+        note: null,
+        by: 'analyst',
+        at: new Date(Date.UTC(2026, 1, 1, 0, minute)).toISOString(),
+      });
+    for (let minute = 0; minute < 6; minute++) await review(true, false, minute);
+    const before = await gatherEvidence(store.autonomy, 'iam.revoke_sessions');
+    expect(before).toMatchObject({ decisions: 6, agreements: 6, criticalReversals: 0 });
+    await review(false, true, 10);
+    const after = await gatherEvidence(store.autonomy, 'iam.revoke_sessions');
+    expect(after).toMatchObject({ decisions: 7, agreements: 6, criticalReversals: 1 });
+    await expect(
+      promoteClass(store.autonomy, settings, {
+        actionClass: 'iam.revoke_sessions',
+        current: 'approve',
+        by: 'lead',
+        reason: 'reviewed',
+        now: at,
+      }),
+    ).rejects.toThrow(/critical reversal/);
+  });
 });
