@@ -238,8 +238,18 @@ export const configSchema = z.strictObject({
           groupsFile: z.string().min(1).optional(),
         })
         .default({}),
+      sigma: z
+        .strictObject({
+          /** Values of `%name%` placeholders for rules using the `expand` modifier (e.g. known_cdcs: [DC01, DC02]). */
+          placeholders: z.record(z.string().min(1), z.array(z.string())).default({}),
+        })
+        .default({ placeholders: {} }),
     })
-    .default({ intel: { trailDirs: [], feedDirs: [], includeSampleFeeds: true }, iam: {} }),
+    .default({
+      intel: { trailDirs: [], feedDirs: [], includeSampleFeeds: true },
+      iam: {},
+      sigma: { placeholders: {} },
+    }),
   skills: z
     .strictObject({
       /** Extra skill directories, besides the bundled `skills/`. */
