@@ -5,13 +5,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseAlerts, startRun } from '../src/agent/index.js';
-import { verifyChain } from '../src/audit/index.js';
 import { createGateway } from '../src/capability/gateway/index.js';
 import { configSchema } from '../src/config/index.js';
 import { bundledSkillsDirectory, loadSkills } from '../src/knowledge/index.js';
 import { createOfflineAnalyst } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
+import { auditBenchmark } from './audit.js';
+import { measureGoverned } from './governed.js';
 
 const roundsFlag = process.argv.indexOf('--rounds');
 const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 10;
@@ -86,22 +87,6 @@ async function main(): Promise<void> {
     });
     readCallMs.push(performance.now() - started);
   }
-  const appendCount = 5000;
-  const appendStarted = performance.now();
-  for (let index = 0; index < appendCount; index++) {
-    await store.audit.append(
-      'bench-append',
-      'tool-call-result',
-      { index, value: { events: [], total: 0 } },
-      new Date().toISOString(),
-    );
-  }
-  const appendSeconds = (performance.now() - appendStarted) / 1000;
-  const appended = await store.audit.list('bench-append');
-  const verifyStarted = performance.now();
-  const verified = verifyChain('bench-append', appended, []);
-  const verifySeconds = (performance.now() - verifyStarted) / 1000;
-  if (verified.status !== 'ok') throw new Error('benchmark chain does not verify');
   await gateway.close();
   await store.close();
   const connectStdio = [
@@ -113,6 +98,7 @@ async function main(): Promise<void> {
     await measureGatewayConnect('memory', home),
   ];
   rmSync(home, { recursive: true, force: true });
+  const governed = await measureGoverned();
   const result = {
     node: process.version,
     rounds,
@@ -120,12 +106,12 @@ async function main(): Promise<void> {
     tool_calls_per_alert: stats(toolCalls),
     audit_events_per_alert: stats(auditEvents),
     gateway_read_call_ms: stats(readCallMs),
-    audit_append_events_per_s: Math.round(appendCount / appendSeconds),
-    audit_verify_events_per_s: Math.round(appended.length / verifySeconds),
+    ...(await auditBenchmark({ events: 20_000 })),
     gateway_connect_ms: {
       stdio_four_servers: stats(connectStdio),
       memory_four_servers: stats(connectMemory),
     },
+    ...governed,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

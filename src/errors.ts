@@ -35,6 +35,16 @@ export class ProviderError extends WardenError {
   readonly code = 'provider_failed';
 }
 
+/** The model replied with something Warden cannot use (no content, bad tool input, cut off): the loop asks again. */
+export class ModelBehaviorError extends WardenError {
+  readonly code = 'model_behavior';
+}
+
+/** The model API cannot be reached or keeps failing after retries (or has no key): the run may fall back to offline. */
+export class ModelUnavailableError extends WardenError {
+  readonly code = 'model_unavailable';
+}
+
 /** A tool server or backend failed (spawn, transport, malformed reply). */
 export class BackendError extends WardenError {
   readonly code = 'backend_failed';

@@ -3,11 +3,14 @@ import type { InjectionClassifier } from '../control/index.js';
 import type { Skill } from '../knowledge/index.js';
 import { SUBMIT_VERDICT_TOOL, type ToolResultBlock, type Trust } from '../model/provider.js';
 import type { ApprovalRecord } from '../store/index.js';
-import { checkVerdict, LOAD_SKILL_TOOL } from './local-tools.js';
+import { checkVerdict, LOAD_SKILL_TOOL, READ_SKILL_RESOURCE_TOOL } from './local-tools.js';
+import { fallbackLine } from './model-turn.js';
 import { callGuards, observeResult } from './provenance.js';
 import { tierOf } from './queue.js';
 import { fitForModel } from './shrink.js';
+import { loadSkillCall, readResourceCall } from './skill-calls.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
+import { isSubtaskTool, runSubtask, type SubtaskEnvironment } from './subtasks.js';
 import type { Verdict } from './verdict.js';
 
 export type CallStep =
@@ -21,6 +24,8 @@ export interface CallEnvironment {
   skills: readonly Skill[];
   /** Largest tool result, in JSON characters, shown to the model (limits.maxResultChars). */
   maxResultChars: number;
+  /** Sub-task sub-agents (summarise_logs, extract_indicators); absent: such calls reach the gateway, which knows no such tool. */
+  subtasks?: SubtaskEnvironment;
   context: Omit<CallContext, 'callId' | 'toolCallsSoFar' | 'actionsSoFar' | 'receipt'>;
   /** Injection detectors run over every untrusted result (the pattern detector by default). */
   classifiers: readonly InjectionClassifier[];
@@ -70,31 +75,44 @@ export async function runCall(
       const block = await failCall(audit, call, 'invalid_verdict', check.message);
       return { type: 'invalid_verdict', message: check.message, block };
     }
-    const event = await audit('run-verdict', { callId: call.id, verdict: check.verdict });
-    const block = resultBlock(call, event.id, { accepted: true }, { isError: false, trust: 'trusted' });
-    return { type: 'verdict', verdict: check.verdict, block };
-  }
-  if (call.name === LOAD_SKILL_TOOL && call.origin === 'model') {
-    const skill = environment.skills.find((candidate) => candidate.name === call.input.name);
-    if (!skill) {
-      const message = `no skill named ${JSON.stringify(call.input.name)}; choose one from the skill index`;
-      return { type: 'result', block: await failCall(audit, call, 'unknown_skill', message) };
-    }
-    const event = await audit('skill-load', {
+    const degraded = fallbackLine(state);
+    const verdict = degraded
+      ? { ...check.verdict, summary: `${degraded} ${check.verdict.summary}`.slice(0, 4000) }
+      : check.verdict;
+    const event = await audit('run-verdict', {
       callId: call.id,
-      name: skill.name,
-      hash: skill.hash,
-      directory: skill.directory,
+      verdict,
+      ...(state.modelFallback ? { modelFallback: state.modelFallback } : {}),
     });
-    const value = {
-      name: skill.name,
-      description: skill.description,
-      content: skill.content,
-      hash: skill.hash,
-    };
+    const block = resultBlock(call, event.id, { accepted: true }, { isError: false, trust: 'trusted' });
+    return { type: 'verdict', verdict, block };
+  }
+  if ((call.name === LOAD_SKILL_TOOL || call.name === READ_SKILL_RESOURCE_TOOL) && call.origin === 'model') {
+    const load = call.name === LOAD_SKILL_TOOL ? loadSkillCall : readResourceCall;
+    const loaded = await load(audit, environment.skills, call);
+    if (loaded.type === 'error')
+      return { type: 'result', block: await failCall(audit, call, loaded.error, loaded.message) };
     return {
       type: 'result',
-      block: resultBlock(call, event.id, value, { isError: false, trust: 'trusted' }),
+      block: resultBlock(call, loaded.ref, loaded.value, { isError: false, trust: 'trusted' }),
+    };
+  }
+  if (isSubtaskTool(call.name) && call.origin === 'model' && environment.subtasks) {
+    const subtasks = environment.subtasks;
+    const outcome = await runSubtask(
+      {
+        ...subtasks,
+        // Only refs the model was shown in this run: a sub-task cannot reach other data.
+        resolveRef: (ref) =>
+          state.knownRefs.includes(ref) ? subtasks.resolveRef(ref) : Promise.resolve(undefined),
+      },
+      call,
+    );
+    state.tokens += outcome.tokens;
+    const trust = outcome.isError ? 'trusted' : 'untrusted';
+    return {
+      type: 'result',
+      block: resultBlock(call, outcome.auditId, outcome.value, { isError: outcome.isError, trust }),
     };
   }
   const spec = environment.gateway.tools.find((tool) => tool.name === call.name);
@@ -120,18 +138,26 @@ export async function runCall(
       classifiers: environment.classifiers,
       audit,
     });
-  const tier = tierOf(environment.gateway, call.name);
-  if (outcome.type !== 'denied' && !receipt && (tier === 'reversible' || tier === 'destructive'))
+  const tier = outcome.tier ?? tierOf(environment.gateway, call.name);
+  if (
+    (outcome.type === 'executed' || outcome.type === 'approval_required') &&
+    !receipt &&
+    (tier === 'reversible' || tier === 'destructive')
+  )
     state.actionCounts[tier]++;
   state.toolCalls++;
   if (outcome.type === 'approval_required') return { type: 'pause', approval: outcome.approval };
-  if (outcome.type === 'denied') {
-    const value = { error: 'policy_denied', message: outcome.reason };
+  if (outcome.type === 'denied' || outcome.type === 'suggested') {
+    const value =
+      outcome.type === 'denied'
+        ? { error: 'policy_denied', message: outcome.reason }
+        : { error: 'suggested_only', message: outcome.reason };
     return {
       type: 'result',
       block: resultBlock(call, outcome.ref, value, { isError: true, trust: 'trusted' }),
     };
   }
+  if (outcome.notified) state.notified = [...(state.notified ?? []), outcome.ref];
   const shown = fitForModel(outcome.value, environment.maxResultChars);
   return {
     type: 'result',
@@ -162,9 +188,11 @@ export function recordResult(
     ? 'executed'
     : value.error === 'policy_denied'
       ? 'denied'
-      : value.error === 'approval_denied'
-        ? 'rejected'
-        : 'failed';
+      : value.error === 'suggested_only'
+        ? 'suggested'
+        : value.error === 'approval_denied'
+          ? 'rejected'
+          : 'failed';
   state.actions.push({
     tool: call.name,
     args: call.input,
@@ -172,5 +200,6 @@ export function recordResult(
     detail: block.isError ? (value.message ?? 'failed') : (value.detail ?? 'done'),
     ref: block.ref,
     approvalId,
+    ...(state.notified?.includes(block.ref) ? { notified: true } : {}),
   });
 }

@@ -1,4 +1,9 @@
-import { decideApproval } from '../control/index.js';
+import {
+  type AutonomySettings,
+  checkDemotions,
+  decideApproval,
+  type EvidenceSource,
+} from '../control/index.js';
 import type { ApprovalRecord, Store } from '../store/index.js';
 import { touchSignal } from './waiting.js';
 
@@ -7,6 +12,8 @@ export async function recordDecision(
   store: Store,
   home: string,
   decision: { approvalId: string; status: 'approved' | 'denied'; by: string; note: string | null; now: Date },
+  /** When given, a class running without a human whose agreement fell with this decision is demoted. */
+  autonomy?: { settings: AutonomySettings; evidence?: EvidenceSource },
 ): Promise<ApprovalRecord> {
   const approval = await decideApproval(store.approvals, decision);
   await store.audit.append(
@@ -25,6 +32,8 @@ export async function recordDecision(
     },
     decision.now.toISOString(),
   );
+  if (autonomy && approval.status !== 'pending')
+    await checkDemotions(store.autonomy, autonomy.settings, decision.now, autonomy.evidence, [approval.tool]);
   await touchSignal(home, approval.runId);
   return approval;
 }

@@ -9,7 +9,7 @@ export type RunStop =
 export interface RunGuard {
   /** Aborted when a kill switch for everything or this run is engaged, or when the caller's signal aborts. */
   readonly signal: AbortSignal;
-  /** The reason this run must stop now, if any: a kill switch, then the token and time budgets. */
+  /** The reason this run must stop now, if any: a kill switch, then the token, cost and time budgets. */
   check(): RunStop | null;
   /** Active time of the run so far, across pauses. */
   elapsedMs(): number;
@@ -60,6 +60,18 @@ export function guardRun(options: {
           limit: maxTokens,
           used: state.tokens,
           reason: `budget: limits.maxTokens (${maxTokens}) exceeded, ${state.tokens} used`,
+        };
+      }
+      const { maxCostUsd } = config.limits;
+      const spent = state.costUsd ?? 0;
+      if (maxCostUsd !== undefined && spent > maxCostUsd) {
+        const used = Math.round(spent * 1e6) / 1e6;
+        return {
+          type: 'budget',
+          cap: 'limits.maxCostUsd',
+          limit: maxCostUsd,
+          used,
+          reason: `budget: limits.maxCostUsd ($${maxCostUsd}) exceeded, $${used} spent`,
         };
       }
       const seconds = Math.round(elapsedMs() / 100) / 10;

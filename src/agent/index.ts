@@ -5,8 +5,16 @@ export type { LoopDeps, RunOutcome } from './loop.js';
 export { newRunId, resumeRun, startRun } from './loop.js';
 export type { DecisionChange, DecisionReplay, RecordedDecision } from './replay.js';
 export { replayDecisions } from './replay.js';
+export type { RunReplay, TrailDecision } from './replay-run.js';
+export { decisionTrail, replayRun } from './replay-run.js';
 export type { Runtime } from './runtime.js';
-export { openHomeStore, openRuntime, resolveHome } from './runtime.js';
+export {
+  environmentAssetsPath,
+  openHomeStore,
+  openRuntime,
+  resolveHome,
+  skillDirectories,
+} from './runtime.js';
 export type { ActionOutcome, LoopState } from './state.js';
 export type { Evidence, RecommendedAction, Verdict, VerdictLabel } from './verdict.js';
 export { verdictSchema } from './verdict.js';

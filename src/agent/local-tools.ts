@@ -4,6 +4,7 @@ import { SUBMIT_VERDICT_TOOL, type ToolSpec } from '../model/provider.js';
 import { type Verdict, verdictSchema } from './verdict.js';
 
 export const LOAD_SKILL_TOOL = 'load_skill';
+export const READ_SKILL_RESOURCE_TOOL = 'read_skill_resource';
 
 /** Tools the loop answers itself: they never reach the gateway and act on nothing. */
 export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
@@ -16,13 +17,30 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
     },
   ];
   if (skills.length > 0) {
+    const names = skills.map((skill) => skill.name) as [string, ...string[]];
     specs.push({
       name: LOAD_SKILL_TOOL,
-      description: 'Load the full text of one runbook (Agent Skill) from the skill index by its name.',
-      inputSchema: z.toJSONSchema(
-        z.object({ name: z.enum(skills.map((skill) => skill.name) as [string, ...string[]]) }),
-      ) as Record<string, unknown>,
+      description:
+        'Load the full text of one runbook (Agent Skill) from the skill index by its name, with the list of its resource files.',
+      inputSchema: z.toJSONSchema(z.object({ name: z.enum(names) })) as Record<string, unknown>,
     });
+    if (skills.some((skill) => skill.resources.length > 0)) {
+      specs.push({
+        name: READ_SKILL_RESOURCE_TOOL,
+        description:
+          'Read one resource file of a runbook (a path listed by load_skill, e.g. references/event-ids.md or checklist.yaml).',
+        inputSchema: z.toJSONSchema(
+          z.object({
+            skill: z.enum(names),
+            path: z
+              .string()
+              .min(1)
+              .max(512)
+              .describe('Path relative to the skill folder, as listed by load_skill'),
+          }),
+        ) as Record<string, unknown>,
+      });
+    }
   }
   return specs;
 }

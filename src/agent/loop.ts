@@ -2,34 +2,46 @@ import { randomBytes } from 'node:crypto';
 import type { Gateway } from '../capability/gateway/index.js';
 import type { WardenConfig } from '../config/index.js';
 import {
+  type AutonomyBook,
+  createCostMeter,
   createPatternClassifier,
   type Dlp,
   type InjectionClassifier,
   isExpired,
   type KillSwitchBoard,
+  policyConfigOf,
 } from '../control/index.js';
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
-import type { ModelProvider, ToolCallBlock } from '../model/provider.js';
+import type { ModelProvider, SubtaskName, ToolCallBlock } from '../model/index.js';
 import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
 import type { Alert } from './alert.js';
 import { type CallEnvironment, failCall, recordResult, runCall } from './calls.js';
 import { guardRun, type RunStop } from './guard.js';
 import { localToolSpecs } from './local-tools.js';
+import { takeModelTurn, tokensUsed } from './model-turn.js';
 import { firstMessage, SYSTEM_PROMPT } from './prompt.js';
 import { redactModelRequest, scanAlert } from './provenance.js';
 import { queuedBehind, recommendationCalls } from './queue.js';
+import { resolveRef } from './refs.js';
 import { type ActionOutcome, initialState, type LoopState, type PendingCall } from './state.js';
+import { subtaskToolSpecs } from './subtasks.js';
 import type { Verdict } from './verdict.js';
 
 export interface LoopDeps {
   store: Store;
   gateway: Gateway;
   provider: ModelProvider;
+  /** Where a run continues when the provider's API is unreachable (config model.fallback), or null. */
+  fallbackProvider?: ModelProvider | null;
+  /** Cheaper models for sub-tasks; absent or null runs them with local heuristics. */
+  subtaskProviders?: Record<SubtaskName, ModelProvider> | null;
   skills: readonly Skill[];
   config: WardenConfig;
   /** Engaged kill switches; a switch for everything or this run ends it `killed`. */
   killSwitches?: KillSwitchBoard;
+  /** Autonomy levels per action class, reloaded (and demoted where evidence fell) at every run start and resume. */
+  autonomy?: AutonomyBook;
   /** Signs a checkpoint of the run's audit chain head (see audit/checkpoint.ts). */
   checkpoint?: (head: { runId: string; seq: number; hash: string }) => void;
   now?: () => Date;
@@ -78,6 +90,12 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
     skills: deps.skills,
     maxResultChars: deps.config.limits.maxResultChars,
     classifiers: deps.injectionClassifiers ?? defaultClassifiers,
+    subtasks: {
+      providers: deps.subtaskProviders ?? null,
+      resolveRef: (ref: string) => resolveRef(deps.store, runId, ref),
+      audit,
+      ...(runSignal ? { signal: runSignal } : {}),
+    },
     context: {
       runId,
       audit,
@@ -90,8 +108,12 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
 }
 
 /** Starts a new investigation of one alert and runs it until it ends or pauses for an approval. */
-export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome> {
-  const runId = newRunId();
+export async function startRun(
+  deps: LoopDeps,
+  alert: Alert,
+  options: { runId?: string } = {},
+): Promise<RunOutcome> {
+  const runId = options.runId ?? newRunId();
   const { now, audit } = session(deps, runId);
   await deps.store.runs.create({
     id: runId,
@@ -101,6 +123,7 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
     state: null,
     at: now().toISOString(),
   });
+  const demoted = deps.autonomy ? await deps.autonomy.refresh(deps.store.autonomy, now()) : [];
   const start = await audit('run-start', {
     alert,
     provider: deps.provider.name,
@@ -111,6 +134,9 @@ export async function startRun(deps: LoopDeps, alert: Alert): Promise<RunOutcome
       bundledKind: tool.bundledKind,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
+    policyVersion: deps.gateway.policy.version,
+    policy: policyConfigOf(deps.config),
+    ...(demoted.length > 0 ? { autonomyDemotions: demoted } : {}),
   });
   const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
   if (state.provenance)
@@ -142,6 +168,7 @@ export async function resumeRun(deps: LoopDeps, runId: string): Promise<RunOutco
   if (approval.status === 'pending' && !isExpired(approval, now())) return outcomeOf(deps, runId);
   if (!(await deps.store.runs.claim(runId, ['awaiting_approval'], now().toISOString())))
     return outcomeOf(deps, runId);
+  await deps.autonomy?.refresh(deps.store.autonomy, now());
 
   if (approval.status === 'pending') {
     approval =
@@ -201,9 +228,11 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const { now, audit, environment } = session(deps, runId, guard.signal);
+  const meter = createCostMeter(deps.config.pricing);
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     ...localToolSpecs(deps.skills),
+    ...subtaskToolSpecs(),
   ];
   const save = (status: RunStatus, error: string | null = null) => {
     return deps.store.runs.update(
@@ -214,12 +243,14 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
   };
   const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
     state.activeMs = guard.elapsedMs();
+    await deps.gateway.endRun(runId, `run ${status}`, audit);
     await audit('run-end', {
       status,
       error,
       toolCalls: state.toolCalls,
       turns: state.turns,
       tokens: state.tokens,
+      costUsd: state.costUsd ?? 0,
       activeMs: state.activeMs,
     });
     await save(status, error);
@@ -259,6 +290,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         const step = await runCall(environment, state, call);
         if (step.type === 'pause') {
           state.awaiting = { approvalId: step.approval.id, call };
+          await deps.gateway.endRun(runId, 'run paused for an approval', audit);
           state.activeMs = guard.elapsedMs();
           await save('awaiting_approval');
           return {
@@ -318,32 +350,30 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         );
       }
       state.turns++;
-      await audit('model-request', {
-        turn: state.turns,
-        provider: deps.provider.name,
-        messages: state.messages.length,
-        tools: tools.map((tool) => tool.name),
-      });
-      const request = await redactModelRequest(
-        deps.dlp,
-        deps.provider.name,
-        { system: SYSTEM_PROMPT, messages: state.messages, tools },
-        audit,
+      const turn = await takeModelTurn(
+        {
+          provider: deps.provider,
+          fallbackProvider: deps.fallbackProvider ?? null,
+          audit,
+          now,
+          signal: guard.signal,
+          meter,
+        },
+        state,
+        await redactModelRequest(
+          deps.dlp,
+          deps.provider.name,
+          { system: SYSTEM_PROMPT, messages: state.messages, tools },
+          audit,
+        ),
       );
-      const response = await deps.provider
-        .generate(request, { signal: guard.signal })
-        .catch(async (error: unknown) => {
-          await audit('model-response', { turn: state.turns, error: describeError(error) });
-          throw error;
-        });
-      state.tokens += response.usage.inputTokens + response.usage.outputTokens;
-      await audit('model-response', {
-        turn: state.turns,
-        model: response.model,
-        stopReason: response.stopReason,
-        usage: response.usage,
-        content: response.content,
-      });
+      if (turn.type === 'escalate') return await finish('escalated', turn.reason);
+      if (turn.type === 'again') {
+        await save('running');
+        continue;
+      }
+      const { response } = turn;
+      state.tokens += tokensUsed(response.usage);
       state.messages.push({ role: 'assistant', content: response.content });
       const calls = response.content.filter((block): block is ToolCallBlock => block.type === 'tool_call');
       if (calls.length === 0) {

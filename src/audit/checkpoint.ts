@@ -1,5 +1,13 @@
 import { sign, verify } from 'node:crypto';
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../store/index.js';
 import type { SigningKey } from './keys.js';
@@ -88,4 +96,26 @@ export function readCheckpoints(home: string, runId: string, key: SigningKey): C
     }
   }
   return { checkpoints, problems };
+}
+
+/** Runs that have signed checkpoints, by the run id inside their first readable line. */
+export function checkpointedRuns(home: string): string[] {
+  const directory = join(home, 'audit', 'checkpoints');
+  let files: string[];
+  try {
+    files = readdirSync(directory).filter((file) => file.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
+  const runs: string[] = [];
+  for (const file of files) {
+    const line = readFileSync(join(directory, file), 'utf8').split('\n')[0] ?? '';
+    try {
+      const { runId } = JSON.parse(line) as { runId?: unknown };
+      if (typeof runId === 'string') runs.push(runId);
+    } catch {
+      // An unreadable first line is reported when that run is verified by name; nothing to list here.
+    }
+  }
+  return runs.sort();
 }

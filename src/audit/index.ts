@@ -1,5 +1,5 @@
 export type { Checkpoint, CheckpointRead } from './checkpoint.js';
-export { checkpointPath, readCheckpoints, writeCheckpoint } from './checkpoint.js';
+export { checkpointedRuns, checkpointPath, readCheckpoints, writeCheckpoint } from './checkpoint.js';
 export type { SigningKey } from './keys.js';
 export { loadSigningKey, signingKeyPath } from './keys.js';
 export type { OtlpTraces } from './otel.js';

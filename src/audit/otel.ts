@@ -125,15 +125,23 @@ export function runToSpans(runId: string, events: readonly AuditEventRecord[]): 
       case 'model-response': {
         const request = openChats.get(Number(data.turn));
         const usage = (data.usage ?? {}) as Data;
-        const span = child(`chat:${data.turn}`, `chat ${data.model ?? start.provider}`, SPAN_KIND_CLIENT, [
-          ...attribute('gen_ai.operation.name', 'chat'),
-          ...attribute('gen_ai.provider.name', start.provider),
-          ...attribute('gen_ai.request.model', data.model),
-          ...attribute('gen_ai.response.model', data.model),
-          ...attribute('gen_ai.usage.input_tokens', usage.inputTokens),
-          ...attribute('gen_ai.usage.output_tokens', usage.outputTokens),
-          ...attribute('gen_ai.response.finish_reasons', data.stopReason ? [data.stopReason] : undefined),
-        ]);
+        // A turn that fell back to the offline analyst has two responses: one span each.
+        const span = child(
+          `chat:${data.turn}:${event.seq}`,
+          `chat ${data.model ?? data.provider ?? start.provider}`,
+          SPAN_KIND_CLIENT,
+          [
+            ...attribute('gen_ai.operation.name', 'chat'),
+            ...attribute('gen_ai.provider.name', data.provider ?? start.provider),
+            ...attribute('gen_ai.request.model', data.model),
+            ...attribute('gen_ai.response.model', data.model),
+            ...attribute('gen_ai.usage.input_tokens', usage.inputTokens),
+            ...attribute('gen_ai.usage.output_tokens', usage.outputTokens),
+            ...attribute('gen_ai.usage.cache_read.input_tokens', usage.cacheReadTokens),
+            ...attribute('gen_ai.usage.cache_creation.input_tokens', usage.cacheWriteTokens),
+            ...attribute('gen_ai.response.finish_reasons', data.stopReason ? [data.stopReason] : undefined),
+          ],
+        );
         if (request) span.startTimeUnixNano = nanos(request.at);
         if (data.error) span.status = { code: STATUS_ERROR, message: String(data.error) };
         spans.push(span);
@@ -169,6 +177,7 @@ export function runToSpans(runId: string, events: readonly AuditEventRecord[]): 
             ...attribute('warden.policy.decision', data.decision),
             ...attribute('warden.policy.reason', data.reason),
             ...attribute('warden.tool.tier', data.tier),
+            ...attribute('warden.policy.version', data.policyVersion),
           );
         }
         if (event.type === 'tool-approval-request')

@@ -1,4 +1,10 @@
-import { AUDIT_GENESIS_HASH, type AuditEventRecord, auditEventHash } from '../store/index.js';
+import {
+  AUDIT_GENESIS_HASH,
+  type AuditChainRow,
+  type AuditEventRecord,
+  auditBodyHash,
+  auditEventHash,
+} from '../store/index.js';
 import type { Checkpoint } from './checkpoint.js';
 
 export type ChainProblem = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'checkpoint';
@@ -14,6 +20,15 @@ export type ChainReport =
       detail: string;
     };
 
+type ChainEvent = AuditEventRecord | AuditChainRow;
+
+/** The hash an event should carry: over its stored canonical text when there is one, else over its data. */
+function expectedHash(event: ChainEvent): string {
+  return 'body' in event
+    ? auditBodyHash(event.prevHash, { ...event, body: event.body })
+    : auditEventHash(event.prevHash, event);
+}
+
 /**
  * Walks one run's chain in storage order and names the first sequence number that is wrong:
  * a changed event (its hash no longer matches), a missing one (a gap), an extra one (a repeated
@@ -21,7 +36,7 @@ export type ChainReport =
  */
 export function verifyChain(
   runId: string,
-  events: readonly AuditEventRecord[],
+  events: readonly ChainEvent[],
   checkpoints: readonly Checkpoint[],
   checkpointProblems: readonly string[] = [],
 ): ChainReport {
@@ -34,7 +49,7 @@ export function verifyChain(
     detail,
   });
   const positionOfHash = new Map(events.map((event, index) => [event.hash, index]));
-  let previous: AuditEventRecord | null = null;
+  let previous: ChainEvent | null = null;
   const hashes = new Map<number, string>();
   for (const [index, event] of events.entries()) {
     const expected = index + 1;
@@ -65,7 +80,7 @@ export function verifyChain(
     }
     if (previous && event.at < previous.at)
       return broken(expected, 'reordered', `event ${expected} is dated before event ${expected - 1}`);
-    if (auditEventHash(event.prevHash, event) !== event.hash) {
+    if (expectedHash(event) !== event.hash) {
       return broken(expected, 'edited', `event ${expected} (${event.type}) was changed after it was written`);
     }
     if (event.prevHash !== previousHash) {

@@ -38,13 +38,18 @@ export async function decide(
 ): Promise<void> {
   const store = await openHomeStore(context.home);
   try {
-    const approval = await recordDecision(store, context.home, {
-      approvalId,
-      status: options.status,
-      by: options.by,
-      note: options.note,
-      now: new Date(),
-    });
+    const approval = await recordDecision(
+      store,
+      context.home,
+      {
+        approvalId,
+        status: options.status,
+        by: options.by,
+        note: options.note,
+        now: new Date(),
+      },
+      { settings: context.config.autonomy },
+    );
     if (approval.status === 'pending') {
       const missing = approval.requiredApprovers - approval.approvers.length;
       context.out(

@@ -35,7 +35,7 @@ export function detectCommand(): Command {
       if (minimum < 0) throw new InputError(`--min-level must be one of ${levels.join(', ')}`);
       if (!Number.isInteger(options.maxAlerts) || options.maxAlerts <= 0)
         throw new InputError('--max-alerts must be a positive whole number');
-      const loaded = await loadRules(options.rules);
+      const loaded = await loadRules(options.rules, { placeholders: context.config.lab.sigma.placeholders });
       const ruleSet = createRuleSet(
         loaded.rules.filter((compiled) => levels.indexOf(compiled.rule.level ?? 'medium') >= minimum),
       );

@@ -1,5 +1,10 @@
 import { Command, Option } from 'commander';
-import { describeScope, type KillScope, openKillSwitchBoard } from '../control/index.js';
+import {
+  createCredentialIssuer,
+  describeScope,
+  type KillScope,
+  openKillSwitchBoard,
+} from '../control/index.js';
 import { InputError } from '../errors.js';
 import { defaultApprover } from './approvals.js';
 import { cliContext } from './context.js';
@@ -74,12 +79,19 @@ export function killCommand(): Command {
         );
         return;
       }
+      const scope = scopeOf(options);
       const engaged = await board.engage(
-        scopeOf(options),
+        scope,
         options.by ?? defaultApprover(),
         options.reason ?? 'no reason given',
         new Date(),
       );
+      // Stopped runs lose their credentials at once, so even a call that bypasses the gateway is refused.
+      if (scope.type === 'run' || scope.type === 'all')
+        await createCredentialIssuer({ home: context.home }).revokeIssuedBefore(
+          scope.type === 'run' ? scope.runId : null,
+          `kill switch ${engaged.id}`,
+        );
       context.out(
         `engaged ${engaged.id}: ${describeScope(engaged.scope)} stopped by ${engaged.engagedBy}; release with \`warden kill --release ${engaged.id}\``,
       );

@@ -2,18 +2,26 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeError, WardenError } from '../errors.js';
 import { logger } from '../logging.js';
+import type { ProviderName } from '../model/index.js';
 import { WARDEN_VERSION } from '../version.js';
 import { decide, defaultApprover, listApprovals } from './approvals.js';
+import { autonomyCommand } from './autonomy.js';
 import { cliContext } from './context.js';
+import { credentialsCommand } from './credentials.js';
 import { detectCommand } from './detect.js';
+import { evalCommand } from './eval.js';
+import { feedbackCommand } from './feedback.js';
 import { killCommand } from './kill.js';
 import { labCommand } from './lab.js';
 import { serveMcp } from './mcp.js';
+import { describeModel, providerOption, withProvider } from './model.js';
 import { redteamCommand } from './redteam.js';
+import { replayAudit } from './replay.js';
 import { riskReviewCommand } from './risk.js';
-import { exportAudit, listRuns, replayAudit, resume, showAudit, verifyAudit } from './runs.js';
+import { exportAudit, listRuns, resume, showAudit, verifyAudit } from './runs.js';
 import { selfCommand } from './self.js';
 import { sigmaCommand } from './sigma.js';
+import { skillsCommand } from './skills.js';
 import { readAlerts, readSampleAlerts, triageAlerts } from './triage.js';
 
 function positiveInteger(value: string): number {
@@ -41,12 +49,13 @@ program.hook('preAction', (command) => {
 program
   .command('demo')
   .description(
-    'triage the bundled sample alerts on the embedded lab with the offline analyst (no key, no server)',
+    'triage the bundled sample alerts on the embedded lab (offline analyst by default: no key, no server)',
   )
-  .action(async (_options, command: Command) => {
-    const context = await cliContext(command);
+  .addOption(providerOption())
+  .action(async (options: { provider?: ProviderName }, command: Command) => {
+    const context = withProvider(await cliContext(command), options.provider);
     context.out(
-      `Warden demo: sample incident, offline analyst, bundled MCP servers; state in ${context.home}\n`,
+      `Warden demo: sample incident, ${describeModel(context)}, bundled MCP servers; state in ${context.home}\n`,
     );
     const outcomes = await triageAlerts(context, await readSampleAlerts(), { wait: false });
     const paused = outcomes.filter((outcome) => outcome.pendingApproval);
@@ -69,8 +78,9 @@ program
     '--wait',
     'stay and resume runs paused for an approval once someone decides (from another terminal)',
   )
-  .action(async (path: string, options: { wait?: boolean }, command: Command) => {
-    const context = await cliContext(command);
+  .addOption(providerOption())
+  .action(async (path: string, options: { wait?: boolean; provider?: ProviderName }, command: Command) => {
+    const context = withProvider(await cliContext(command), options.provider);
     const alerts = await readAlerts(path);
     const outcomes = await triageAlerts(context, alerts, { wait: options.wait === true });
     if (outcomes.some((outcome) => outcome.status === 'failed')) process.exitCode = 1;
@@ -166,20 +176,27 @@ audit
 audit
   .command('replay')
   .description(
-    're-decide every recorded tool request under the live config, or a proposed one, and list the decisions that would change',
+    'drive each run again from its recording (no network, no side effects) and check every decision comes out the same; then re-decide every recorded tool request under the current or proposed rules and list what would change',
   )
   .argument('[runs...]', 'run ids (default: every run)')
-  .option('--with-config <file>', 'a proposed warden.yaml to test against past runs before it ships')
-  .action(async (runIds: string[], options: { withConfig?: string }, command: Command) => {
-    if (
-      !(await replayAudit(
-        await cliContext(command),
-        runIds,
-        options.withConfig ? { withConfig: options.withConfig } : {},
-      ))
-    )
-      process.exitCode = 1;
-  });
+  .option('--config <file>', 'a proposed warden.yaml to test against past runs before it ships')
+  .option('--with-config <file>', 'same as --config')
+  .option('--policy <dir>', 'a proposed Cedar policy directory (policy.directory) to test against past runs')
+  .action(
+    async (
+      runIds: string[],
+      options: { config?: string; withConfig?: string; policy?: string },
+      command: Command,
+    ) => {
+      // The global --config is the same flag: given after `replay`, commander hands it to the program.
+      const withConfig = options.withConfig ?? options.config;
+      const replayed = await replayAudit(await cliContext(command), runIds, {
+        ...(withConfig ? { withConfig } : {}),
+        ...(options.policy ? { policy: options.policy } : {}),
+      });
+      if (!replayed) process.exitCode = 1;
+    },
+  );
 audit
   .command('export')
   .description('export runs as OpenTelemetry traces (GenAI conventions, OTLP/JSON), one trace per run')
@@ -196,23 +213,33 @@ audit
 program
   .command('mcp')
   .description(
-    'serve one bundled MCP server (siem, edr, intel, ticket) on stdio, or Streamable HTTP with --http',
+    'serve one bundled MCP server (siem, edr, intel, ticket, iam) on stdio, or Streamable HTTP with --http; tool calls need a Warden credential',
   )
-  .argument('<server>', 'siem | edr | intel | ticket')
+  .argument('<server>', 'siem | edr | intel | ticket | iam')
   .option('--http <port>', 'serve Streamable HTTP on 127.0.0.1:<port> instead of stdio', (value) => {
     const port = Number(value);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new InvalidArgumentError('expected a port number');
     return port;
   })
-  .action(async (server: string, options: { http?: number }, command: Command) =>
-    serveMcp(await cliContext(command), server, options),
+  .option(
+    '--allow-unauthenticated',
+    'let read-only tools run without a credential (also WARDEN_MCP_ALLOW_UNAUTHENTICATED=1); writes still need one',
+  )
+  .action(
+    async (server: string, options: { http?: number; allowUnauthenticated?: boolean }, command: Command) =>
+      serveMcp(await cliContext(command), server, options),
   );
 
 program.addCommand(killCommand());
+program.addCommand(credentialsCommand());
 program.addCommand(riskReviewCommand());
 program.addCommand(redteamCommand());
+program.addCommand(autonomyCommand());
 program.addCommand(sigmaCommand());
+program.addCommand(skillsCommand());
+program.addCommand(evalCommand());
+program.addCommand(feedbackCommand());
 program.addCommand(labCommand().addCommand(detectCommand()));
 
 try {

@@ -54,11 +54,12 @@ export function renderOutcome(outcome: RunOutcome): string {
       const mark =
         action.status === 'executed'
           ? pc.green('✓')
-          : action.status === 'withheld'
+          : action.status === 'withheld' || action.status === 'suggested'
             ? pc.yellow('–')
             : pc.red('✗');
+      const notified = action.notified ? pc.yellow(' (notified: autonomy level notify)') : '';
       lines.push(
-        `    ${mark} ${action.tool} ${brief(action.args, 80)}  ${action.status}: ${brief(action.detail, 100)}`,
+        `    ${mark} ${action.tool} ${brief(action.args, 80)}  ${action.status}${notified}: ${brief(action.detail, 100)}`,
       );
     }
     const pending = outcome.pendingApproval;
@@ -100,7 +101,7 @@ function summarise(event: AuditEventRecord): string {
         (data.content as Array<{ type: string; name?: string; text?: string }> | undefined) ?? [];
       const calls = content.filter((block) => block.type === 'tool_call').map((block) => block.name);
       const usage = data.usage as { inputTokens?: number; outputTokens?: number } | undefined;
-      return `turn ${data.turn} ${data.model}: ${calls.length > 0 ? `calls ${calls.join(', ')}` : brief(content.map((block) => block.text ?? '').join(' '), 80)} (${usage?.inputTokens ?? 0}+${usage?.outputTokens ?? 0} tokens)`;
+      return `turn ${data.turn} ${data.model}: ${calls.length > 0 ? `calls ${calls.join(', ')}` : brief(content.map((block) => block.text ?? '').join(' '), 80)} (${usage?.inputTokens ?? 0}+${usage?.outputTokens ?? 0} tokens${typeof data.costUsd === 'number' ? `, $${data.costUsd.toFixed(4)}` : ''})`;
     }
     case 'tool-call-request':
       return `${data.callId} ${data.tool} ${brief(data.args, 90)}${data.receipt ? ` with receipt ${data.receipt}` : ''}`;
@@ -122,10 +123,14 @@ function summarise(event: AuditEventRecord): string {
     }
     case 'kill-switch-engage':
       return `${data.switchId} engaged by ${data.engagedBy} at ${data.engagedAt}: ${data.reason}`;
+    case 'credential-mint':
+      return `${data.credentialId} for ${data.server} (${(data.tools as string[] | undefined)?.join(', ')})${data.argsHash ? ' bound to one call' : ''}; expires ${data.expiresAt}`;
+    case 'credential-revoke':
+      return `${(data.credentialIds as string[] | undefined)?.join(', ')}: ${data.reason}${data.error ? ` ${pc.red(`failed: ${data.error}`)}` : ''}`;
     case 'budget-exceeded':
       return `${data.cap}: limit ${data.limit}, used ${data.used}`;
     case 'run-end':
-      return `${data.status}${data.error ? `: ${data.error}` : ''} (${data.turns} turns, ${data.toolCalls} tool calls)`;
+      return `${data.status}${data.error ? `: ${data.error}` : ''} (${data.turns} turns, ${data.toolCalls} tool calls${typeof data.costUsd === 'number' ? `, $${data.costUsd.toFixed(4)}` : ''})`;
     default:
       return brief(data);
   }

@@ -1,7 +1,13 @@
 import { writeFile } from 'node:fs/promises';
-import { openHomeStore, replayDecisions, resumeRun } from '../agent/index.js';
-import { loadSigningKey, type OtlpTraces, readCheckpoints, toOtlp, verifyChain } from '../audit/index.js';
-import { readConfigFile } from '../config/index.js';
+import { openHomeStore, resumeRun } from '../agent/index.js';
+import {
+  checkpointedRuns,
+  loadSigningKey,
+  type OtlpTraces,
+  readCheckpoints,
+  toOtlp,
+  verifyChain,
+} from '../audit/index.js';
 import { BackendError, describeError, InputError, StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
 import { WARDEN_VERSION } from '../version.js';
@@ -68,14 +74,23 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
   const key = loadSigningKey(context.home);
   const store = await openHomeStore(context.home);
   try {
+    // Every run anything knows of: a run whose rows were all deleted still has its signed checkpoints.
     const ids =
-      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
+      runIds.length > 0
+        ? runIds
+        : [
+            ...new Set([
+              ...(await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse(),
+              ...(await store.audit.runIds()),
+              ...checkpointedRuns(context.home),
+            ]),
+          ];
     let intact = true;
     for (const runId of ids) {
-      const events = await store.audit.list(runId);
-      if (events.length === 0 && !(await store.runs.get(runId)))
-        throw new StateError(`run ${runId} does not exist`);
+      const events = await store.audit.chain(runId);
       const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
+      if (events.length === 0 && checkpoints.length === 0 && !(await store.runs.get(runId)))
+        throw new StateError(`run ${runId} does not exist`);
       const report = verifyChain(runId, events, checkpoints, problems);
       if (report.status === 'ok') {
         context.out(
@@ -140,44 +155,4 @@ export async function exportAudit(
       `the OTLP endpoint ${endpoint} answered ${response.status} ${response.statusText}`,
     );
   context.out(`sent ${spans} spans to ${endpoint}`);
-}
-
-/** Re-decides the recorded tool requests of runs under the live config or a proposed one; false when any decision changes. */
-export async function replayAudit(
-  context: CliContext,
-  runIds: string[],
-  options: { withConfig?: string },
-): Promise<boolean> {
-  const config = options.withConfig
-    ? (await readConfigFile(options.withConfig, process.env)).config
-    : context.config;
-  const store = await openHomeStore(context.home);
-  try {
-    const ids =
-      runIds.length > 0 ? runIds : (await store.runs.list({ limit: 100_000 })).map((run) => run.id).reverse();
-    let changed = 0;
-    for (const runId of ids) {
-      const events = await store.audit.list(runId);
-      if (events.length === 0)
-        throw new StateError(`run ${runId} has no audit events; list runs with \`warden runs list\``);
-      const replay = replayDecisions(runId, events, config);
-      changed += replay.changes.length;
-      context.out(
-        `${runId}  ${replay.evaluated} decisions re-evaluated, ${replay.changes.length} would change${replay.skipped ? `, ${replay.skipped} kill-switch decisions not re-evaluated` : ''}`,
-      );
-      for (const change of replay.changes) {
-        context.out(
-          `  event ${change.seq} ${change.callId} ${change.tool}: ${change.recorded.decision} → ${change.replayed.decision} (${change.replayed.reason})`,
-        );
-      }
-    }
-    context.out(
-      changed === 0
-        ? `${ids.length} run(s): every decision comes out the same`
-        : `${changed} decision(s) would change`,
-    );
-    return changed === 0;
-  } finally {
-    await store.close();
-  }
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadRules, runConformance, type UnsupportedRule } from '../lab/sigma/index.js';
+import { cliContext } from './context.js';
 
 type Out = (line: string) => void;
 
@@ -53,8 +54,12 @@ export function sigmaCommand(out: Out = stdout): Command {
     .description('list the rules the engine cannot evaluate, with the reason, and counts per reason')
     .argument('<rules...>', 'rule folders (searched recursively for .yml files)')
     .option('--json', 'print the unsupported rules as JSON')
-    .action(async (directories: string[], options: { json?: boolean }) => {
-      const { rules, unsupported } = await loadRules(directories.map((directory) => resolve(directory)));
+    .action(async (directories: string[], options: { json?: boolean }, command: Command) => {
+      const { config } = await cliContext(command);
+      const { rules, unsupported } = await loadRules(
+        directories.map((directory) => resolve(directory)),
+        { placeholders: config.lab.sigma.placeholders },
+      );
       const groups = summarise(unsupported);
       if (options.json)
         out(

@@ -108,7 +108,9 @@ export async function triageAlerts(
   const runtime = await cliRuntime(context);
   try {
     for (const problem of runtime.skillProblems)
-      process.stderr.write(`warden: skipped skill ${problem.path}: ${problem.message}\n`);
+      process.stderr.write(
+        `warden: ${problem.severity === 'error' ? 'skipped skill' : 'skill warning'} ${problem.path}: ${problem.message} (\`warden skills lint\`)\n`,
+      );
     const outcomes: RunOutcome[] = [];
     const store = await openHomeStore(context.home);
     try {

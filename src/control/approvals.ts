@@ -10,7 +10,7 @@ export function newApprovalId(): string {
   return `apr-${randomBytes(5).toString('hex')}`;
 }
 
-/** Persists a pending action bound to (run, tool, canonical argument hash). */
+/** Persists a pending action bound to (run, tool, canonical argument hash, policy version). */
 export async function requestApproval(
   approvals: ApprovalStore,
   request: {
@@ -23,6 +23,8 @@ export async function requestApproval(
     now: Date;
     /** Distinct people who must approve; 1 unless the target is critical. */
     requiredApprovers?: number;
+    /** Content hash of the Cedar policy set that asked for the approval. */
+    policyVersion: string | null;
   },
 ): Promise<ApprovalRecord> {
   return approvals.create({
@@ -36,6 +38,7 @@ export async function requestApproval(
     requestedAt: request.now.toISOString(),
     expiresAt: new Date(request.now.getTime() + request.ttlMinutes * 60_000).toISOString(),
     requiredApprovers: request.requiredApprovers ?? 1,
+    policyVersion: request.policyVersion,
   });
 }
 
@@ -91,13 +94,23 @@ export async function decideApproval(
 
 export type ReceiptCheck = { type: 'valid'; approval: ApprovalRecord } | { type: 'invalid'; reason: string };
 
+function shortVersion(version: string | null): string {
+  return version ? version.slice(0, 12) : 'none';
+}
+
 /**
- * Redeems an approval as a single-use receipt for exactly this (run, tool, arguments).
- * Consumption is atomic, so two processes racing on one receipt execute the call once.
+ * Checks, without using it, that an approval is a receipt for exactly this (run, tool, arguments)
+ * under the current policy version, approved and not yet used.
  */
-export async function redeemReceipt(
+export async function checkReceipt(
   approvals: ApprovalStore,
-  request: { approvalId: string; runId: string; tool: string; args: Record<string, unknown>; now: Date },
+  request: {
+    approvalId: string;
+    runId: string;
+    tool: string;
+    args: Record<string, unknown>;
+    policyVersion: string | null;
+  },
 ): Promise<ReceiptCheck> {
   const approval = await approvals.get(request.approvalId);
   if (!approval) return { type: 'invalid', reason: `receipt ${request.approvalId} does not exist` };
@@ -113,11 +126,29 @@ export async function redeemReceipt(
       reason: `receipt ${approval.id} was issued for other arguments; changed arguments need a new approval`,
     };
   }
+  if (approval.policyVersion !== request.policyVersion) {
+    return {
+      type: 'invalid',
+      reason: `receipt ${approval.id} was approved under policy version ${shortVersion(approval.policyVersion)}, but the policy is now ${shortVersion(request.policyVersion)}; a new approval is needed`,
+    };
+  }
   if (approval.status !== 'approved')
     return { type: 'invalid', reason: `receipt ${approval.id} is ${approval.status}, not approved` };
   if (approval.consumedAt)
     return { type: 'invalid', reason: `receipt ${approval.id} was already used at ${approval.consumedAt}` };
-  const consumed = await approvals.consume(approval.id, request.now.toISOString());
+  return { type: 'valid', approval };
+}
+
+/**
+ * Uses a checked receipt once. Consumption is atomic, so two processes racing on one receipt
+ * execute the call once.
+ */
+export async function consumeReceipt(
+  approvals: ApprovalStore,
+  approval: ApprovalRecord,
+  now: Date,
+): Promise<ReceiptCheck> {
+  const consumed = await approvals.consume(approval.id, now.toISOString());
   if (!consumed) return { type: 'invalid', reason: `receipt ${approval.id} was used by another process` };
   return { type: 'valid', approval };
 }

@@ -33,7 +33,16 @@ export const bundledToolTiers: Readonly<Record<string, Tier>> = {
   'ticket.update_status': 'reversible',
 };
 
-export type TierSource = 'config' | 'bundled-default' | 'unclassified';
+export type TierSource = 'config' | 'config-rule' | 'bundled-default' | 'unclassified';
+
+type ArgValue = string | number | boolean;
+
+/** An argument-conditioned tier: `tool` called with every `when` argument equal to (one of) the given values. */
+export interface TierRule {
+  tool: string;
+  when: Readonly<Record<string, ArgValue | readonly ArgValue[]>>;
+  tier: Tier;
+}
 
 export interface TierLookup {
   tier: Tier;
@@ -41,20 +50,43 @@ export interface TierLookup {
 }
 
 export interface TierRegistry {
-  tierOf(tool: string): TierLookup;
+  /** The tool's tier; with `args`, argument-conditioned rules apply too. */
+  tierOf(tool: string, args?: Readonly<Record<string, unknown>>): TierLookup;
+}
+
+const tierRank: Record<Tier, number> = { read: 0, reversible: 1, destructive: 2 };
+
+function ruleMatches(rule: TierRule, tool: string, args: Readonly<Record<string, unknown>>): boolean {
+  if (rule.tool !== tool) return false;
+  return Object.entries(rule.when).every(([name, expected]) => {
+    const actual = args[name];
+    return Array.isArray(expected) ? expected.includes(actual as ArgValue) : actual === expected;
+  });
 }
 
 /**
- * Resolves a tool's tier: exact config override, then `server.*` override, then the bundled
+ * Resolves a tool's tier: a matching argument rule (the highest tier when several match), then exact config override, then `server.*` override, then the bundled
  * default for servers that are bundled kinds, else destructive. Never from a server's annotations.
  */
 export function createTierRegistry(options: {
   overrides: Readonly<Record<string, Tier>>;
   /** Configured server name → bundled kind, for servers that are bundled. */
   bundledKinds: ReadonlyMap<string, string>;
+  rules?: readonly TierRule[];
 }): TierRegistry {
+  const rules = options.rules ?? [];
   return {
-    tierOf(tool) {
+    tierOf(tool, args) {
+      if (args && rules.length > 0) {
+        const matched = rules.filter((rule) => ruleMatches(rule, tool, args));
+        if (matched.length > 0) {
+          const tier = matched.reduce(
+            (top, rule) => (tierRank[rule.tier] > tierRank[top] ? rule.tier : top),
+            'read' as Tier,
+          );
+          return { tier, source: 'config-rule' };
+        }
+      }
       const dot = tool.indexOf('.');
       const server = dot > 0 ? tool.slice(0, dot) : tool;
       const name = dot > 0 ? tool.slice(dot + 1) : '';

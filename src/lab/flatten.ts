@@ -22,20 +22,35 @@ export function isEvtxRecord(record: unknown): boolean {
   return isObject(record) && isObject(record.Event) && isObject(record.Event.System);
 }
 
+/** The text of an unnamed `<Data>` item: a string, `{ "#text": … }`, or a list of them (evtx_dump joins repeats). */
+function unnamedValues(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value.flatMap(unnamedValues);
+  if (isObject(value)) return '#text' in value ? unnamedValues(value['#text']) : [];
+  return value === undefined ? [] : [value];
+}
+
+/**
+ * Copies event data into the flat record. `<Data Name="x">` becomes `x`; unnamed `<Data>` items (classic
+ * logs such as MSSQL audit or Application errors) become `Data`, one string or a list in document order,
+ * which is the field Sigma rules read as "the event data as a whole".
+ */
 function addData(flat: FlatEvent, data: unknown): void {
   if (!isObject(data)) return;
+  const unnamed: unknown[] = [];
   for (const [key, value] of Object.entries(data)) {
     if (key === '#attributes') continue;
-    // <Data Name="x"> lists come through as { Data: [{ '#attributes': { Name }, '#text' }] } in some dumps.
-    if (key === 'Data' && Array.isArray(value)) {
-      for (const item of value) {
-        const name = attribute(item, 'Name');
-        if (typeof name === 'string') flat[name] = isObject(item) ? item['#text'] : item;
-      }
+    if (key !== 'Data') {
+      flat[key] = value;
       continue;
     }
-    flat[key] = value;
+    // <Data Name="x"> lists come through as { Data: [{ '#attributes': { Name }, '#text' }] } in some dumps.
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const name = attribute(item, 'Name');
+      if (typeof name === 'string') flat[name] = isObject(item) ? item['#text'] : item;
+      else unnamed.push(...unnamedValues(item));
+    }
   }
+  if (unnamed.length > 0 && flat.Data === undefined) flat.Data = unnamed.length === 1 ? unnamed[0] : unnamed;
 }
 
 /** Flattens an evtx_dump record; flat records are returned as they are. */

@@ -1,3 +1,4 @@
+export { auditProcessGuid, linkAuditParents } from './audit-lineage.js';
 export type { EventFilter, EventStore } from './events.js';
 export { createEventStore } from './events.js';
 export type { FlatEvent } from './flatten.js';

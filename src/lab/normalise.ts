@@ -1,5 +1,6 @@
 import type { EventAction, LabEvent, ProcessRef } from '../capability/backends/types.js';
 import { InputError } from '../errors.js';
+import { auditProcessGuid } from './audit-lineage.js';
 
 type Raw = Record<string, unknown>;
 
@@ -149,9 +150,11 @@ function fillSysmon(event: LabEvent, raw: Raw, code: number): void {
 
 function fillSecurity(event: LabEvent, raw: Raw, code: number): void {
   if (code === 4688) {
+    const pid = integer(raw.NewProcessId) ?? 0;
     event.process = {
-      guid: '',
-      pid: integer(raw.NewProcessId) ?? 0,
+      // The parent's key is found later, among the other creations (see audit-lineage.ts).
+      guid: pid > 0 ? auditProcessGuid(event.host, pid, event.timestamp) : '',
+      pid,
       image: text(raw.NewProcessName) ?? '',
       commandLine: text(raw.CommandLine) ?? '',
     };

@@ -5,6 +5,7 @@ import type {
   ProcessNode,
   ProcessTree,
 } from '../capability/backends/types.js';
+import { auditKeyPrefix } from './audit-lineage.js';
 import type { EdrTelemetry } from './edr.js';
 import type { EventStore } from './events.js';
 import { bareGuid, sameGuid, sameHost, shortHost } from './events.js';
@@ -12,7 +13,7 @@ import { bareGuid, sameGuid, sameHost, shortHost } from './events.js';
 /** Cap on ancestors and descendants walked, so a malformed lineage cannot run away. */
 const maxLineage = 500;
 
-/** Process lineage built from process-start events that carry a ProcessGuid (Sysmon 1). */
+/** Process lineage from process starts: Sysmon 1 (ProcessGuid) and Security 4688 (derived keys). */
 export interface ProcessIndex {
   byGuid(guid: string): ProcessNode | undefined;
   /** The most recent process started with this pid on this host. */
@@ -44,10 +45,11 @@ export function createProcessIndex(events: readonly LabEvent[]): ProcessIndex {
       eventId: event.id,
     };
     nodes.set(bareGuid(guid), node);
-    if (node.parentGuid !== null) {
-      const key = bareGuid(node.parentGuid);
-      children.set(key, [...(children.get(key) ?? []), node]);
-    }
+  }
+  for (const node of nodes.values()) {
+    if (node.parentGuid === null) continue;
+    const key = bareGuid(node.parentGuid);
+    children.set(key, [...(children.get(key) ?? []), node]);
   }
 
   function ancestorsOf(node: ProcessNode): ProcessNode[] {
@@ -84,10 +86,16 @@ export function createProcessIndex(events: readonly LabEvent[]): ProcessIndex {
   return {
     byGuid: (guid) => nodes.get(bareGuid(guid)),
     byPid(host, pid) {
+      // Sysmon processes first: where both logs exist, their lineage is the recorded one.
+      const rank = (node: ProcessNode) => (bareGuid(node.guid).startsWith(auditKeyPrefix) ? 0 : 1);
       let latest: ProcessNode | undefined;
       for (const node of nodes.values()) {
         if (node.pid !== pid || !sameHost(node.host, host)) continue;
-        if (!latest || Date.parse(node.startTime) >= Date.parse(latest.startTime)) latest = node;
+        const better =
+          !latest ||
+          rank(node) > rank(latest) ||
+          (rank(node) === rank(latest) && Date.parse(node.startTime) >= Date.parse(latest.startTime));
+        if (better) latest = node;
       }
       return latest;
     },

@@ -10,6 +10,7 @@ import type {
   TicketBackend,
 } from '../capability/backends/types.js';
 import { InputError } from '../errors.js';
+import { linkAuditParents } from './audit-lineage.js';
 import { createLabEdr } from './edr.js';
 import { createEventStore } from './events.js';
 import { readSampleTechniques } from './intel/attack.js';
@@ -63,7 +64,7 @@ export function loadSampleLab(home: string, options: SampleLabOptions = {}): Lab
   };
 }
 
-/** Reads a JSON-lines event file; event ids are `<file stem>-<line number>`. */
+/** Reads a JSON-lines event file (Security 4688 parents linked); event ids are `<file stem>-<line number>`. */
 export function readEvents(path: string): LabEvent[] {
   const stem = basename(path).replace(/\.jsonl?$/, '');
   const events: LabEvent[] = [];
@@ -85,6 +86,7 @@ export function readEvents(path: string): LabEvent[] {
         normaliseEvent(raw as Record<string, unknown>, `${stem}-${String(index + 1).padStart(4, '0')}`),
       );
     });
+  linkAuditParents(events);
   return events;
 }
 

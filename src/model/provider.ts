@@ -62,8 +62,13 @@ export interface ModelRequest {
 }
 
 export interface TokenUsage {
+  /** Input tokens billed at the full rate (cache reads and writes are counted apart). */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache. */
+  cacheReadTokens?: number;
+  /** Input tokens written to the provider's prompt cache. */
+  cacheWriteTokens?: number;
 }
 
 export interface ModelResponse {

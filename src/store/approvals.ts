@@ -20,10 +20,11 @@ interface ApprovalRow {
   consumed_at: Date | null;
   required_approvers: number;
   approvers: Array<{ by: string; at: string; note: string | null }>;
+  policy_version: string | null;
 }
 
 const COLUMNS =
-  'id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, decided_at, decided_by, decision_note, consumed_at, required_approvers, approvers';
+  'id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, decided_at, decided_by, decision_note, consumed_at, required_approvers, approvers, policy_version';
 
 function toRecord(row: ApprovalRow): ApprovalRecord {
   return {
@@ -43,6 +44,7 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     consumedAt: row.consumed_at?.toISOString() ?? null,
     requiredApprovers: row.required_approvers,
     approvers: row.approvers,
+    policyVersion: row.policy_version,
   };
 }
 
@@ -58,8 +60,8 @@ export function createApprovalStore(sql: Sql): ApprovalStore {
       }
       try {
         const rows = await sql.query<ApprovalRow>(
-          `INSERT INTO approvals (id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, required_approvers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) RETURNING ${COLUMNS}`,
+          `INSERT INTO approvals (id, run_id, tool, args, args_hash, tier, reason, status, requested_at, expires_at, required_approvers, policy_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11) RETURNING ${COLUMNS}`,
           [
             approval.id,
             approval.runId,
@@ -71,6 +73,7 @@ export function createApprovalStore(sql: Sql): ApprovalStore {
             approval.requestedAt,
             approval.expiresAt,
             approval.requiredApprovers ?? 1,
+            approval.policyVersion ?? null,
           ],
         );
         return toRecord(rows[0]!);

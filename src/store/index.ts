@@ -1,5 +1,5 @@
 /** The store's public surface: other folders import only this file. */
-export { AUDIT_GENESIS_HASH, auditEventHash } from './audit.js';
+export { AUDIT_GENESIS_HASH, auditBodyHash, auditEventHash } from './audit.js';
 export { canonicalJson, sha256Hex } from './canonical.js';
 export type { Sql } from './database.js';
 export { sqlState, UNIQUE_VIOLATION } from './database.js';
@@ -13,8 +13,15 @@ export type {
   ApprovalRecord,
   ApprovalStatus,
   ApprovalStore,
+  AuditChainRow,
   AuditEventRecord,
   AuditStore,
+  AutonomyChangeRecord,
+  AutonomyLevelName,
+  AutonomyLevelRecord,
+  AutonomyStore,
+  FeedbackRecord,
+  FeedbackStore,
   RunRecord,
   RunStatus,
   RunStore,

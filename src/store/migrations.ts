@@ -75,6 +75,65 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE approvals ADD COLUMN approvers jsonb NOT NULL DEFAULT '[]'::jsonb;
     `,
   },
+  {
+    version: 3,
+    name: 'audit events stored as their hashed canonical JSON',
+    // New events keep the exact hashed bytes in body and leave data NULL; earlier ones keep data.
+    sql: `ALTER TABLE audit_events ADD COLUMN body text;`,
+  },
+  {
+    version: 4,
+    name: 'approvals bound to a policy version; autonomy ladder',
+    sql: `
+      ALTER TABLE approvals ADD COLUMN policy_version text;
+
+      CREATE TABLE autonomy_levels (
+        action_class text PRIMARY KEY,
+        level text NOT NULL CHECK (level IN ('suggest', 'approve', 'notify', 'auto')),
+        changed_by text NOT NULL,
+        reason text NOT NULL,
+        changed_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE autonomy_changes (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        action_class text NOT NULL,
+        from_level text NOT NULL,
+        to_level text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('promote', 'demote', 'auto-demote')),
+        changed_by text NOT NULL,
+        reason text NOT NULL,
+        evidence jsonb NOT NULL,
+        changed_at timestamptz NOT NULL
+      );
+      CREATE INDEX autonomy_changes_class_idx ON autonomy_changes (action_class, changed_at DESC, id DESC);
+    `,
+  },
+  {
+    version: 5,
+    name: 'analyst feedback on verdicts, approvals and actions',
+    sql: `
+      CREATE TABLE feedback (
+        id text PRIMARY KEY,
+        row_seq bigint GENERATED ALWAYS AS IDENTITY,
+        run_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('verdict', 'approval', 'action')),
+        action_class text,
+        approval_id text,
+        verdict text CHECK (verdict IS NULL OR verdict IN ('malicious', 'suspicious', 'benign')),
+        agree boolean NOT NULL,
+        executed boolean NOT NULL DEFAULT false,
+        critical boolean NOT NULL DEFAULT false,
+        note text,
+        by text NOT NULL,
+        at timestamptz NOT NULL,
+        CHECK ((kind = 'verdict') = (verdict IS NOT NULL)),
+        CHECK (kind = 'verdict' OR action_class IS NOT NULL)
+      );
+      CREATE INDEX feedback_run_idx ON feedback (run_id, row_seq);
+      CREATE INDEX feedback_class_idx ON feedback (action_class, row_seq);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -4,7 +4,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError, StateError } from '../errors.js';
 import { createApprovalStore } from './approvals.js';
 import { createAuditStore } from './audit.js';
+import { createAutonomyStore } from './autonomy.js';
 import { openDatabase, type Sql } from './database.js';
+import { createFeedbackStore } from './feedback.js';
 import { acquireStoreLock } from './lock.js';
 import { migrate } from './migrations.js';
 import { createRunStore } from './runs.js';
@@ -84,6 +86,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     runs: createRunStore(sql),
     approvals: createApprovalStore(sql),
     audit: createAuditStore(sql),
+    autonomy: createAutonomyStore(sql),
+    feedback: createFeedbackStore(sql),
     close() {
       closing ??= shutdown(db);
       return closing;

@@ -46,6 +46,8 @@ export interface ApprovalRecord {
   requiredApprovers: number;
   /** Who has approved so far, in order. */
   approvers: Array<{ by: string; at: string; note: string | null }>;
+  /** Content hash of the Cedar policy set that asked for this approval; a receipt is valid only under it. */
+  policyVersion: string | null;
 }
 
 export interface AuditEventRecord {
@@ -59,6 +61,12 @@ export interface AuditEventRecord {
   prevHash: string;
   hash: string;
 }
+
+/**
+ * One stored event as `warden audit verify` reads it: `body` is the canonical JSON of its data
+ * exactly as hashed (events written since schema 3); older events carry the stored `data`.
+ */
+export type AuditChainRow = Omit<AuditEventRecord, 'data'> & ({ body: string } | { data: unknown });
 
 export interface RunStore {
   create(run: {
@@ -86,8 +94,15 @@ export interface ApprovalStore {
   create(
     approval: Omit<
       ApprovalRecord,
-      'status' | 'decidedAt' | 'decidedBy' | 'decisionNote' | 'consumedAt' | 'approvers' | 'requiredApprovers'
-    > & { requiredApprovers?: number },
+      | 'status'
+      | 'decidedAt'
+      | 'decidedBy'
+      | 'decisionNote'
+      | 'consumedAt'
+      | 'approvers'
+      | 'requiredApprovers'
+      | 'policyVersion'
+    > & { requiredApprovers?: number; policyVersion?: string | null },
   ): Promise<ApprovalRecord>;
   get(id: string): Promise<ApprovalRecord | null>;
   list(query: { status?: ApprovalStatus; runId?: string; limit: number }): Promise<ApprovalRecord[]>;
@@ -109,14 +124,89 @@ export interface ApprovalStore {
 }
 
 export interface AuditStore {
-  /** Appends in order with the next sequence number of the run and the hash chain. */
+  /**
+   * Appends in order with the next sequence number of the run and the hash chain; resolves once
+   * the event is committed. Concurrent appends (of any runs) are committed together.
+   */
   append(runId: string, type: string, data: unknown, at: string): Promise<AuditEventRecord>;
   list(runId: string): Promise<AuditEventRecord[]>;
+  /** The run's chain for verification, read in pages without parsing the event data. */
+  chain(runId: string): Promise<AuditChainRow[]>;
+  /** Every run with at least one event, whether or not the runs table still knows it. */
+  runIds(): Promise<string[]>;
+}
+
+export type AutonomyLevelName = 'suggest' | 'approve' | 'notify' | 'auto';
+
+/** An action class's level set by a promotion or demotion (classes never changed take config/tier defaults). */
+export interface AutonomyLevelRecord {
+  actionClass: string;
+  level: AutonomyLevelName;
+  changedBy: string;
+  reason: string;
+  changedAt: string;
+}
+
+export interface AutonomyChangeRecord {
+  actionClass: string;
+  from: AutonomyLevelName;
+  to: AutonomyLevelName;
+  kind: 'promote' | 'demote' | 'auto-demote';
+  by: string;
+  reason: string;
+  /** The evidence the change was made on. */
+  evidence: unknown;
+  at: string;
+}
+
+export interface AutonomyStore {
+  levels(): Promise<AutonomyLevelRecord[]>;
+  /** Moves a class from `from` to `to` with its history row, atomically; false when its level is no longer `from`. */
+  change(change: AutonomyChangeRecord): Promise<boolean>;
+  history(query: { actionClass?: string; limit: number }): Promise<AutonomyChangeRecord[]>;
+  /** Human approvals and denials of the class's most recent `window` decided approvals. */
+  humanDecisions(actionClass: string, window: number): Promise<{ approved: number; denied: number }>;
+  /**
+   * Analysts' reviews of actions of this class (`warden feedback --action`): agreements,
+   * disagreements, and critical reversals (an executed action marked wrong and critical).
+   */
+  actionReviews(
+    actionClass: string,
+    window: number,
+  ): Promise<{ agreed: number; disagreed: number; criticalReversals: number }>;
+}
+
+/** An analyst's judgement of a run's verdict, of an approval decision, or of an action. */
+export interface FeedbackRecord {
+  id: string;
+  runId: string;
+  kind: 'verdict' | 'approval' | 'action';
+  /** The tool (`server.tool`) an approval or action feedback is about; null for a verdict. */
+  actionClass: string | null;
+  approvalId: string | null;
+  /** The analyst's label, for verdict feedback. */
+  verdict: 'malicious' | 'suspicious' | 'benign' | null;
+  /** Did the analyst agree with the agent (its verdict, or its proposal of the action)? */
+  agree: boolean;
+  /** Was the action executed (for approval and action feedback)? */
+  executed: boolean;
+  /** An executed reversible or destructive action the analyst marked wrong: demotes its class. */
+  critical: boolean;
+  note: string | null;
+  by: string;
+  at: string;
+}
+
+export interface FeedbackStore {
+  record(entry: Omit<FeedbackRecord, 'id'>): Promise<FeedbackRecord>;
+  list(query: { runId?: string; limit: number }): Promise<FeedbackRecord[]>;
 }
 
 export interface Store {
   readonly runs: RunStore;
   readonly approvals: ApprovalStore;
   readonly audit: AuditStore;
+  readonly autonomy: AutonomyStore;
+  readonly feedback: FeedbackStore;
   close(): Promise<void>;
 }

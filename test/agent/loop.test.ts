@@ -266,7 +266,8 @@ describe('investigation loop', () => {
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/no turn 2/);
     const trail = await types(outcome.runId);
-    expect(trail.slice(-3)).toEqual(['model-request', 'model-response', 'run-end']);
+    // The run's credentials are revoked before it ends.
+    expect(trail.slice(-4)).toEqual(['model-request', 'model-response', 'credential-revoke', 'run-end']);
   });
 
   it('shows the model the alert only as untrusted data, never in the system prompt', async () => {

@@ -59,6 +59,10 @@ describe('OTLP export', () => {
     ).toBe(true);
     const isolate = spans.filter((span) => span.name === 'execute_tool edr.isolate_host');
     expect(isolate.length).toBeGreaterThanOrEqual(1);
+    expect(isolate[0]?.attributes).toContainEqual({
+      key: 'warden.policy.version',
+      value: { stringValue: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const approvalEvents = isolate.flatMap((span) => span.events.map((event) => event.name));
     expect(approvalEvents).toEqual(
       expect.arrayContaining(['warden.tool-approval-request', 'warden.tool-approval-response']),

@@ -9,18 +9,22 @@ import {
   verifyChain,
   writeCheckpoint,
 } from '../../src/audit/index.js';
+import { verifyAudit } from '../../src/cli/runs.js';
+import { configSchema } from '../../src/config/index.js';
 import { AUDIT_GENESIS_HASH, auditEventHash, openStore } from '../../src/store/index.js';
 import { tempHome } from '../helpers.js';
 
 const scenarios = [
   'clean',
   'edited',
+  'edited-text',
   'deleted',
   'inserted',
   'reordered',
   'truncated',
   'rewritten',
   'forged-checkpoint',
+  'vanished',
 ] as const;
 let home: string;
 
@@ -29,7 +33,10 @@ async function verify(runId: string) {
   try {
     const key = loadSigningKey(home, {});
     const { checkpoints, problems } = readCheckpoints(home, runId, key);
-    return verifyChain(runId, await store.audit.list(runId), checkpoints, problems);
+    const report = verifyChain(runId, await store.audit.chain(runId), checkpoints, problems);
+    // What verify reads (the stored text) and what everyone else reads (the parsed events) agree.
+    expect(verifyChain(runId, await store.audit.list(runId), checkpoints, problems)).toEqual(report);
+    return report;
   } finally {
     await store.close();
   }
@@ -82,6 +89,19 @@ describe('audit verify on the real store', () => {
       ],
     ]);
     expect(await verify('edited')).toMatchObject({ status: 'broken', firstBadSeq: 3, problem: 'edited' });
+  });
+
+  it('names an event whose stored canonical text was edited', async () => {
+    await tamper([
+      [
+        `UPDATE audit_events SET body = replace(body, 'result 2', 'result 9') WHERE run_id = 'edited-text' AND seq = 2`,
+      ],
+    ]);
+    expect(await verify('edited-text')).toMatchObject({
+      status: 'broken',
+      firstBadSeq: 2,
+      problem: 'edited',
+    });
   });
 
   it('names a deleted event', async () => {
@@ -170,5 +190,19 @@ describe('audit verify on the real store', () => {
       problem: 'checkpoint',
       detail: expect.stringMatching(/does not verify/),
     });
+  });
+
+  it('finds, with no run named, a run whose every event was deleted, through its checkpoints', async () => {
+    await tamper([[`DELETE FROM audit_events WHERE run_id = 'vanished'`]]);
+    const lines: string[] = [];
+    const context = {
+      config: configSchema.parse({}),
+      configPath: null,
+      home,
+      out: (line: string) => lines.push(line),
+    };
+    expect(await verifyAudit(context, [])).toBe(false);
+    expect(lines).toContain('clean  ok  8 events, signed through 8');
+    expect(lines.find((line) => line.startsWith('vanished '))).toMatch(/BROKEN at event 1: truncated/);
   });
 });

@@ -140,12 +140,14 @@ describe('policy with taint and injection', () => {
       },
     });
     expect(decided.decision.type).toBe('require_approval');
-    expect(decided.check).toBe('taint');
-    expect(decided.decision.reason).toContain('tainted arguments id: id="TKT-0001"');
+    expect(decided.check).toBe('cedar');
+    expect(decided.decision.reason).toContain('tainted arguments: id; id="TKT-0001"');
   });
 
   it('puts every write behind an approval once an injection signal was raised, but not reads', () => {
-    expect(policy.decide({ ...base, tool: 'ticket.create_ticket', injection: true }).decision).toMatchObject({
+    expect(
+      policy.decide({ ...base, tool: 'ticket.create_ticket', injectionSignal: true }).decision,
+    ).toMatchObject({
       type: 'require_approval',
       reason: expect.stringContaining('injection signal'),
     });
@@ -153,7 +155,7 @@ describe('policy with taint and injection', () => {
       policy.decide({
         ...base,
         tool: 'siem.search_events',
-        injection: true,
+        injectionSignal: true,
         taint: { tainted: true, args: ['host'] },
       }).decision.type,
     ).toBe('allow');
@@ -166,6 +168,6 @@ describe('policy with taint and injection', () => {
       taint: { tainted: true, args: ['host'] },
     });
     expect(decided.decision.type).toBe('require_approval');
-    expect(decided.decision.reason).toMatch(/destructive tier.*tainted arguments host/);
+    expect(decided.decision.reason).toMatch(/untrusted data.*tainted arguments: host/);
   });
 });

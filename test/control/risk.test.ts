@@ -47,3 +47,41 @@ describe('risk review', () => {
     );
   });
 });
+
+describe('risk review from the live Cedar policies and autonomy levels', () => {
+  const config = configSchema.parse({
+    policy: { deny: ['ticket.update_status'] },
+    autonomy: { classes: { 'ticket.create_ticket': 'suggest' } },
+  });
+
+  it('shows each tool’s gate plain, on a critical asset and with tainted arguments', () => {
+    const review = reviewRisk(tools, config, [], {
+      autonomy: (tool, tier) => (tool === 'edr.isolate_host' ? 'auto' : tier === 'read' ? 'auto' : 'approve'),
+    });
+    const exposure = (tool: string) => review.reach.find((entry) => entry.tool === tool);
+    // Promoted to auto: runs alone, but a critical asset still takes two people and taint one.
+    expect(exposure('edr.isolate_host')).toMatchObject({
+      gate: 'runs',
+      autonomy: 'auto',
+      onCritical: { gate: 'human approval', approvers: 2 },
+      whenTainted: 'human approval',
+    });
+    expect(exposure('ticket.update_status')).toMatchObject({
+      gate: 'denied by policy',
+      policies: ['policy.deny[0]'],
+    });
+    expect(exposure('vendor.wipe_disk')?.policies).toContain('unclassified-needs-approval');
+    expect(review.stoppedBy.join('\n')).toMatch(/Cedar policy set [0-9a-f]{12} .*deny by default/);
+    expect(review.stoppedBy.join('\n')).toMatch(
+      /ticket\.update_status is on policy\.deny \[policy\.deny\[0\]/,
+    );
+  });
+
+  it('reads autonomy classes from config when no live levels are given', () => {
+    const review = reviewRisk(tools, config, []);
+    expect(review.reach.find((entry) => entry.tool === 'ticket.create_ticket')).toMatchObject({
+      gate: 'recommendation only',
+      autonomy: 'suggest',
+    });
+  });
+});

@@ -7,7 +7,8 @@ import { afterEach } from 'vitest';
 export function useTempHome(): () => string {
   const homes: string[] = [];
   afterEach(() => {
-    for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    for (const home of homes.splice(0))
+      rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
   return () => {
     const home = mkdtempSync(join(tmpdir(), 'warden-lab-'));

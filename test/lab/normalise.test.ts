@@ -123,7 +123,11 @@ describe('normaliseEvent', () => {
       channel: 'Security',
       action: 'process_start',
       user: 'THESHIRE\\pgustavo',
-      process: { guid: '', pid: 0xea8, commandLine: 'SharpView.exe Get-ObjectAcl' },
+      process: {
+        guid: '{4688-WS5-0xea8-1603959800533}',
+        pid: 0xea8,
+        commandLine: 'SharpView.exe Get-ObjectAcl',
+      },
       parent: { pid: 0x1e7c, image: 'C:\\Windows\\System32\\cmd.exe' },
     });
     const logon = normaliseEvent(

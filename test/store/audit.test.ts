@@ -11,6 +11,7 @@ import {
   type Store,
   sha256Hex,
 } from '../../src/store/index.js';
+import { migrations } from '../../src/store/migrations.js';
 import { at, makeHome, removeHome } from './helpers.js';
 
 let home: string;
@@ -67,6 +68,26 @@ describe('audit trail', () => {
     const listed = await store.audit.list('run-c');
     expect(listed).toEqual(appended);
     expectChain(listed, 'run-c');
+  });
+
+  it('commits concurrent appends of several runs together, each run numbered in call order', async () => {
+    const runs = ['run-g1', 'run-g2', 'run-g3'];
+    const appended = await Promise.all(
+      Array.from({ length: 60 }, (_, index) =>
+        store.audit.append(runs[index % 3]!, 'tool-call-request', { index }, at(index)),
+      ),
+    );
+    for (const runId of runs) {
+      const listed = await store.audit.list(runId);
+      expect(listed).toEqual(appended.filter((event) => event.runId === runId));
+      expect(listed.map((event) => (event.data as { index: number }).index)).toEqual(
+        appended.filter((event) => event.runId === runId).map((_, n) => runs.indexOf(runId) + 3 * n),
+      );
+      expectChain(listed, runId);
+      expect(await store.audit.chain(runId)).toEqual(
+        listed.map(({ data, ...rest }) => ({ ...rest, body: canonicalJson(data) })),
+      );
+    }
   });
 
   it('round-trips awkward data exactly and hashes what it stores', async () => {
@@ -133,7 +154,7 @@ describe('migrations', () => {
     const { rows } = await db.query<{ version: number }>(
       'SELECT version FROM schema_migrations ORDER BY version',
     );
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual(migrations.map(({ version }) => ({ version })));
     await db.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
     await db.close();
 

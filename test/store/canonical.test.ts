@@ -1,3 +1,5 @@
+import canonicalizeModule from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { decodeJson, decodeText, encodeJson, encodeText } from '../../src/store/codec.js';
@@ -38,6 +40,43 @@ describe('canonicalJson', () => {
       expect(() => canonicalJson(value)).toThrow(InputError);
     },
   );
+});
+
+// The reference implementation of RFC 8785 the hand-written one must agree with.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+describe('canonicalJson against the canonicalize package', () => {
+  it('agrees on any JSON value, including awkward strings, keys and numbers', () => {
+    const awkwardString = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom(...trickyStrings));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        awkwardString,
+        fc.array(tie('value'), { maxLength: 5 }),
+        fc.dictionary(awkwardString, tie('value'), { maxKeys: 6 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => canonicalJson(value) === canonicalize(value)),
+      { numRuns: 300 },
+    );
+  });
+
+  it('uses toJSON, drops undefined members and writes undefined array items as null', () => {
+    const value = { when: new Date(0), gone: undefined, list: [undefined, 1] };
+    expect(canonicalJson(value)).toBe('{"list":[null,1],"when":"1970-01-01T00:00:00.000Z"}');
+    expect(canonicalJson(value)).toBe(canonicalize(value));
+  });
+
+  it('refuses a cyclic value with an InputError instead of overflowing the stack', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(InputError);
+  });
 });
 
 describe('sha256Hex', () => {

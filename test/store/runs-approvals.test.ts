@@ -156,6 +156,7 @@ describe('approvals', () => {
       consumedAt: null,
       requiredApprovers: 1,
       approvers: [],
+      policyVersion: null,
     });
     expect(await store.approvals.get('apr-1')).toEqual(created);
     expect(await store.approvals.get('apr-missing')).toBeNull();

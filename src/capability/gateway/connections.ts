@@ -9,7 +9,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig, WardenConfig } from '../../config/index.js';
 import { BackendError, describeError } from '../../errors.js';
-import { type BundledServerName, createBundledServer } from '../servers/index.js';
+import { type BundledServerName, connectBundledServer } from '../servers/index.js';
 
 export interface ServerConnection {
   name: string;
@@ -43,9 +43,14 @@ export function bundledServerCommand(
 }
 
 function describeServer(config: ServerConfig): string {
-  if ('bundled' in config) return `bundled ${config.bundled} over ${config.transport}`;
   if ('command' in config) return `command ${[config.command, ...config.args].join(' ')}`;
-  return `url ${config.url}`;
+  if ('url' in config) return `url ${config.url}${config.bundled ? ` (Warden's ${config.bundled})` : ''}`;
+  return `bundled ${config.bundled} over ${config.transport}`;
+}
+
+function bundledKindOf(config: ServerConfig): string | null {
+  if ('command' in config) return null;
+  return config.bundled ?? null;
 }
 
 export interface ConnectOptions {
@@ -62,15 +67,18 @@ async function openTransport(
   options: ConnectOptions,
 ): Promise<{ transport: Transport; extraClose?: () => Promise<void> }> {
   const { home } = options;
-  if ('bundled' in config) {
+  if ('transport' in config) {
     if (config.transport === 'memory') {
-      const server = createBundledServer(config.bundled as BundledServerName, {
-        home,
-        ...(options.lab ? { lab: options.lab } : {}),
-        baseDir: options.configPath ? dirname(options.configPath) : process.cwd(),
-      });
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-      await server.connect(serverSide);
+      const server = await connectBundledServer(
+        config.bundled as BundledServerName,
+        {
+          home,
+          ...(options.lab ? { lab: options.lab } : {}),
+          baseDir: options.configPath ? dirname(options.configPath) : process.cwd(),
+        },
+        serverSide,
+      );
       return { transport: clientSide, extraClose: () => server.close() };
     }
     const { command, args } = bundledServerCommand(config.bundled, home, options.configPath);
@@ -123,7 +131,7 @@ export async function connectServer(
     const tools = await listAllTools(client, options.timeoutMs);
     return {
       name,
-      bundledKind: 'bundled' in config ? config.bundled : null,
+      bundledKind: bundledKindOf(config),
       client,
       tools,
       async close() {

@@ -3,20 +3,30 @@ import type { Tier, WardenConfig } from '../../config/index.js';
 import {
   type ActionCounts,
   type AssetRegistry,
+  type AutonomyBook,
+  type CredentialIssuer,
+  checkReceipt,
+  consumeReceipt,
+  createCredentialIssuer,
   createPolicy,
   createTierRegistry,
+  type Decision,
   type Dlp,
   type KillSwitchBoard,
   labelResult,
+  matchesToolPattern,
+  type Policy,
   type ResultLabels,
-  redeemReceipt,
   requestApproval,
   type TierSource,
+  targetAsset,
 } from '../../control/index.js';
 import { describeError } from '../../errors.js';
 import type { ToolSpec } from '../../model/provider.js';
 import type { ApprovalRecord, ApprovalStore } from '../../store/index.js';
 import { connectServer, type ServerConnection } from './connections.js';
+import { createGatewayCredentials } from './credentials.js';
+import { guardSink } from './sink.js';
 
 export type { ConnectOptions, ServerConnection } from './connections.js';
 export { bundledServerCommand, connectServer } from './connections.js';
@@ -41,51 +51,43 @@ export interface CallContext {
   actionsSoFar: ActionCounts;
   /** An approval id presented as the receipt for exactly this call. */
   receipt?: string;
-  signal?: AbortSignal;
-  /** Taint of this call's arguments, assessed by the run (control/taint.ts). */
+  /** Taint of this call's arguments, assessed by the run (control/taint.ts); untainted when absent. */
   taint?: { tainted: boolean; args: string[]; detail?: string };
   /** The run raised an injection signal: its writes need an approval. */
   injection?: boolean;
   /** What the signal was, shown to the approver. */
   injectionDetail?: string;
+  signal?: AbortSignal;
 }
 
+/** `tier` is the call's tier with its arguments (argument rules can raise it above the tool's). */
 export type CallOutcome =
-  | { type: 'executed'; isError: boolean; value: unknown; ref: string; labels: ResultLabels }
-  | { type: 'denied'; reason: string; ref: string }
-  | { type: 'approval_required'; approval: ApprovalRecord; ref: string };
+  | {
+      type: 'executed';
+      isError: boolean;
+      value: unknown;
+      ref: string;
+      tier: Tier | null;
+      notified: boolean;
+      /** Which result fields are trusted (provenance). */
+      labels: ResultLabels;
+    }
+  | { type: 'denied'; reason: string; ref: string; tier: Tier | null }
+  | { type: 'approval_required'; approval: ApprovalRecord; ref: string; tier: Tier | null }
+  /** Autonomy level `suggest`: not executed, recorded as a recommendation for a human. */
+  | { type: 'suggested'; reason: string; ref: string; tier: Tier | null };
 
 export interface Gateway {
   readonly tools: readonly GatewayTool[];
+  /** The policy decision point (Cedar policy set and its version). */
+  readonly policy: Policy;
   call(context: CallContext, tool: string, args: Record<string, unknown>): Promise<CallOutcome>;
+  /** Revokes the run's scoped credentials (at its end and at every pause; a resumed run gets new ones). */
+  endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
   close(): Promise<void>;
 }
 
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * Leak prevention before a write leaves: every string argument of a non-read tool is redacted for
- * the sink's clearance, and each redaction audited (`dlp-redaction`: rule, sink, field, a hash of
- * the secret). Policy, approval and execution all see the redacted arguments, so an approval binds
- * what will run; the redaction is deterministic, so a receipt presented on resume still matches.
- */
-async function guardSink(
-  dlp: Dlp | undefined,
-  context: CallContext,
-  tool: string,
-  args: Record<string, unknown>,
-  tier: Tier,
-): Promise<{ type: 'ok'; args: Record<string, unknown> } | { type: 'error'; message: string }> {
-  if (!dlp || tier === 'read') return { type: 'ok', args };
-  try {
-    const { value, redactions } = await dlp.redactForSink(args, { kind: 'tool', name: tool });
-    for (const redaction of redactions)
-      await context.audit('dlp-redaction', { callId: context.callId, ...redaction });
-    return { type: 'ok', args: value };
-  } catch (error) {
-    return { type: 'error', message: describeError(error) };
-  }
-}
 
 /** The value the model sees: structured content, else parsed text; failures always as `{ error, message }`. */
 function resultValue(result: CallToolResult): unknown {
@@ -119,10 +121,16 @@ export async function createGateway(options: {
   killSwitches?: KillSwitchBoard;
   /** Asset criticality from Warden's own inventory: destructive actions on critical hosts need more approvers. */
   assets?: AssetRegistry;
+  /** Autonomy levels per action class; tier defaults when absent. */
+  autonomy?: AutonomyBook;
+  /** Folder of Cedar policies, resolved; else `policy.directory` as given, else the bundled `policies/`. */
+  policyDirectory?: string;
+  /** Mints the scoped credentials bundled servers require; by default with the home's credential key. */
+  credentials?: CredentialIssuer;
+  /** Leak prevention on write sinks; none when absent (tests). */
+  dlp?: Dlp;
   /** Injected for tests: connections already made. */
   connections?: ServerConnection[];
-  /** Leak prevention on write sinks; none when absent (tests of other checks). */
-  dlp?: Dlp;
 }): Promise<Gateway> {
   const { config } = options;
   const timeoutMs = config.limits.toolTimeoutSeconds * 1000;
@@ -155,7 +163,7 @@ export async function createGateway(options: {
       connection.bundledKind ? [[connection.name, connection.bundledKind] as const] : [],
     ),
   );
-  const tiers = createTierRegistry({ overrides: config.tiers, bundledKinds });
+  const tiers = createTierRegistry({ overrides: config.tiers, bundledKinds, rules: config.tierRules });
   const byName = new Map<string, { connection: ServerConnection; toolName: string }>();
   const tools: GatewayTool[] = [];
   for (const connection of connections) {
@@ -175,13 +183,39 @@ export async function createGateway(options: {
       });
     }
   }
-  const policy = createPolicy({
-    tiers,
-    deny: config.policy.deny,
-    maxToolCalls: config.limits.maxToolCalls,
-    maxActions: config.limits.maxActions,
-    knownTools: (tool) => byName.has(tool),
-    killSwitches: () => options.killSwitches?.current() ?? [],
+  let policy: Policy;
+  try {
+    const policyDirectory = options.policyDirectory ?? config.policy.directory;
+    policy = createPolicy({
+      tiers,
+      deny: config.policy.deny,
+      maxToolCalls: config.limits.maxToolCalls,
+      maxActions: config.limits.maxActions,
+      knownTools: (tool) => byName.has(tool),
+      killSwitches: () => options.killSwitches?.current() ?? [],
+      ...(policyDirectory ? { policyDirectory } : {}),
+      ...(options.assets ? { assets: options.assets } : {}),
+      ...(options.autonomy ? { autonomy: options.autonomy.levelOf } : {}),
+    });
+  } catch (error) {
+    await Promise.all(connections.map((connection) => connection.close()));
+    throw error;
+  }
+
+  const credentials = createGatewayCredentials({
+    issuer: options.credentials ?? createCredentialIssuer({ home: options.home }),
+    ttlSeconds: config.credentials.ttlSeconds,
+    // Standing scope: what a run may call without a human; anything else gets a one-call credential.
+    standingTools: (server) =>
+      tools
+        .filter(
+          (tool) =>
+            tool.server === server &&
+            tool.tier !== 'destructive' &&
+            !matchesToolPattern(tool.name, config.policy.deny),
+        )
+        .map((tool) => tool.name.slice(server.length + 1)),
+    now: () => new Date(),
   });
 
   async function execute(
@@ -195,9 +229,11 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'unknown_tool', message: `${tool} is not offered by any connected server` },
       };
+    let credential: Awaited<ReturnType<typeof credentials.forCall>> = null;
     try {
+      credential = await credentials.forCall(context, target.connection, target.toolName, args);
       const result = (await target.connection.client.callTool(
-        { name: target.toolName, arguments: args },
+        { name: target.toolName, arguments: args, ...(credential ? { _meta: credential.meta } : {}) },
         undefined,
         {
           timeout: timeoutMs,
@@ -211,11 +247,114 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'tool_failed', message: `${tool} failed: ${describeError(error)}` },
       };
+    } finally {
+      await credentials.afterCall(credential, context.audit);
     }
+  }
+
+  /** Carries out a decision: refuse, record a suggestion, ask for approval, or execute (and notify). */
+  async function act(
+    context: CallContext,
+    tool: string,
+    args: Record<string, unknown>,
+    decided: {
+      decision: Decision;
+      tier: Tier | null;
+      policyVersion: string | null;
+      notify: boolean;
+      autonomy: string | null;
+      requiredApprovers: number;
+    },
+  ): Promise<CallOutcome> {
+    const { decision, tier } = decided;
+    if (decision.type === 'deny' || decision.type === 'suggest') {
+      const error = decision.type === 'deny' ? 'policy_denied' : 'suggested_only';
+      const message =
+        decision.type === 'deny'
+          ? decision.reason
+          : `not executed, recorded as a recommendation for a human: ${decision.reason}`;
+      const ref = await context.audit('tool-call-result', {
+        callId: context.callId,
+        tool,
+        isError: true,
+        value: { error, message },
+      });
+      return decision.type === 'deny'
+        ? { type: 'denied', reason: decision.reason, ref: ref.id, tier }
+        : { type: 'suggested', reason: message, ref: ref.id, tier };
+    }
+    if (decision.type === 'require_approval') {
+      const approval = await requestApproval(context.approvals, {
+        requiredApprovers: decided.requiredApprovers,
+        runId: context.runId,
+        tool,
+        args,
+        tier: tier ?? 'destructive',
+        reason: decision.reason,
+        ttlMinutes: config.approvals.ttlMinutes,
+        now: context.now(),
+        policyVersion: decided.policyVersion,
+      });
+      const ref = await context.audit('tool-approval-request', {
+        callId: context.callId,
+        approvalId: approval.id,
+        tool,
+        args,
+        argsHash: approval.argsHash,
+        policyVersion: approval.policyVersion,
+        requiredApprovers: approval.requiredApprovers,
+        expiresAt: approval.expiresAt,
+        reason: decision.reason,
+      });
+      return { type: 'approval_required', approval, ref: ref.id, tier };
+    }
+    const { isError, value } = await execute(context, tool, args);
+    const labels = labelResult({
+      tool,
+      bundledKind: bundledKinds.get(tool.slice(0, tool.indexOf('.'))) ?? null,
+      isError,
+      configured: config.provenance.trusted,
+    });
+    const ref = await context.audit('tool-call-result', {
+      callId: context.callId,
+      tool,
+      isError,
+      value,
+      labels,
+      // A write's result records the arguments it was sent with (after leak redaction).
+      ...(tier === 'read' ? {} : { args }),
+    });
+    if (decided.notify)
+      await context.audit('action-notify', {
+        callId: context.callId,
+        tool,
+        args,
+        tier,
+        autonomy: decided.autonomy,
+        isError,
+        resultRef: ref.id,
+      });
+    return { type: 'executed', isError, value, ref: ref.id, tier, notified: decided.notify, labels };
+  }
+
+  /** Checks a presented receipt before deciding: a valid one lifts approval gates in Cedar. */
+  async function presentedReceipt(context: CallContext, tool: string, args: Record<string, unknown>) {
+    if (!context.receipt) return null;
+    return checkReceipt(context.approvals, {
+      approvalId: context.receipt,
+      runId: context.runId,
+      tool,
+      args,
+      policyVersion: policy.version,
+    }).catch((error: unknown) => ({
+      type: 'invalid' as const,
+      reason: `receipt check failed: ${describeError(error)}`,
+    }));
   }
 
   return {
     tools,
+    policy,
     async call(context, tool, requested) {
       await context.audit('tool-call-request', {
         callId: context.callId,
@@ -223,7 +362,9 @@ export async function createGateway(options: {
         args: requested,
         receipt: context.receipt ?? null,
       });
-      const sink = await guardSink(options.dlp, context, tool, requested, tiers.tierOf(tool).tier);
+      // Policy, approval and execution all see the redacted arguments, so an approval binds what
+      // will run; redaction is deterministic, so a receipt presented on resume still matches.
+      const sink = await guardSink(options.dlp, context, tool, requested, tiers.tierOf(tool, requested).tier);
       if (sink.type === 'error') {
         const reason = `leak check failed (${sink.message}): denied`;
         await context.audit('policy-decision', {
@@ -239,39 +380,61 @@ export async function createGateway(options: {
           isError: true,
           value: { error: 'policy_denied', message: reason },
         });
-        return { type: 'denied', reason, ref: ref.id };
+        return { type: 'denied', reason, ref: ref.id, tier: null };
       }
       const args = sink.args;
-      let { decision, tier, tierSource, check } = policy.decide({
+      const receipt = await presentedReceipt(context, tool, args);
+      const decided = policy.decide({
         runId: context.runId,
         tool,
         args,
         toolCallsSoFar: context.toolCallsSoFar,
         actionsSoFar: context.actionsSoFar,
         ...(context.taint ? { taint: context.taint } : {}),
-        ...(context.injection && config.injection.pauseAutonomy ? { injection: true } : {}),
+        ...(context.injection && config.injection.pauseAutonomy ? { injectionSignal: true } : {}),
+        // An approved receipt has at least the person who decided it, even if recorded before per-person lists.
+        ...(receipt?.type === 'valid'
+          ? { approval: { approvers: Math.max(1, receipt.approval.approvers.length) } }
+          : {}),
       });
+      const { tier, tierSource, policyVersion, reasons, autonomy, notify } = decided;
+      let { decision, check } = decided;
       if (decision.type === 'require_approval' && context.injection && context.injectionDetail)
         decision = { type: 'require_approval', reason: `${decision.reason}; ${context.injectionDetail}` };
-      if (decision.type === 'require_approval' && context.receipt) {
-        const receipt = await redeemReceipt(context.approvals, {
-          approvalId: context.receipt,
-          runId: context.runId,
-          tool,
-          args,
-          now: context.now(),
-        }).catch((error: unknown) => ({
-          type: 'invalid' as const,
-          reason: `receipt check failed: ${describeError(error)}`,
-        }));
-        decision =
-          receipt.type === 'valid'
-            ? {
-                type: 'allow',
-                reason: `approved by ${receipt.approval.decidedBy ?? 'unknown'} (receipt ${receipt.approval.id})`,
-              }
-            : { type: 'deny', reason: receipt.reason };
+      if (receipt && decision.type !== 'deny') {
         check = 'receipt';
+        if (receipt.type === 'invalid') decision = { type: 'deny', reason: receipt.reason };
+        else if (decision.type !== 'allow')
+          decision = {
+            type: 'deny',
+            reason: `receipt ${receipt.approval.id} does not satisfy the policy: ${decision.reason}`,
+          };
+        else {
+          const used = await consumeReceipt(context.approvals, receipt.approval, context.now()).catch(
+            (error: unknown) => ({
+              type: 'invalid' as const,
+              reason: `receipt use failed: ${describeError(error)}`,
+            }),
+          );
+          decision =
+            used.type === 'valid'
+              ? {
+                  type: 'allow',
+                  reason: `approved by ${receipt.approval.approvers.map((entry) => entry.by).join(', ') || (receipt.approval.decidedBy ?? 'unknown')} (receipt ${receipt.approval.id}); ${decision.reason}`,
+                }
+              : { type: 'deny', reason: used.reason };
+        }
+      }
+      let requiredApprovers = decided.approvers;
+      if (decision.type === 'require_approval' && tier === 'destructive') {
+        const asset = targetAsset(args, options.assets);
+        if (asset.criticality === 'critical' && config.approvals.criticalApprovers > requiredApprovers) {
+          requiredApprovers = config.approvals.criticalApprovers;
+          decision = {
+            type: 'require_approval',
+            reason: `${decision.reason}; ${asset.name} is a critical ${asset.kind === 'host' ? 'asset' : 'identity'}, so approvals.criticalApprovers (${requiredApprovers}) distinct people must approve`,
+          };
+        }
       }
       await context.audit('policy-decision', {
         callId: context.callId,
@@ -281,66 +444,15 @@ export async function createGateway(options: {
         check,
         tier,
         tierSource,
-        ...(context.taint?.tainted ? { taint: context.taint } : {}),
-        ...(context.injection ? { injection: true } : {}),
+        policyVersion,
+        reasons,
+        autonomy,
+        taint: context.taint ?? { tainted: false, args: [] },
+        ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
       });
-      if (decision.type === 'deny') {
-        const ref = await context.audit('tool-call-result', {
-          callId: context.callId,
-          tool,
-          isError: true,
-          value: { error: 'policy_denied', message: decision.reason },
-        });
-        return { type: 'denied', reason: decision.reason, ref: ref.id };
-      }
-      if (decision.type === 'require_approval') {
-        const host = typeof args.host === 'string' ? args.host : null;
-        const critical = host !== null && options.assets?.criticalityOf(host) === 'critical';
-        const requiredApprovers = critical ? config.approvals.criticalApprovers : 1;
-        if (critical)
-          decision = {
-            type: 'require_approval',
-            reason: `${decision.reason}; ${host} is a critical asset, so ${requiredApprovers} distinct people must approve`,
-          };
-        const approval = await requestApproval(context.approvals, {
-          requiredApprovers,
-          runId: context.runId,
-          tool,
-          args,
-          tier: tier ?? 'destructive',
-          reason: decision.reason,
-          ttlMinutes: config.approvals.ttlMinutes,
-          now: context.now(),
-        });
-        const ref = await context.audit('tool-approval-request', {
-          callId: context.callId,
-          approvalId: approval.id,
-          tool,
-          args,
-          argsHash: approval.argsHash,
-          expiresAt: approval.expiresAt,
-          reason: decision.reason,
-        });
-        return { type: 'approval_required', approval, ref: ref.id };
-      }
-      const { isError, value } = await execute(context, tool, args);
-      const labels = labelResult({
-        tool,
-        bundledKind: bundledKinds.get(tool.slice(0, tool.indexOf('.'))) ?? null,
-        isError,
-        configured: config.provenance.trusted,
-      });
-      const ref = await context.audit('tool-call-result', {
-        callId: context.callId,
-        tool,
-        isError,
-        value,
-        labels,
-        // A write's result records the arguments it was sent with (after leak redaction).
-        ...(tier === 'read' ? {} : { args }),
-      });
-      return { type: 'executed', isError, value, ref: ref.id, labels };
+      return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
     },
+    endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {
       await Promise.all(connections.map((connection) => connection.close()));
     },

@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { WardenConfig } from '../../config/index.js';
+import { type CredentialVerifier, createCredentialVerifier } from '../../credential/index.js';
 import type { LabBackends, StoreBackends } from '../../lab/index.js';
 import {
   createIntelFromSources,
@@ -12,6 +13,7 @@ import {
   loadSampleLab,
 } from '../../lab/index.js';
 import { logger } from '../../logging.js';
+import { guardToolCalls, readOnlyToolsOf } from './credential-guard.js';
 import { createEdrServer } from './edr/server.js';
 import { createIamServer } from './iam/server.js';
 import { createIntelServer } from './intel/server.js';
@@ -28,6 +30,11 @@ export interface BundledServerOptions {
   lab?: WardenConfig['lab'];
   /** Directory that relative paths in `lab` are resolved against: the config file's, else the working directory. */
   baseDir?: string;
+  /**
+   * The operator's opt-out (`warden mcp <server> --allow-unauthenticated`): the server's
+   * read-only tools run without a credential. Writes always need one.
+   */
+  allowUnauthenticatedReads?: boolean;
 }
 
 // One loaded lab per home per process: the telemetry is read-only, and persisted state is re-read per call.
@@ -85,6 +92,26 @@ export function createBundledServer(name: BundledServerName, options: BundledSer
 }
 
 /**
+ * Builds a bundled server, connects it to `transport` and guards every `tools/call` on it:
+ * the one way Warden serves its own servers (stdio, Streamable HTTP, in-process).
+ */
+export async function connectBundledServer(
+  name: BundledServerName,
+  options: BundledServerOptions,
+  transport: Transport,
+  verifier: CredentialVerifier = createCredentialVerifier({ home: options.home, server: name }),
+): Promise<McpServer> {
+  const server = createBundledServer(name, options);
+  await server.connect(transport);
+  guardToolCalls(transport, {
+    server: name,
+    verifier,
+    unauthenticatedTools: options.allowUnauthenticatedReads ? readOnlyToolsOf(server) : new Set(),
+  });
+  return server;
+}
+
+/**
  * Serves one bundled server on this process's stdin/stdout until stdin closes and every request
  * received has been answered. Nothing but protocol goes to stdout; diagnostics go to the stderr logger.
  */
@@ -92,14 +119,13 @@ export async function serveBundledStdio(
   name: BundledServerName,
   options: BundledServerOptions,
 ): Promise<void> {
-  const server = createBundledServer(name, options);
-  server.server.onerror = (error) => logger.error({ err: error, server: name }, 'mcp server error');
   const stdinClosed = new Promise<void>((done) => {
     process.stdin.once('end', done);
     process.stdin.once('close', done);
   });
   const transport = new StdioServerTransport();
-  await server.connect(transport);
+  const server = await connectBundledServer(name, options, transport);
+  server.server.onerror = (error) => logger.error({ err: error, server: name }, 'mcp server error');
   const requests = trackRequests(transport);
   await stdinClosed;
   await requests.answered(drainTimeoutMs);

@@ -1,9 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { type CredentialVerifier, createCredentialVerifier } from '../../credential/index.js';
 import { ConfigError } from '../../errors.js';
 import { logger } from '../../logging.js';
-import { type BundledServerName, type BundledServerOptions, createBundledServer } from './bundled.js';
+import {
+  type BundledServerName,
+  type BundledServerOptions,
+  connectBundledServer,
+  createBundledServer,
+} from './bundled.js';
 
 export interface BundledHttpOptions extends BundledServerOptions {
   /** Loopback address to bind: 127.0.0.1 (default), ::1 or localhost. */
@@ -37,9 +43,10 @@ export async function serveBundledHttp(
     );
   }
   createBundledServer(name, options); // load the lab now, so a broken install fails at start-up, not on a request
+  const verifier = createCredentialVerifier({ home: options.home, server: name });
 
   const httpServer = createServer((request, response) => {
-    handle(name, options, request, response).catch((error: unknown) => {
+    handle(name, options, verifier, request, response).catch((error: unknown) => {
       logger.error({ err: error, server: name }, 'mcp http request failed');
       if (!response.headersSent) sendError(response, 500, -32603, 'Internal server error');
       else response.end();
@@ -67,6 +74,7 @@ export async function serveBundledHttp(
 async function handle(
   name: BundledServerName,
   options: BundledServerOptions,
+  verifier: CredentialVerifier,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -84,16 +92,15 @@ async function handle(
     sendError(response, 405, -32000, 'Method not allowed');
     return;
   }
-  const server = createBundledServer(name, options);
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
   });
+  const server = await connectBundledServer(name, options, transport, verifier);
   response.on('close', () => {
     void transport.close();
     void server.close();
   });
-  await server.connect(transport);
   await transport.handleRequest(request, response);
 }
 

@@ -1,5 +1,11 @@
 export type { BundledServerName, BundledServerOptions } from './bundled.js';
-export { bundledServerNames, createBundledServer, serveBundledStdio } from './bundled.js';
+export {
+  bundledServerNames,
+  connectBundledServer,
+  createBundledServer,
+  serveBundledStdio,
+} from './bundled.js';
+export { credentialRefusedCode, guardToolCalls, readOnlyToolsOf } from './credential-guard.js';
 export { createEdrServer } from './edr/server.js';
 export type { BundledHttpOptions, ServedHttp } from './http.js';
 export { serveBundledHttp } from './http.js';

@@ -1,6 +1,7 @@
 import { compileDetection } from './detection.js';
 import type { Predicate } from './field.js';
 import { type LogsourceResolution, resolveLogsource } from './logsource.js';
+import type { CompileOptions } from './placeholders.js';
 import type { SigmaRule } from './rule.js';
 import { UnsupportedRuleError } from './unsupported.js';
 
@@ -21,9 +22,10 @@ export type CompileResult =
 /** Compiles the detection of a rule without looking at its logsource (conformance of non-Windows rules uses this). */
 export function compileRuleDetection(
   rule: SigmaRule,
+  options: CompileOptions = {},
 ): { type: 'compiled'; matches: Predicate } | { type: 'unsupported'; reason: string } {
   try {
-    return { type: 'compiled', matches: compileDetection(rule.detection) };
+    return { type: 'compiled', matches: compileDetection(rule.detection, options) };
   } catch (error) {
     if (error instanceof UnsupportedRuleError) return { type: 'unsupported', reason: error.message };
     throw error;
@@ -31,10 +33,10 @@ export function compileRuleDetection(
 }
 
 /** Compiles a rule: its logsource must map to Windows events and every detection construct must be supported. */
-export function compileRule(rule: SigmaRule, path: string): CompileResult {
+export function compileRule(rule: SigmaRule, path: string, options: CompileOptions = {}): CompileResult {
   const logsource = resolveLogsource(rule.logsource);
   if (logsource.type === 'unsupported') return { type: 'unsupported', reason: logsource.reason };
-  const detection = compileRuleDetection(rule);
+  const detection = compileRuleDetection(rule, options);
   if (detection.type === 'unsupported') return detection;
   return { type: 'compiled', compiled: { rule, path, logsource, matches: detection.matches } };
 }

@@ -1,5 +1,6 @@
 import { type ConditionNode, expandTarget, parseCondition } from './condition.js';
 import { compileField, type Predicate } from './field.js';
+import type { CompileOptions } from './placeholders.js';
 import { unsupported } from './unsupported.js';
 import type { EventView } from './view.js';
 
@@ -24,22 +25,22 @@ function anyOf(predicates: Predicate[]): Predicate {
 }
 
 /** A map selection: every field entry must hold. */
-function compileMap(name: string, map: Record<string, unknown>): Predicate {
+function compileMap(name: string, map: Record<string, unknown>, options: CompileOptions): Predicate {
   const entries = Object.entries(map);
   if (entries.length === 0) unsupported(`selection ${name} is empty`);
-  return allOf(entries.map(([key, value]) => compileField(key, value)));
+  return allOf(entries.map(([key, value]) => compileField(key, value, options)));
 }
 
 /** A selection: a map, a list of maps (any), or a list of plain keywords (any, anywhere in the event). */
-export function compileSelection(name: string, definition: unknown): Predicate {
-  if (isMap(definition)) return compileMap(name, definition);
+export function compileSelection(name: string, definition: unknown, options: CompileOptions = {}): Predicate {
+  if (isMap(definition)) return compileMap(name, definition, options);
   const items = Array.isArray(definition) ? definition : [definition];
   if (items.length === 0) unsupported(`selection ${name} is empty`);
   const maps = items.filter(isMap);
   const keywords = items.filter((item) => !isMap(item));
   if (keywords.some((item) => Array.isArray(item))) unsupported(`selection ${name} nests lists`);
-  const predicates = maps.map((map) => compileMap(name, map));
-  if (keywords.length > 0) predicates.push(compileField('', keywords));
+  const predicates = maps.map((map) => compileMap(name, map, options));
+  if (keywords.length > 0) predicates.push(compileField('', keywords, options));
   return anyOf(predicates);
 }
 
@@ -75,12 +76,15 @@ function compileNode(node: ConditionNode, selections: Map<string, Predicate>): P
 }
 
 /** Compiles a rule's `detection` block (selections plus condition) to one predicate. */
-export function compileDetection(detection: Record<string, unknown>): Predicate {
+export function compileDetection(
+  detection: Record<string, unknown>,
+  options: CompileOptions = {},
+): Predicate {
   if ('timeframe' in detection) unsupported('timeframe (aggregation over time) is not supported');
   const selections = new Map<string, Predicate>();
   for (const [name, definition] of Object.entries(detection)) {
     if (name === 'condition') continue;
-    selections.set(name, compileSelection(name, definition));
+    selections.set(name, compileSelection(name, definition, options));
   }
   const condition = detection.condition;
   const conditions = Array.isArray(condition) ? condition : [condition];

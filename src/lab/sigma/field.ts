@@ -10,6 +10,7 @@ import {
   type StringTest,
   shapeGlob,
 } from './pattern.js';
+import { type CompileOptions, expandPlaceholders } from './placeholders.js';
 import { compileSigmaRegex } from './regex.js';
 import { parseEventTime, timePart } from './time.js';
 import { unsupported } from './unsupported.js';
@@ -206,16 +207,17 @@ function compileFieldref(key: string, field: string, values: unknown[], modifier
 }
 
 /** Compiles one `field|modifier|…: value(s)` entry of a selection. An empty field name is a keyword search. */
-export function compileField(key: string, rawValue: unknown): Predicate {
+export function compileField(key: string, rawValue: unknown, options: CompileOptions = {}): Predicate {
   const [field = '', ...modifierList] = key.split('|');
   const modifiers = parseModifiers(key, modifierList);
-  const predicate = compileFieldTest(key, field, rawValue, modifiers);
+  const values = Array.isArray(rawValue) ? rawValue : [rawValue];
+  const expanded = modifiers.has('expand') ? expandPlaceholders(key, values, options.placeholders) : values;
+  const predicate = compileFieldTest(key, field, expanded, modifiers);
   if (!modifiers.has('neq')) return predicate;
   return (view) => !predicate(view);
 }
 
-function compileFieldTest(key: string, field: string, rawValue: unknown, modifiers: Modifiers): Predicate {
-  const values = Array.isArray(rawValue) ? rawValue : [rawValue];
+function compileFieldTest(key: string, field: string, values: unknown[], modifiers: Modifiers): Predicate {
   if (values.length === 0) unsupported(`${key}: empty value list`);
   if (field === '') return compileKeywords(key, values, modifiers);
   if (modifiers.has('exists')) {

@@ -12,6 +12,7 @@ export type { LoadedRules, RuleFile, UnsupportedRule } from './load.js';
 export { loadRules, readRuleFiles } from './load.js';
 export type { ChannelTarget, FieldMapping, LogsourceResolution } from './logsource.js';
 export { resolveLogsource } from './logsource.js';
+export type { CompileOptions, Placeholders } from './placeholders.js';
 export type { ParsedRuleFile, SigmaRule } from './rule.js';
 export { parseRule } from './rule.js';
 export type { RuleSet } from './ruleset.js';

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { type CompiledRule, compileRule } from './compile.js';
+import type { CompileOptions } from './placeholders.js';
 import { type ParsedRuleFile, parseRule } from './rule.js';
 
 /** A rule the engine cannot evaluate, with the reason. */
@@ -50,7 +51,10 @@ export async function readRuleFiles(directories: readonly string[]): Promise<Rul
 }
 
 /** Loads and compiles the rules under the directories; every rule not compiled is reported with its reason. */
-export async function loadRules(directories: readonly string[]): Promise<LoadedRules> {
+export async function loadRules(
+  directories: readonly string[],
+  options: CompileOptions = {},
+): Promise<LoadedRules> {
   const rules: CompiledRule[] = [];
   const unsupported: UnsupportedRule[] = [];
   for (const file of await readRuleFiles(directories)) {
@@ -63,7 +67,7 @@ export async function loadRules(directories: readonly string[]): Promise<LoadedR
       unsupported.push({ path, id: parsed.id, reason: `${parsed.kind} rules are not supported` });
       continue;
     }
-    const result = compileRule(parsed.rule, path);
+    const result = compileRule(parsed.rule, path, options);
     if (result.type === 'compiled') rules.push(result.compiled);
     else unsupported.push({ path, id: parsed.rule.id, reason: result.reason });
   }

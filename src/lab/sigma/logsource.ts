@@ -20,6 +20,8 @@ export type LogsourceResolution =
 const sysmon = 'microsoft-windows-sysmon/operational';
 const powershell = ['microsoft-windows-powershell/operational', 'powershellcore/operational'];
 const powershellClassic = 'windows powershell';
+/** The Kernel-File ETW provider's channel, where file_access and file_rename rules expect their events. */
+const kernelFile = 'microsoft-windows-kernel-file/analytic';
 
 /** Sigma Windows service names to event log channels (as pySigma's Windows pipelines name them). */
 const serviceChannels: Record<string, string[]> = {
@@ -85,7 +87,7 @@ function sysmonTarget(...eventIds: number[]): ChannelTarget[] {
   return [{ channel: sysmon, eventIds, mapping: undefined }];
 }
 
-/** Sigma Windows categories to the channels and event ids that carry them (Sysmon event ids, PowerShell, Security 4688). */
+/** Sigma Windows categories to the channels and event ids that carry them (Sysmon, PowerShell, Security 4688, Kernel-File). */
 const categoryTargets: Record<string, ChannelTarget[]> = {
   process_creation: [
     { channel: sysmon, eventIds: [1], mapping: undefined },
@@ -118,6 +120,9 @@ const categoryTargets: Record<string, ChannelTarget[]> = {
   file_block_shredding: sysmonTarget(28),
   file_executable_detected: sysmonTarget(29),
   sysmon_error: sysmonTarget(255),
+  // Kernel-File ETW (the rules' stated requirement): 12 Create (a file opened), 19 Rename, 27 RenamePath.
+  file_access: [{ channel: kernelFile, eventIds: [12], mapping: undefined }],
+  file_rename: [{ channel: kernelFile, eventIds: [19, 27], mapping: undefined }],
   ps_script: powershell.map((channel) => ({ channel, eventIds: [4104], mapping: undefined })),
   ps_module: powershell.map((channel) => ({ channel, eventIds: [4103], mapping: undefined })),
   ps_classic_start: [{ channel: powershellClassic, eventIds: [400], mapping: undefined }],

@@ -32,6 +32,7 @@ const knownModifiers = new Set([
   'gte',
   'cased',
   'fieldref',
+  'expand',
   'minute',
   'hour',
   'day',
@@ -49,8 +50,6 @@ const transforms = ['base64', 'base64offset', 'utf16le', 'utf16be', 'wide', 'utf
 /** Reads a modifier chain, reporting unknown modifiers and combinations that would silently drop one. */
 export function parseModifiers(key: string, list: string[]): Modifiers {
   for (const modifier of list) {
-    if (modifier === 'expand')
-      unsupported(`${key}: the expand modifier needs placeholder values from a pipeline`);
     if (!knownModifiers.has(aliases[modifier] ?? modifier))
       unsupported(`${key}: unknown modifier ${modifier}`);
   }

@@ -18,14 +18,43 @@ export function compileSigmaRegex(source: string, flags: { i: boolean; m: boolea
     }
     pattern = pattern.slice(inline[0].length);
   }
-  pattern = pattern
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\\A/g, '^')
-    .replace(/\\[Zz]/g, '$');
-  if (/\(\?[imsx-]+[:)]/.test(pattern)) unsupported(`regex uses inline flags inside the pattern: ${source}`);
+  pattern = translateEscapes(pattern, source);
   try {
     return new RegExp(pattern, [...modes].join(''));
   } catch (error) {
     return unsupported(`regex does not compile in JavaScript: ${source} (${(error as Error).message})`);
   }
+}
+
+/**
+ * Rewrites PCRE-only syntax outside escapes: `\A` → `^`, `\Z`/`\z` → `$`, `(?P<name>` → `(?<name>`,
+ * `(?P=name)` → `\k<name>`.
+ * Escapes are read pairwise, so `\\A` (a literal backslash, then A, as in `\\AppData`) stays as it is.
+ */
+function translateEscapes(pattern: string, source: string): string {
+  let out = '';
+  for (let index = 0; index < pattern.length; index += 1) {
+    const char = pattern[index] as string;
+    if (char === '\\') {
+      const next = pattern[index + 1] ?? '';
+      out += next === 'A' ? '^' : next === 'Z' || next === 'z' ? '$' : `\\${next}`;
+      index += 1;
+      continue;
+    }
+    const backReference = char === '(' ? /^\(\?P=(\w+)\)/.exec(pattern.slice(index)) : null;
+    if (backReference) {
+      out += `\\k<${backReference[1]}>`;
+      index += backReference[0].length - 1;
+      continue;
+    }
+    if (char === '(' && pattern.startsWith('(?P<', index)) {
+      out += '(?<';
+      index += 3;
+      continue;
+    }
+    if (char === '(' && /^\(\?[imsx-]+[:)]/.test(pattern.slice(index)))
+      unsupported(`regex uses inline flags inside the pattern: ${source}`);
+    out += char;
+  }
+  return out;
 }

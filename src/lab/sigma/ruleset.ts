@@ -46,6 +46,7 @@ const providerChannels: Record<string, string> = {
   powershell: 'windows powershell',
   'microsoft-windows-taskscheduler': 'microsoft-windows-taskscheduler/operational',
   'microsoft-windows-wmi-activity': 'microsoft-windows-wmi-activity/operational',
+  'microsoft-windows-kernel-file': 'microsoft-windows-kernel-file/analytic',
 };
 
 /** The lowercase channel of an event; forwarded or channel-less events are placed by their provider. */

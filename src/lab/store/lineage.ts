@@ -1,4 +1,5 @@
 import type { ProcessNode, ProcessTree } from '../../capability/backends/types.js';
+import { auditKeyPrefix } from '../audit-lineage.js';
 import { bareGuid, shortHost } from '../events.js';
 import type { LabDatabase, Row } from './database.js';
 
@@ -22,7 +23,10 @@ function toNode(row: Row): ProcessNode {
   };
 }
 
-/** Process lineage over the `processes` table (process starts with a GUID), one query per tree level. */
+/**
+ * Process lineage over the `processes` table (process starts with a GUID, Sysmon's or one derived
+ * from Security 4688), one query per tree level. A pid resolves to a Sysmon process when there is one.
+ */
 export interface StoreLineage {
   byGuid(guid: string): Promise<ProcessNode | null>;
   byPid(host: string, pid: number): Promise<ProcessNode | null>;
@@ -95,7 +99,7 @@ export function createStoreLineage(database: LabDatabase): StoreLineage {
     async byPid(host, pid) {
       const rows = await database.all(
         `SELECT ${nodeSelect} FROM processes WHERE host_key = ? AND process_pid = ?::BIGINT
-         ORDER BY ts DESC, seq DESC LIMIT 1`,
+         ORDER BY process_key LIKE '${auditKeyPrefix}%', ts DESC, seq DESC LIMIT 1`,
         [shortHost(host), pid],
       );
       return rows[0] ? toNode(rows[0]) : null;

@@ -97,6 +97,27 @@ SELECT seq, id, ts, host, host_key, user_name, process_key, process_guid, coales
 FROM events WHERE file_id = ? AND action = 'process_start' AND process_key IS NOT NULL`;
 
 /**
+ * Links Security 4688 processes (keys from `auditProcessGuid`) that have no parent yet to the latest
+ * creation of their creator's id on the same host at or before their own (an ASOF join; ids are
+ * reused), in `processes` and `events` alike. Runs after every load, so a parent loaded later still links.
+ */
+export const linkAuditParentsSql = `
+CREATE OR REPLACE TEMP TABLE audit_parents AS
+SELECT child.seq, parent.process_key AS parent_key, parent.process_guid AS parent_guid
+FROM (
+  SELECT p.seq, p.host_key, p.ts, p.process_key, e.parent_pid
+  FROM processes p JOIN events e ON e.seq = p.seq
+  WHERE p.parent_key IS NULL AND p.process_key LIKE '4688-%' AND e.parent_pid > 0
+) child
+ASOF JOIN (SELECT host_key, process_pid, ts, process_key, process_guid FROM processes WHERE process_key LIKE '4688-%') parent
+  ON child.host_key = parent.host_key AND child.parent_pid = parent.process_pid AND child.ts >= parent.ts
+WHERE parent.process_key <> child.process_key;
+UPDATE processes SET parent_key = a.parent_key, parent_guid = a.parent_guid FROM audit_parents a WHERE processes.seq = a.seq;
+UPDATE events SET parent_key = a.parent_key, parent_guid = a.parent_guid FROM audit_parents a WHERE events.seq = a.seq;
+DROP TABLE audit_parents;
+`;
+
+/**
  * ART indexes only for GUID point lookups (a process's events, a tree walk). Host and time filters
  * rely on DuckDB's per-row-group min/max zone maps instead (events arrive file by file, roughly in
  * time order, so a time window prunes most row groups), and substring filters on column scans;

@@ -4,7 +4,7 @@ import type { LabEvent } from '../../capability/backends/types.js';
 import type { LabDatabase } from './database.js';
 import type { EventProvenance } from './rows.js';
 import { eventLine, rawLine } from './rows.js';
-import { bulkInsertSql, copyProcessesSql, createIndexesSql } from './schema.js';
+import { bulkInsertSql, copyProcessesSql, createIndexesSql, linkAuditParentsSql } from './schema.js';
 
 /** Appends the events of one source file; nothing is visible until `commit`. */
 export interface FileWriter {
@@ -25,7 +25,7 @@ export interface StoreWriter {
    * commits must not overlap (each is one transaction on the shared connection).
    */
   beginFile(source: { path: string; sha256: string; stem: string }): FileWriter | null;
-  /** Builds the lookup indexes (once; afterwards inserts maintain them). */
+  /** Links Security 4688 parents and builds the lookup indexes (once; afterwards inserts maintain them). */
   finish(): Promise<void>;
 }
 
@@ -143,6 +143,7 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       };
     },
     async finish() {
+      await database.run(linkAuditParentsSql);
       await database.run(createIndexesSql);
     },
   };

@@ -88,6 +88,7 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
     parentImage: text(event, ['ParentImage', 'ParentProcessName', 'process.parent.executable']),
     parentCommandLine: text(event, ['ParentCommandLine', 'process.parent.command_line']),
     parentProcessGuid: text(event, ['ParentProcessGuid', 'process.parent.entity_id']),
+    eventId: integer(event, ['EventID', 'event.code', 'winlog.event_id']),
     techniques: techniquesFromTags(alert),
     targetObject: text(event, ['TargetObject', 'TargetFilename', 'registry.path', 'file.path']),
     targetImage: text(event, ['TargetImage']),

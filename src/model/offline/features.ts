@@ -1,6 +1,7 @@
 import { behaviourFeatures } from './behaviour.js';
 import { benignFeatures } from './benign.js';
 import { orderedChain, parentOf } from './chain.js';
+import { checklistFeatures } from './checklist-findings.js';
 import {
   downloadCradles,
   matching,
@@ -235,5 +236,6 @@ export function scoreFeatures(alert: AlertFacts, observations: Observations): Fe
     ...behaviourFeatures(context),
     ...networkFeatures(context),
   ];
-  return [...positive, ...benignFeatures(context, positive)];
+  const scored = [...positive, ...benignFeatures(context, positive)];
+  return [...scored, ...checklistFeatures(observations.checklist, scored)];
 }

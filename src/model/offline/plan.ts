@@ -1,16 +1,16 @@
 import { isOfInterest, orderedChain, sightings } from './chain.js';
 import { imageName, systemProcesses } from './lexicon.js';
 import { processKey } from './results.js';
-import { chooseSkills } from './skills.js';
+import { chooseSkills, runbookCalls } from './skills.js';
 import { purposeOf, type Transcript } from './transcript.js';
 import type { AlertFacts, ChainProcess, Observations, SkillEntry } from './types.js';
 
 /** Bounds of one investigation: a model that keeps calling tools forever is a bug. */
 export const investigationLimits = {
   /** Assistant turns, the verdict submission included (a validation resubmission may add one). */
-  maxTurns: 6,
+  maxTurns: 8,
   /** Tool calls, the verdict submission included. */
-  maxToolCalls: 25,
+  maxToolCalls: 40,
   maxIntelLookups: 8,
   /** Processes whose network and DNS activity is checked one by one. */
   maxDeepChecks: 3,
@@ -239,7 +239,11 @@ export function planNextCalls(context: PlanContext): Plan {
       why: `context of host ${alert.host}`,
     });
   }
-  candidates.push(...activityCalls(context), ...intelCalls(context));
+  candidates.push(
+    ...activityCalls(context),
+    ...intelCalls(context),
+    ...runbookCalls(alert, transcript, tools),
+  );
 
   const seen = new Set(observations.attempted);
   const fresh = candidates.filter((call) => {

@@ -1,4 +1,5 @@
 import type { ToolResultBlock } from '../provider.js';
+import { checklistFindings } from './checklist-findings.js';
 import { imageName } from './lexicon.js';
 import {
   connections,
@@ -271,6 +272,7 @@ export function observe(alert: AlertFacts, transcript: Transcript): Observations
     failures: [],
     attempted: new Set(),
     lineage: 'alert',
+    checklist: [],
   };
   for (const { call, result } of transcript.exchanges) {
     const purpose = purposeOf(call.name, call.input);
@@ -290,5 +292,6 @@ export function observe(alert: AlertFacts, transcript: Transcript): Observations
       observations.failures.push({ tool: call.name, purpose, error: 'unreadable_result', ref: result.ref });
     }
   }
+  observations.checklist = checklistFindings(alert, transcript);
   return observations;
 }

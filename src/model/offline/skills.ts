@@ -1,4 +1,8 @@
+import { checklistFile } from '../../knowledge/index.js';
+import { checklistState, readResourceTool, stepProgress } from './checklists.js';
 import { imageName } from './lexicon.js';
+import type { PlannedCall } from './plan.js';
+import type { Transcript } from './transcript.js';
 import type { AlertFacts, SkillEntry } from './types.js';
 
 export const maxSkills = 2;
@@ -61,4 +65,35 @@ export function chooseSkills(index: readonly SkillEntry[], alert: AlertFacts): S
     .sort((left, right) => right.score - left.score || compareText(left.skill.name, right.skill.name))
     .slice(0, maxSkills)
     .map(({ skill }) => skill);
+}
+
+/**
+ * Runbook work after the skills are loaded: read each loaded skill's checklist (through
+ * `read_skill_resource`, so its hash is audited), then ask the steps of every checklist whose
+ * own triggers match the alert, in order, as their templates become resolvable.
+ */
+export function runbookCalls(
+  alert: AlertFacts,
+  transcript: Transcript,
+  tools: ReadonlySet<string>,
+): PlannedCall[] {
+  const state = checklistState(transcript);
+  const calls: PlannedCall[] = [];
+  if (tools.has(readResourceTool)) {
+    for (const skill of state.unread)
+      calls.push({
+        name: readResourceTool,
+        input: { skill, path: checklistFile },
+        why: `checklist of runbook ${skill}`,
+      });
+  }
+  for (const progress of stepProgress(alert, transcript, state)) {
+    if (progress.call.type !== 'call' || progress.exchange || !tools.has(progress.call.name)) continue;
+    calls.push({
+      name: progress.call.name,
+      input: progress.call.input,
+      why: `${progress.skill}: ${progress.step.question.replace(/\?$/, '').toLowerCase()}`,
+    });
+  }
+  return calls;
 }

@@ -93,12 +93,15 @@ export function purposeOf(name: string, input: Record<string, unknown>): string 
       return `intel:${field(input, 'value')}`;
     case 'siem.search_events': {
       const action = field(input, 'action');
-      if (action === 'process_start') {
+      // Searches narrowed by event id, text or account are their own questions (runbook checks).
+      const narrowed = ['eventCode', 'text', 'user'].some((key) => input[key] !== undefined);
+      if (action === 'process_start' && !narrowed) {
         if (input.parentProcessGuid !== undefined) return `children:${field(input, 'parentProcessGuid')}`;
         if (input.processGuid !== undefined) return `process-start:${field(input, 'processGuid')}`;
-        return windowHours(input) > 2 ? 'find-process-wide' : 'find-process';
+        if (input.process !== undefined || input.commandLine !== undefined)
+          return windowHours(input) > 2 ? 'find-process-wide' : 'find-process';
       }
-      if (action !== '')
+      if (action !== '' && action !== 'process_start' && !narrowed)
         return `events:${action}${input.processGuid !== undefined ? `:${field(input, 'processGuid')}` : ''}`;
       return `search:${JSON.stringify(input)}`;
     }

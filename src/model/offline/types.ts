@@ -26,6 +26,8 @@ export interface AlertFacts {
   parentImage: string | null;
   parentCommandLine: string | null;
   parentProcessGuid: string | null;
+  /** The alerted event's id (Sysmon 10, Security 4625, ...), when the alert carries it. */
+  eventId?: number | null;
   /** ATT&CK ids from the rule tags (`attack.t1218.005` → `T1218.005`). */
   techniques: string[];
   /** Non-process facts of the alerted event (registry target, access target, destination). */
@@ -109,6 +111,20 @@ export interface Observations {
   attempted: Set<string>;
   /** Where the lineage comes from: the alert's own fields, SIEM process starts, or the EDR tree. */
   lineage: 'alert' | 'siem' | 'edr';
+  /** Answers to runbook checklist steps (see checklists.ts). */
+  checklist: ChecklistFinding[];
+}
+
+/** What one executed runbook checklist step found, and how it weighs (0 = reported, not scored). */
+export interface ChecklistFinding {
+  skill: string;
+  step: string;
+  question: string;
+  signal: string | null;
+  weight: number;
+  claim: string;
+  techniques: string[];
+  refs: string[];
 }
 
 export interface Feature {

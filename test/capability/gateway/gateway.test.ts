@@ -54,7 +54,7 @@ beforeAll(async () => {
       siem: { bundled: 'siem', transport: 'memory' },
       edr: { bundled: 'edr', transport: 'memory' },
       ticket: { bundled: 'ticket', transport: 'memory' },
-      intel: { url: http.url },
+      intel: { url: http.url, bundled: 'intel' },
       vendor: { command: process.execPath, args: tsxArgs('test/fixtures/external-server.ts', home) },
     },
     tiers: { 'vendor.lookup': 'read', 'vendor.broken': 'read', 'intel.*': 'read' },
@@ -88,7 +88,13 @@ describe('gateway', () => {
       limit: 5,
     });
     expect(outcome).toMatchObject({ type: 'executed', isError: false, value: { events: [], total: 0 } });
-    expect(await auditTypes(before)).toEqual(['tool-call-request', 'policy-decision', 'tool-call-result']);
+    // The run's first call to siem mints its standing credential for siem.
+    expect(await auditTypes(before)).toEqual([
+      'tool-call-request',
+      'policy-decision',
+      'credential-mint',
+      'tool-call-result',
+    ]);
   });
 
   it('reaches a server over Streamable HTTP', async () => {
@@ -251,7 +257,9 @@ describe('destructive actions on critical assets', () => {
       const onDc = await critical.call(context(), 'edr.isolate_host', { host: 'DC01', reason: 'test' });
       if (onDc.type !== 'approval_required') throw new Error(`expected approval_required, got ${onDc.type}`);
       expect(onDc.approval).toMatchObject({ requiredApprovers: 2 });
-      expect(onDc.approval.reason).toMatch(/DC01 is a critical asset, so 2 distinct people must approve/);
+      expect(onDc.approval.reason).toMatch(
+        /critical asset: two distinct people approve \[critical-asset-two-approvers\]/,
+      );
       const onWorkstation = await critical.call(context(), 'edr.isolate_host', {
         host: 'FIN-WS01',
         reason: 'test',
@@ -283,6 +291,53 @@ describe('destructive actions on critical assets', () => {
       expect(executed).toMatchObject({ type: 'executed', isError: false });
     } finally {
       await critical.close();
+    }
+  });
+});
+
+describe('destructive IAM actions on critical identities', () => {
+  it('need criticalApprovers people for domain admins, service and break-glass accounts, one elsewhere', async () => {
+    const iam = await createGateway({
+      config: configSchema.parse({
+        servers: { iam: { bundled: 'iam', transport: 'memory' } },
+        approvals: { criticalApprovers: 3 },
+      }),
+      home,
+      assets: loadAssets({
+        inventory: sampleInventoryPath,
+        hosts: {},
+        users: { 'svc_*': 'critical', 'HARBOURLINE\\j.lindqvist': 'high' },
+      }),
+    });
+    const approversFor = async (tool: string, user: string) => {
+      const outcome = await iam.call(context(), tool, { user, reason: 'test' });
+      if (outcome.type !== 'approval_required')
+        throw new Error(`expected approval_required, got ${outcome.type}`);
+      return outcome.approval;
+    };
+    try {
+      // A member of HARBOURLINE\Domain Admins in the inventory, written three ways.
+      const admin = await approversFor('iam.disable_user', 'HARBOURLINE\\d.reyes');
+      expect(admin.requiredApprovers).toBe(3);
+      expect(admin.reason).toMatch(
+        /HARBOURLINE\\d\.reyes is a critical identity, so 3 distinct people must approve/,
+      );
+      expect((await approversFor('iam.revoke_sessions', 'd.reyes@harbourline.local')).requiredApprovers).toBe(
+        3,
+      );
+      expect((await approversFor('iam.disable_user', 'D.Reyes')).requiredApprovers).toBe(3);
+      // Glob from config; break-glass glob from the inventory.
+      expect((await approversFor('iam.disable_user', 'svc_sql')).requiredApprovers).toBe(3);
+      expect((await approversFor('iam.disable_user', 'HARBOURLINE\\breakglass01')).requiredApprovers).toBe(3);
+      // An ordinary user, and one only marked high.
+      expect((await approversFor('iam.disable_user', 'HARBOURLINE\\m.okafor')).requiredApprovers).toBe(1);
+      expect((await approversFor('iam.disable_user', 'j.lindqvist')).requiredApprovers).toBe(1);
+      // Reads of critical identities are not held at all.
+      expect((await iam.call(context(), 'iam.get_user', { user: 'HARBOURLINE\\d.reyes' })).type).toBe(
+        'executed',
+      );
+    } finally {
+      await iam.close();
     }
   });
 });

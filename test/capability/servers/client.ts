@@ -25,8 +25,13 @@ export async function callOk<T = Record<string, unknown>>(
   client: Client,
   name: string,
   args: Record<string, unknown>,
+  meta?: Record<string, unknown>,
 ): Promise<T> {
-  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const result = (await client.callTool({
+    name,
+    arguments: args,
+    ...(meta ? { _meta: meta } : {}),
+  })) as CallToolResult;
   const text = result.content.find((block) => block.type === 'text');
   expect(result.isError, text?.type === 'text' ? text.text : 'no text').toBeFalsy();
   expect(result.structuredContent).toBeDefined();

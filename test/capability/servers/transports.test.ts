@@ -8,6 +8,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventPage, HostSummary, ResponseOutcome } from '../../../src/capability/backends/types.js';
 import { type ServedHttp, serveBundledHttp } from '../../../src/capability/servers/index.js';
+import { createCredentialIssuer } from '../../../src/control/index.js';
+import { credentialMetaKey } from '../../../src/credential/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { useTempHome } from '../../lab/helpers.js';
 import { callOk } from './client.js';
@@ -15,11 +17,23 @@ import { callOk } from './client.js';
 const tempHome = useTempHome();
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** The `_meta` a gateway would send: a credential for every tool of `server` on `home`. */
+function credentialMeta(home: string, server: string): Record<string, string> {
+  const { token } = createCredentialIssuer({ home }).mint({
+    runId: 'run-test',
+    server,
+    tools: ['*'],
+    ttlSeconds: 60,
+  });
+  return { [credentialMetaKey]: token };
+}
+
 describe('bundled server over stdio', () => {
   it('answers a real client from a child process', async () => {
+    const home = tempHome();
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', 'test/fixtures/serve-bundled.ts', 'siem', tempHome()],
+      args: ['--import', 'tsx', 'test/fixtures/serve-bundled.ts', 'siem', home],
       cwd: projectRoot,
       stderr: 'pipe',
     });
@@ -29,10 +43,12 @@ describe('bundled server over stdio', () => {
       expect(client.getServerVersion()?.name).toBe('warden-siem');
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name)).toContain('search_events');
-      const page = await callOk<EventPage>(client, 'search_events', {
-        commandLine: 'nltest',
-        action: 'process_start',
-      });
+      const page = await callOk<EventPage>(
+        client,
+        'search_events',
+        { commandLine: 'nltest', action: 'process_start' },
+        credentialMeta(home, 'siem'),
+      );
       expect(page.events.map((event) => event.host)).toEqual([
         'FIN-WS01.harbourline.local',
         'FIN-WS01.harbourline.local',
@@ -43,9 +59,10 @@ describe('bundled server over stdio', () => {
   });
 
   it('writes nothing but protocol to stdout, answers piped requests and exits 0 when stdin closes', async () => {
+    const home = tempHome();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/fixtures/serve-bundled.ts', 'ticket', tempHome()],
+      ['--import', 'tsx', 'test/fixtures/serve-bundled.ts', 'ticket', home],
       {
         cwd: projectRoot,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -67,7 +84,11 @@ describe('bundled server over stdio', () => {
         jsonrpc: '2.0',
         id: 2,
         method: 'tools/call',
-        params: { name: 'create_ticket', arguments: { title: 'piped', severity: 'low', body: 'b' } },
+        params: {
+          name: 'create_ticket',
+          arguments: { title: 'piped', severity: 'low', body: 'b' },
+          _meta: credentialMeta(home, 'ticket'),
+        },
       },
     ];
     child.stdin.end(messages.map((message) => `${JSON.stringify(message)}\n`).join(''));
@@ -105,12 +126,17 @@ describe('bundled server over Streamable HTTP', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
     try {
       await client.listTools();
-      const outcome = await callOk<ResponseOutcome>(client, 'isolate_host', {
-        host: 'SALES-WS02',
-        reason: 'test',
-      });
+      const meta = credentialMeta(home, 'edr');
+      const outcome = await callOk<ResponseOutcome>(
+        client,
+        'isolate_host',
+        { host: 'SALES-WS02', reason: 'test' },
+        meta,
+      );
       expect(outcome).toMatchObject({ host: 'SALES-WS02', changed: true });
-      expect((await callOk<HostSummary>(client, 'host_summary', { host: 'SALES-WS02' })).isolated).toBe(true);
+      expect((await callOk<HostSummary>(client, 'host_summary', { host: 'SALES-WS02' }, meta)).isolated).toBe(
+        true,
+      );
     } finally {
       await client.close();
     }

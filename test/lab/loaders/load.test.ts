@@ -114,7 +114,7 @@ describe('lab load', () => {
           user: 'CORP\\alice',
           action: 'process_start',
           process: {
-            guid: '',
+            guid: '{4688-DC02-0x1a2b-1740823200123}',
             pid: 0x1a2b,
             image: 'C:\\Windows\\System32\\certutil.exe',
             commandLine: record.Event.EventData.CommandLine,

@@ -68,14 +68,26 @@ describe('resolveLogsource', () => {
     expect(resolveLogsource({ product: 'windows' })).toEqual({ type: 'all-windows' });
   });
 
+  it('maps file_access and file_rename to Kernel-File ETW (Create; Rename and RenamePath)', () => {
+    const channel = 'microsoft-windows-kernel-file/analytic';
+    expect(resolveLogsource({ product: 'windows', category: 'file_access' })).toEqual({
+      type: 'channels',
+      targets: [{ channel, eventIds: [12], mapping: undefined }],
+    });
+    expect(resolveLogsource({ product: 'windows', category: 'file_rename' })).toEqual({
+      type: 'channels',
+      targets: [{ channel, eventIds: [19, 27], mapping: undefined }],
+    });
+  });
+
   it('reports what it cannot map', () => {
     expect(resolveLogsource({ product: 'linux', category: 'process_creation' })).toMatchObject({
       type: 'unsupported',
       reason: expect.stringMatching(/product linux/),
     });
-    expect(resolveLogsource({ product: 'windows', category: 'file_access' })).toMatchObject({
+    expect(resolveLogsource({ product: 'windows', category: 'no_such_category' })).toMatchObject({
       type: 'unsupported',
-      reason: expect.stringMatching(/file_access/),
+      reason: expect.stringMatching(/no_such_category/),
     });
     expect(resolveLogsource({ product: 'windows', service: 'nosuchservice' })).toMatchObject({
       type: 'unsupported',

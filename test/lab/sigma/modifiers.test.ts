@@ -155,6 +155,20 @@ describe('regular expressions', () => {
     expect(noDotAll({ ScriptBlockText: 'a\nb' })).toBe(false);
   });
 
+  it('translates PCRE-only syntax but leaves escaped backslashes before A and Z alone', () => {
+    const path = detection(
+      "selection:\n  Image|re|i: '\\\\AppData\\\\Local\\\\Temp\\\\[a-z]+\\.exe$'\ncondition: selection",
+    );
+    expect(path({ Image: 'C:\\Users\\x\\AppData\\Local\\Temp\\abc.EXE' })).toBe(true);
+    expect(path({ Image: 'C:\\Users\\x\\Local\\Temp\\abc.exe' })).toBe(false);
+    const anchored = detection("selection:\n  CommandLine|re: '\\Awhoami\\Z'\ncondition: selection");
+    expect(anchored({ CommandLine: 'whoami' })).toBe(true);
+    expect(anchored({ CommandLine: 'x whoami' })).toBe(false);
+    const named = detection("selection:\n  CommandLine|re: '(?P<q>[\"\\x27])x(?P=q)'\ncondition: selection");
+    expect(named({ CommandLine: 'a "x" b' })).toBe(true);
+    expect(named({ CommandLine: `a "x' b` })).toBe(false);
+  });
+
   it('reports a regex JavaScript cannot compile', () => {
     expect(unsupportedReason("selection:\n  CommandLine|re: '(?<=a'\ncondition: selection")).toMatch(/regex/);
   });
@@ -258,12 +272,12 @@ describe('other modifiers', () => {
     expect(starts({ TargetFilename: 'C:\\a.exe:stream', Image: 'C:\\a.exe' })).toBe(true);
   });
 
-  it('reports unknown modifiers and expand', () => {
+  it('reports unknown modifiers, and expand placeholders without values', () => {
     expect(unsupportedReason('selection:\n  Image|frobnicate: x\ncondition: selection')).toMatch(
       /unknown modifier frobnicate/,
     );
     expect(unsupportedReason("selection:\n  Image|expand: '%admins%'\ncondition: selection")).toMatch(
-      /expand/,
+      /placeholder %admins% has no values/,
     );
   });
 

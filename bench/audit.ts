@@ -1,0 +1,103 @@
+/**
+ * Audit trail: durable append and verify rates on the real embedded store (PGlite), printing JSON.
+ * Part of `npm run bench`; alone: node --import tsx bench/audit.ts [--events N]
+ *
+ * - append, serial: one run awaiting each append (one commit per event; bound by one PGlite round trip).
+ * - append, concurrent: RUNS runs appending at once, as a worker investigating several alerts does;
+ *   group commit puts what is queued meanwhile into one INSERT. Every append resolves only once committed.
+ * - verify: the chain check over stored rows (hash of the stored canonical text, links, order), and
+ *   the same including the paged read from the database.
+ */
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { verifyChain } from '../src/audit/index.js';
+import { openStore } from '../src/store/index.js';
+import { tempHome } from '../test/helpers.js';
+
+const RUNS = 32;
+
+function eventData(index: number): unknown {
+  // A typical tool-call-result: a few nested fields, ~300 bytes of canonical JSON.
+  return {
+    callId: `call-${index}`,
+    tool: 'siem.search_events',
+    isError: false,
+    value: {
+      total: 1,
+      events: [
+        {
+          '@timestamp': '2026-11-18T09:00:00.000Z',
+          host: { name: 'FIN-WS01' },
+          process: {
+            name: 'powershell.exe',
+            pid: 4242 + index,
+            command_line: 'powershell.exe -nop -enc SQBFAFgA',
+          },
+        },
+      ],
+    },
+  };
+}
+
+const rate = (count: number, started: number) => Math.round(count / ((performance.now() - started) / 1000));
+
+export async function auditBenchmark(options: { events: number }): Promise<Record<string, number>> {
+  const home = tempHome('warden-bench-audit-');
+  const store = await openStore({ home });
+  try {
+    const serialCount = Math.max(500, Math.round(options.events / 4));
+    let started = performance.now();
+    for (let index = 0; index < serialCount; index++)
+      await store.audit.append('serial', 'tool-call-result', eventData(index), new Date().toISOString());
+    const serial = rate(serialCount, started);
+
+    const perRun = Math.ceil(options.events / RUNS);
+    started = performance.now();
+    await Promise.all(
+      Array.from({ length: RUNS }, async (_, run) => {
+        for (let index = 0; index < perRun; index++)
+          await store.audit.append(
+            `run-${run}`,
+            'tool-call-result',
+            eventData(index),
+            new Date().toISOString(),
+          );
+      }),
+    );
+    const concurrent = rate(perRun * RUNS, started);
+
+    // One long chain, as `warden audit verify` reads it.
+    const long = 'run-long';
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (let index = lane; index < options.events; index += 8)
+          await store.audit.append(long, 'tool-call-result', eventData(index), new Date().toISOString());
+      }),
+    );
+    started = performance.now();
+    const rows = await store.audit.chain(long);
+    const readDone = performance.now();
+    const report = verifyChain(long, rows, []);
+    const checkSeconds = (performance.now() - readDone) / 1000;
+    if (report.status !== 'ok' || report.events !== options.events)
+      throw new Error(`benchmark chain does not verify: ${JSON.stringify(report)}`);
+    return {
+      audit_events: options.events,
+      audit_append_serial_events_per_s: serial,
+      audit_append_concurrent_runs: RUNS,
+      audit_append_events_per_s: concurrent,
+      audit_verify_events_per_s: Math.round(rows.length / checkSeconds),
+      audit_verify_with_read_events_per_s: rate(rows.length, started),
+    };
+  } finally {
+    await store.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const flag = process.argv.indexOf('--events');
+  const events = flag > 0 ? Number(process.argv[flag + 1]) : 20_000;
+  process.stdout.write(`${JSON.stringify(await auditBenchmark({ events }), null, 2)}\n`);
+}

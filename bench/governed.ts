@@ -1,0 +1,171 @@
+/**
+ * Cost of governance, printing JSON: the added latency of one governed read call (kill switch,
+ * budgets, tier, Cedar decision, durable audit append of request, decision and result) against
+ * the same call made directly through the MCP client, over in-memory transport; and the Cedar
+ * decision alone. Targets: added p99 ≤ 1 ms, Cedar p99 ≤ 100 µs.
+ * Usage: node --import tsx bench/governed.ts [--calls N] [--decisions N]
+ */
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createGateway } from '../src/capability/gateway/index.js';
+import { configSchema } from '../src/config/index.js';
+import { openKillSwitchBoard } from '../src/control/index.js';
+import { openStore } from '../src/store/index.js';
+import { tempHome } from '../test/helpers.js';
+
+function percentiles(samples: number[]): { p50: number; p99: number; max: number; n: number } {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  return {
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+    n: sorted.length,
+  };
+}
+
+async function lookupServer() {
+  const server = new Server({ name: 'vendor', version: '1' }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: [{ name: 'lookup', inputSchema: { type: 'object' } }],
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => ({
+    content: [
+      { type: 'text', text: JSON.stringify({ indicator: request.params.arguments?.value, hits: 0 }) },
+    ],
+  }));
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(clientSide);
+  const { tools } = await client.listTools();
+  return { name: 'vendor', bundledKind: null, client, tools, close: () => client.close() };
+}
+
+export async function measureGoverned(options: { calls?: number; decisions?: number } = {}) {
+  const calls = options.calls ?? 2000;
+  const decisions = options.decisions ?? 20_000;
+  const home = tempHome('warden-bench-governed-');
+  const store = await openStore({ home });
+  const connection = await lookupServer();
+  const config = configSchema.parse({ servers: {}, tiers: { 'vendor.lookup': 'read' } });
+  const gateway = await createGateway({
+    config,
+    home,
+    connections: [connection],
+    killSwitches: openKillSwitchBoard(home),
+  });
+  const context = {
+    runId: 'bench-governed',
+    audit: (type: string, data: unknown) =>
+      store.audit.append('bench-governed', type, data, new Date().toISOString()),
+    approvals: store.approvals,
+    now: () => new Date(),
+    toolCallsSoFar: 0,
+    actionsSoFar: { reversible: 0, destructive: 0 },
+  };
+  const args = { value: '203.0.113.7' };
+  const direct: number[] = [];
+  const governed: number[] = [];
+  const added: number[] = [];
+  const checksOnly: number[] = [];
+  let memorySeq = 0;
+  // The same checks with the audit kept in memory: separates the control checks from the durable append.
+  const memoryContext = { ...context, audit: async () => ({ id: `m:${++memorySeq}` }) };
+  for (let index = 0; index < calls + 200; index++) {
+    // Paired and interleaved, so machine load hits both sides alike; the first 200 warm up.
+    let started = performance.now();
+    await connection.client.callTool({ name: 'lookup', arguments: args });
+    const directMs = performance.now() - started;
+    started = performance.now();
+    const outcome = await gateway.call({ ...context, callId: `g${index}` }, 'vendor.lookup', args);
+    const governedMs = performance.now() - started;
+    if (outcome.type !== 'executed') throw new Error(`governed call was ${outcome.type}`);
+    started = performance.now();
+    await gateway.call({ ...memoryContext, callId: `m${index}` }, 'vendor.lookup', args);
+    const checksMs = performance.now() - started;
+    if (index < 200) continue;
+    checksOnly.push(checksMs - directMs);
+    direct.push(directMs);
+    governed.push(governedMs);
+    added.push(governedMs - directMs);
+  }
+  const auditEvents = (await store.audit.list('bench-governed')).length;
+
+  const cedar = gateway.policy.cedar;
+  const request = {
+    runId: 'bench-governed',
+    tool: 'edr.isolate_host',
+    tier: 'destructive' as const,
+    tierSource: 'bundled-default' as const,
+    autonomy: 'approve' as const,
+    tainted: false,
+    taintedArgs: [],
+    injectionSignal: false,
+    approval: { granted: true, approvers: 1 },
+    asset: { kind: 'host' as const, name: 'FIN-WS01', criticality: 'high' as const },
+    args: { host: 'FIN-WS01', reason: 'contain' },
+  };
+  const readRequest = {
+    ...request,
+    tool: 'siem.search_events',
+    tier: 'read' as const,
+    autonomy: 'auto' as const,
+  };
+  const cedarUs: number[] = [];
+  const cedarReadUs: number[] = [];
+  for (let index = 0; index < decisions + 2000; index++) {
+    let started = performance.now();
+    cedar.evaluate(request);
+    const approvedUs = (performance.now() - started) * 1000;
+    started = performance.now();
+    cedar.evaluate(readRequest);
+    const readUs = (performance.now() - started) * 1000;
+    if (index < 2000) continue;
+    cedarUs.push(approvedUs);
+    cedarReadUs.push(readUs);
+  }
+  await gateway.close();
+  await store.close();
+  rmSync(home, { recursive: true, force: true });
+  const addedStats = percentiles(added);
+  const cedarStats = percentiles(cedarReadUs);
+  return {
+    governed_read_call: {
+      direct_ms: percentiles(direct),
+      governed_ms: percentiles(governed),
+      added_ms: addedStats,
+      added_without_durable_audit_ms: percentiles(checksOnly),
+      audit_events_appended: auditEvents,
+      target_added_p99_ms: 1,
+      meets_target: addedStats.p99 <= 1,
+    },
+    cedar_decision_us: {
+      read: cedarStats,
+      destructive_with_receipt: percentiles(cedarUs),
+      policies: cedar.policies.length,
+      target_p99_us: 100,
+      meets_target: cedarStats.p99 <= 100,
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const flag = (name: string) => {
+    const index = process.argv.indexOf(name);
+    return index > 0 ? Number(process.argv[index + 1]) : undefined;
+  };
+  const calls = flag('--calls');
+  const decisions = flag('--decisions');
+  const result = await measureGoverned({
+    ...(calls ? { calls } : {}),
+    ...(decisions ? { decisions } : {}),
+  });
+  process.stdout.write(`${JSON.stringify({ node: process.version, ...result }, null, 2)}\n`);
+}

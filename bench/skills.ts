@@ -1,0 +1,246 @@
+/**
+ * Input tokens per investigation: progressive skills (the first prompt lists names and
+ * descriptions; the model loads a skill or a resource through a tool) versus every skill inline
+ * in the system prompt. Counted from recorded transcripts of real runs: the offline analyst
+ * triages the sample alerts and alerts built from the sample incident's own events, on the
+ * embedded lab, and every model request is recorded. Prints JSON.
+ *
+ * Token method: each request is rendered as JSON ({ system, messages, tools }) and counted as
+ * ceil(characters / 4), an approximation of BPE tokenisers on English and JSON (no Anthropic
+ * tokenizer is available offline). Input tokens of an investigation = the sum over its turns,
+ * since every turn resends the conversation. The inline variant is the same transcript with
+ * every SKILL.md (and, in the second figure, every resource) appended to the system prompt,
+ * the skill index and the two skill tools removed, and the load/read calls and their results
+ * dropped from the conversation: what the same investigation would have sent without them.
+ *
+ * Usage: node --import tsx bench/skills.ts
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { type Alert, parseAlerts, startRun } from '../src/agent/index.js';
+import { createGateway } from '../src/capability/gateway/index.js';
+import { configSchema } from '../src/config/index.js';
+import { bundledSkillsDirectory, loadSkills, readSkillResource, type Skill } from '../src/knowledge/index.js';
+import {
+  createOfflineAnalyst,
+  type Message,
+  type ModelProvider,
+  type ModelRequest,
+} from '../src/model/index.js';
+import { openStore } from '../src/store/index.js';
+import { tempHome } from '../test/helpers.js';
+
+const skillTools = new Set(['load_skill', 'read_skill_resource']);
+
+export function approximateTokens(request: ModelRequest): number {
+  return Math.ceil(
+    JSON.stringify({ system: request.system, messages: request.messages, tools: request.tools }).length / 4,
+  );
+}
+
+function recording(provider: ModelProvider, requests: ModelRequest[]): ModelProvider {
+  return {
+    name: provider.name,
+    generate: (request, options) => {
+      requests.push(structuredClone(request));
+      return provider.generate(request, options);
+    },
+  };
+}
+
+/** The same request had every skill been inline: no index, no skill tools, no load/read exchanges. */
+export function inlineVariant(request: ModelRequest, inlineText: string): ModelRequest {
+  const skillCalls = new Set<string>();
+  for (const message of request.messages)
+    for (const block of message.content)
+      if (block.type === 'tool_call' && skillTools.has(block.name)) skillCalls.add(block.id);
+  const messages: Message[] = request.messages
+    .map((message) => ({
+      role: message.role,
+      content: message.content.filter(
+        (block) =>
+          !(block.type === 'data' && block.label === 'skills') &&
+          !(block.type === 'tool_call' && skillCalls.has(block.id)) &&
+          !(block.type === 'tool_result' && skillCalls.has(block.callId)),
+      ),
+    }))
+    .filter((message) => message.content.length > 0);
+  return {
+    ...request,
+    system: `${request.system}\n\n# Runbooks\n\n${inlineText}`,
+    messages,
+    tools: request.tools.filter((tool) => !skillTools.has(tool.name)),
+  };
+}
+
+async function inlineTexts(skills: readonly Skill[]): Promise<{ bodies: string; withResources: string }> {
+  const bodies = skills.map((skill) => skill.content).join('\n\n');
+  const parts: string[] = [];
+  for (const skill of skills) {
+    parts.push(skill.content);
+    for (const resource of skill.resources) {
+      const read = await readSkillResource(skill, resource.path);
+      if (read.type === 'ok') parts.push(`## ${skill.name}/${resource.path}\n\n${read.text}`);
+    }
+  }
+  return { bodies, withResources: parts.join('\n\n') };
+}
+
+/** Alerts built from events of the sample incident, as a detection rule would raise them. */
+function labAlerts(): Alert[] {
+  const events = readFileSync('examples/lab/sample-incident.jsonl', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const pick = (predicate: (event: Record<string, unknown>) => boolean) => events.find(predicate) ?? {};
+  const time = (event: Record<string, unknown>) =>
+    String(event['@timestamp'] ?? event.TimeCreated ?? '2026-11-18T09:00:00Z');
+  const make = (id: string, title: string, tags: string[], event: Record<string, unknown>): Alert => ({
+    id,
+    title,
+    severity: 'medium',
+    time: time(event),
+    source: 'bench',
+    host: String(event.Hostname ?? '').split('.')[0],
+    rule: { title, tags },
+    event,
+  });
+  return [
+    make(
+      'lab-whoami',
+      'Whoami /all run by a script host',
+      ['attack.discovery', 'attack.t1033'],
+      pick((e) => String(e.Image).endsWith('whoami.exe')),
+    ),
+    make(
+      'lab-runkey',
+      'Run key written by PowerShell',
+      ['attack.persistence', 'attack.t1547.001'],
+      pick((e) => e.EventID === 13 && String(e.TargetObject).includes('\\Run\\')),
+    ),
+    make(
+      'lab-wsmprovhost',
+      'WinRM remote shell host started',
+      ['attack.lateral_movement', 'attack.t1021.006'],
+      pick((e) => String(e.Image).toLowerCase().endsWith('wsmprovhost.exe')),
+    ),
+    make(
+      'lab-failed-logon',
+      'Failed logon of a retired admin account',
+      ['attack.credential_access', 'attack.t1110.001'],
+      pick((e) => e.EventID === 4625 && e.TargetUserName === 'adm.backup'),
+    ),
+    make(
+      'lab-wmiprvse',
+      'WMI provider host on a domain controller',
+      ['attack.execution', 'attack.t1047'],
+      pick((e) => String(e.Image).toLowerCase().endsWith('wmiprvse.exe')),
+    ),
+  ];
+}
+
+interface Investigation {
+  alert: string;
+  verdict: string;
+  turns: number;
+  skill_loads: number;
+  progressive_input_tokens: number;
+  inline_skill_md_input_tokens: number;
+  inline_with_resources_input_tokens: number;
+  /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
+  no_skills_input_tokens: number;
+}
+
+type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'skill_loads'>;
+
+export async function measureSkillTokens() {
+  const home = tempHome('warden-bench-skills-');
+  const config = configSchema.parse({
+    servers: Object.fromEntries(
+      ['siem', 'edr', 'intel', 'ticket'].map((name) => [name, { bundled: name, transport: 'memory' }]),
+    ),
+  });
+  const store = await openStore({ home });
+  const gateway = await createGateway({ config, home });
+  const { skills } = await loadSkills([bundledSkillsDirectory]);
+  const inline = await inlineTexts(skills);
+  const sample = ['mshta-powershell', 'admin-powershell', 'rundll32-user-dll'].flatMap((name) =>
+    parseAlerts(readFileSync(`examples/alerts/${name}.json`, 'utf8'), name),
+  );
+  const investigations: Investigation[] = [];
+  try {
+    for (const alert of [...sample, ...labAlerts()]) {
+      const requests: ModelRequest[] = [];
+      const provider = recording(createOfflineAnalyst(), requests);
+      const outcome = await startRun({ store, gateway, provider, skills, config }, alert);
+      const loads = (await store.audit.list(outcome.runId)).filter(
+        (event) => event.type === 'skill-load',
+      ).length;
+      const sum = (transform: (request: ModelRequest) => ModelRequest) =>
+        requests.reduce((total, request) => total + approximateTokens(transform(request)), 0);
+      const progressive = sum((request) => request);
+      const inlineBodies = sum((request) => inlineVariant(request, inline.bodies));
+      const inlineAll = sum((request) => inlineVariant(request, inline.withResources));
+      const none = sum((request) => ({ ...inlineVariant(request, ''), system: request.system }));
+      investigations.push({
+        alert: alert.id,
+        verdict: outcome.verdict?.verdict ?? outcome.status,
+        turns: requests.length,
+        skill_loads: loads,
+        progressive_input_tokens: progressive,
+        inline_skill_md_input_tokens: inlineBodies,
+        inline_with_resources_input_tokens: inlineAll,
+        no_skills_input_tokens: none,
+      });
+    }
+  } finally {
+    await gateway.close();
+    await store.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+  const total = (key: TokenKey) => investigations.reduce((sum, item) => sum + item[key], 0);
+  const round = (value: number) => Math.round(value * 100) / 100;
+  const ratio = (value: number) => round(value / total('progressive_input_tokens'));
+  const skillCost = (key: TokenKey) => total(key) - total('no_skills_input_tokens');
+  const skillRatio = (key: TokenKey) => round(skillCost(key) / skillCost('progressive_input_tokens'));
+  const n = investigations.length;
+  return {
+    method:
+      'JSON of { system, messages, tools } per model request, tokens = ceil(chars / 4); summed over the turns of each recorded run',
+    skills: skills.length,
+    skill_text_tokens: {
+      index_only: Math.ceil(
+        JSON.stringify(skills.map(({ name, description }) => ({ name, description }))).length / 4,
+      ),
+      skill_md_all: Math.ceil(inline.bodies.length / 4),
+      with_resources_all: Math.ceil(inline.withResources.length / 4),
+    },
+    investigations,
+    mean_input_tokens_per_investigation: {
+      progressive: Math.round(total('progressive_input_tokens') / n),
+      inline_skill_md: Math.round(total('inline_skill_md_input_tokens') / n),
+      inline_with_resources: Math.round(total('inline_with_resources_input_tokens') / n),
+    },
+    skill_input_tokens_per_investigation: {
+      progressive: Math.round(skillCost('progressive_input_tokens') / n),
+      inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
+      inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
+    },
+    ratio_inline_over_progressive: {
+      whole_request: {
+        skill_md: ratio(total('inline_skill_md_input_tokens')),
+        with_resources: ratio(total('inline_with_resources_input_tokens')),
+      },
+      skill_tokens: {
+        skill_md: skillRatio('inline_skill_md_input_tokens'),
+        with_resources: skillRatio('inline_with_resources_input_tokens'),
+      },
+      target: 3,
+    },
+    load_average_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(`${JSON.stringify(await measureSkillTokens(), null, 2)}\n`);
+}

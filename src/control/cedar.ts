@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { Tier } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import { canonicalJson } from '../store/index.js';
+import type { Criticality } from './assets.js';
+import type { TierSource } from './tiers.js';
+
+/** The default policies shipped with Warden (`policies/*.cedar`). */
+export const bundledPoliciesDirectory = fileURLToPath(new URL('../../policies', import.meta.url));
+
+export type AutonomyLevel = 'suggest' | 'approve' | 'notify' | 'auto';
+
+/** What a forbid policy means when it determines a deny: a hard deny, or a gate a human can lift. */
+export type PolicyEffectOnDeny = 'deny' | 'require_approval' | 'suggest';
+
+export interface PolicyMeta {
+  id: string;
+  /** `file:line` where the policy starts, or `config policy.deny`. */
+  source: string;
+  effect: 'permit' | 'forbid';
+  onDeny: PolicyEffectOnDeny;
+  reason: string;
+  /** Distinct approvers a `require_approval` forbid asks for. */
+  approvers: number;
+}
+
+export interface CedarRequest {
+  runId: string;
+  tool: string;
+  tier: Tier;
+  tierSource: TierSource;
+  autonomy: AutonomyLevel;
+  tainted: boolean;
+  taintedArgs: readonly string[];
+  injectionSignal: boolean;
+  approval: { granted: boolean; approvers: number };
+  asset: { kind: 'host' | 'user' | 'none'; name: string; criticality: Criticality | 'unknown' };
+  args: Readonly<Record<string, unknown>>;
+}
+
+export interface PolicyReason {
+  policy: string;
+  reason: string;
+}
+
+export interface CedarVerdict {
+  type: 'allow' | 'deny' | 'require_approval' | 'suggest';
+  /** Determining policies with their `@reason`; for a default deny, a synthetic `default-deny`. */
+  reasons: PolicyReason[];
+  /** Distinct approvers needed when `require_approval`. */
+  approvers: number;
+}
+
+export interface CedarPolicySet {
+  /** SHA-256 of the policy set content (every policy's id and text, including the generated deny list). */
+  readonly version: string;
+  readonly policies: readonly PolicyMeta[];
+  evaluate(request: CedarRequest): CedarVerdict;
+}
+
+const onDenyValues = new Set<PolicyEffectOnDeny>(['deny', 'require_approval', 'suggest']);
+
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
+function parseFailure(file: string, text: string, errors: cedar.DetailedError[]): ConfigError {
+  const first = errors[0];
+  const at = first?.sourceLocations?.[0];
+  const where = at ? `${file}:${lineOf(text, at.start)}` : file;
+  const label = at?.label ? ` (${at.label})` : '';
+  return new ConfigError(
+    `policy file ${where}: ${first?.message ?? 'cannot be parsed'}${label}; fix the Cedar syntax or set policy.directory to a valid policy folder`,
+  );
+}
+
+/** Splits one file into policies and reads their annotations; errors name the file and line. */
+function readPolicyFile(file: string, text: string): Array<{ text: string; meta: PolicyMeta }> {
+  const parsed = cedar.checkParsePolicySet({ staticPolicies: text });
+  if (parsed.type === 'failure') throw parseFailure(file, text, parsed.errors);
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure') throw parseFailure(file, text, parts.errors);
+  if (parts.policy_templates.length > 0)
+    throw new ConfigError(`policy file ${file}: templates are not supported; write static policies`);
+  return parts.policies.map((policyText, index) => {
+    const json = cedar.policyToJson(policyText);
+    if (json.type === 'failure') throw parseFailure(file, text, json.errors);
+    const annotations = json.json.annotations ?? {};
+    const offset = text.indexOf(policyText);
+    const source = `${file}:${offset >= 0 ? lineOf(text, offset) : '?'}`;
+    const effect = json.json.effect;
+    const onDeny = (annotations.decision ?? 'deny') as PolicyEffectOnDeny;
+    if (!onDenyValues.has(onDeny))
+      throw new ConfigError(
+        `policy ${source}: @decision("${annotations.decision}") is not one of deny, require_approval, suggest`,
+      );
+    if (effect === 'permit' && annotations.decision !== undefined)
+      throw new ConfigError(`policy ${source}: @decision applies to forbid policies only`);
+    const approvers = Number(annotations.approvers ?? '1');
+    if (!Number.isInteger(approvers) || approvers < 1 || approvers > 5)
+      throw new ConfigError(`policy ${source}: @approvers must be a whole number from 1 to 5`);
+    return {
+      text: policyText,
+      meta: {
+        id: annotations.id ?? `${file}#${index + 1}`,
+        source,
+        effect,
+        onDeny,
+        reason: annotations.reason ?? `${effect} policy ${annotations.id ?? source}`,
+        approvers,
+      },
+    };
+  });
+}
+
+/** `server.tool` / `server.*` / `*` patterns of `policy.deny` as hard forbid policies. */
+function denyListPolicies(deny: readonly string[]): Array<{ text: string; meta: PolicyMeta }> {
+  return deny.map((pattern, index) => {
+    const scope = pattern === '*' ? 'action' : `action in Action::${JSON.stringify(pattern)}`;
+    const id = `policy.deny[${index}]`;
+    return {
+      text: `forbid (principal, ${scope}, resource);`,
+      meta: {
+        id,
+        source: 'config policy.deny',
+        effect: 'forbid' as const,
+        onDeny: 'deny' as const,
+        reason: `${pattern} is on policy.deny`,
+        approvers: 1,
+      },
+    };
+  });
+}
+
+function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
+  const out: Record<string, cedar.CedarValueJson> = {};
+  // Only scalars Cedar can hold; floats, nulls and nested values would make every policy error.
+  for (const [key, value] of Object.entries(args)) {
+    if (typeof value === 'string' || typeof value === 'boolean' || Number.isSafeInteger(value))
+      out[key] = value as string | boolean | number;
+  }
+  return out;
+}
+
+/**
+ * Loads every `*.cedar` file of `directory` (sorted by name) plus the config deny list, checks
+ * them at start-up (errors name file and line) and pre-parses them once into the wasm engine.
+ */
+export function loadCedarPolicies(options: { directory: string; deny: readonly string[] }): CedarPolicySet {
+  let files: string[];
+  try {
+    files = readdirSync(options.directory)
+      .filter((name) => name.endsWith('.cedar'))
+      .sort();
+  } catch (error) {
+    throw new ConfigError(
+      `policy.directory ${options.directory} cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (files.length === 0)
+    throw new ConfigError(
+      `policy.directory ${options.directory} has no .cedar files; everything would be denied`,
+    );
+  const all = [
+    ...files.flatMap((name) =>
+      readPolicyFile(join(options.directory, name), readFileSync(join(options.directory, name), 'utf8')),
+    ),
+    ...denyListPolicies(options.deny),
+  ];
+  const byId = new Map<string, PolicyMeta>();
+  const texts: Record<string, string> = {};
+  for (const { text, meta } of all) {
+    const earlier = byId.get(meta.id);
+    if (earlier)
+      throw new ConfigError(`policy ${meta.source}: @id("${meta.id}") is already used at ${earlier.source}`);
+    byId.set(meta.id, meta);
+    texts[meta.id] = text;
+  }
+  const version = createHash('sha256').update(canonicalJson(texts)).digest('hex');
+  const preparsed = cedar.preparsePolicySet(version, { staticPolicies: texts });
+  if (preparsed.type === 'failure')
+    throw new ConfigError(
+      `policy set cannot be loaded: ${preparsed.errors.map((e) => e.message).join('; ')}`,
+    );
+
+  function authorize(request: CedarRequest): cedar.AuthorizationAnswer {
+    const server = request.tool.split('.')[0] ?? '';
+    const action = { type: 'Action', id: request.tool };
+    const resource = {
+      type: 'Asset',
+      id: request.asset.kind === 'none' ? 'none' : `${request.asset.kind}:${request.asset.name}`,
+    };
+    return cedar.statefulIsAuthorized({
+      principal: { type: 'Run', id: request.runId },
+      action,
+      resource,
+      preparsedPolicySetId: version,
+      context: {
+        tier: request.tier,
+        tierSource: request.tierSource,
+        autonomy: request.autonomy,
+        tainted: request.tainted,
+        taintedArgs: [...request.taintedArgs],
+        injectionSignal: request.injectionSignal,
+        approval: { granted: request.approval.granted, approvers: request.approval.approvers },
+        args: cedarArgs(request.args),
+      },
+      entities: [
+        {
+          uid: action,
+          attrs: {},
+          parents: [
+            { type: 'Action', id: request.tier },
+            { type: 'Action', id: `${server}.*` },
+          ],
+        },
+        {
+          uid: resource,
+          attrs: {
+            kind: request.asset.kind,
+            name: request.asset.name,
+            criticality: request.asset.criticality,
+          },
+          parents: [],
+        },
+      ],
+    });
+  }
+
+  function decideOnce(request: CedarRequest): CedarVerdict {
+    const answer = authorize(request);
+    if (answer.type === 'failure') {
+      const reason = `policy evaluation failed: ${answer.errors.map((e) => e.message).join('; ')}`;
+      return { type: 'deny', reasons: [{ policy: 'evaluation-error', reason }], approvers: 1 };
+    }
+    const { decision, diagnostics } = answer.response;
+    // Cedar skips a policy that errors; a skipped forbid could let a call through, so any error denies.
+    if (diagnostics.errors.length > 0) {
+      const reasons = diagnostics.errors.map((failed) => ({
+        policy: failed.policyId,
+        reason: `policy ${byId.get(failed.policyId)?.source ?? failed.policyId} failed to evaluate: ${failed.error.message}`,
+      }));
+      return { type: 'deny', reasons, approvers: 1 };
+    }
+    const determining = diagnostics.reason.flatMap((id) => {
+      const meta = byId.get(id);
+      return meta ? [meta] : [];
+    });
+    const reasons = determining.map((meta) => ({ policy: meta.id, reason: meta.reason }));
+    if (decision === 'allow') return { type: 'allow', reasons, approvers: 1 };
+    if (determining.length === 0)
+      return {
+        type: 'deny',
+        reasons: [{ policy: 'default-deny', reason: `no policy permits ${request.tool}` }],
+        approvers: 1,
+      };
+    const hard = determining.filter((meta) => meta.onDeny === 'deny');
+    if (hard.length > 0)
+      return {
+        type: 'deny',
+        reasons: hard.map((meta) => ({ policy: meta.id, reason: meta.reason })),
+        approvers: 1,
+      };
+    if (determining.some((meta) => meta.onDeny === 'suggest'))
+      return { type: 'suggest', reasons, approvers: 1 };
+    return {
+      type: 'require_approval',
+      reasons,
+      approvers: Math.max(...determining.map((meta) => meta.approvers)),
+    };
+  }
+
+  return {
+    version,
+    policies: [...byId.values()],
+    evaluate(request) {
+      const verdict = decideOnce(request);
+      if (verdict.type !== 'require_approval' || request.approval.granted) return verdict;
+      // Ask a human only when their approval would let the call run.
+      const approved = decideOnce({
+        ...request,
+        approval: { granted: true, approvers: verdict.approvers },
+      });
+      if (approved.type === 'allow') return verdict;
+      return approved.type === 'deny'
+        ? approved
+        : { type: 'deny', reasons: [...verdict.reasons, ...approved.reasons], approvers: 1 };
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type CredentialSigningKey,
+  loadCredentialSigningKey,
+  maxCredentialTtlSeconds,
+  openRevocationList,
+  type RevocationList,
+  signCredential,
+  tokenFingerprint,
+} from '../credential/index.js';
+import { InputError } from '../errors.js';
+
+/** A minted credential. `token` goes only into MCP request metadata, never into audit, logs or model context. */
+export interface IssuedCredential {
+  token: string;
+  id: string;
+  runId: string;
+  /** The bundled server kind it is valid on. */
+  server: string;
+  tools: string[];
+  argsHash: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  /** SHA-256 prefix of the token: what the audit trail records in its place. */
+  fingerprint: string;
+}
+
+export interface MintRequest {
+  runId: string;
+  server: string;
+  tools: readonly string[];
+  /** Binds the credential to exactly one call's canonical arguments. */
+  argsHash?: string;
+  ttlSeconds: number;
+}
+
+/** The control layer's side of scoped credentials: mints with the private key, revokes for every process at once. */
+export interface CredentialIssuer {
+  mint(request: MintRequest): IssuedCredential;
+  revoke(credentials: ReadonlyArray<{ id: string; expiresAt: number }>, reason: string): Promise<void>;
+  /** Revokes every credential of a run (or of every run when null) issued until now, wherever it was minted. */
+  revokeIssuedBefore(runId: string | null, reason: string): Promise<void>;
+}
+
+/** What the audit trail records about a credential: never the token. */
+export function describeCredential(credential: IssuedCredential): Record<string, unknown> {
+  return {
+    credentialId: credential.id,
+    fingerprint: credential.fingerprint,
+    server: credential.server,
+    tools: credential.tools,
+    argsHash: credential.argsHash,
+    expiresAt: new Date(credential.expiresAt).toISOString(),
+  };
+}
+
+/**
+ * @example
+ * const issuer = createCredentialIssuer({ home });
+ * const credential = issuer.mint({ runId, server: 'siem', tools: ['search_events'], ttlSeconds: 300 });
+ */
+export function createCredentialIssuer(options: {
+  home: string;
+  /** Recorded in the token: the gateway, or the operator who minted it. */
+  issuer?: string;
+  env?: Record<string, string | undefined>;
+  now?: () => Date;
+  revocations?: RevocationList;
+}): CredentialIssuer {
+  const now = options.now ?? (() => new Date());
+  const revocations = options.revocations ?? openRevocationList(options.home);
+  // Loaded on first mint, so a gateway with only external servers never creates a key.
+  let key: CredentialSigningKey | null = null;
+  return {
+    mint(request) {
+      if (
+        !Number.isFinite(request.ttlSeconds) ||
+        request.ttlSeconds <= 0 ||
+        request.ttlSeconds > maxCredentialTtlSeconds
+      )
+        throw new InputError(
+          `credential ttl must be 1-${maxCredentialTtlSeconds} seconds, got ${request.ttlSeconds}`,
+        );
+      if (request.tools.length === 0) throw new InputError('a credential must name at least one tool');
+      key ??= loadCredentialSigningKey(options.home, options.env);
+      const issuedAt = now().getTime();
+      const claims = {
+        id: `cred-${randomBytes(8).toString('hex')}`,
+        runId: request.runId,
+        server: request.server,
+        tools: [...request.tools],
+        ...(request.argsHash ? { argsHash: request.argsHash } : {}),
+        issuedAt,
+        expiresAt: issuedAt + Math.round(request.ttlSeconds * 1000),
+        issuer: options.issuer ?? 'warden-gateway',
+      };
+      const token = signCredential(claims, key.privateKey);
+      return {
+        token,
+        id: claims.id,
+        runId: claims.runId,
+        server: claims.server,
+        tools: claims.tools,
+        argsHash: request.argsHash ?? null,
+        issuedAt,
+        expiresAt: claims.expiresAt,
+        fingerprint: tokenFingerprint(token),
+      };
+    },
+    revoke: (credentials, reason) => revocations.revokeTokens(credentials, reason, now()),
+    revokeIssuedBefore: (runId, reason) => revocations.revokeIssuedBefore(runId, reason, now()),
+  };
+}

@@ -1,0 +1,272 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type {
+  ContentBlockParam,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  Tool,
+} from '@anthropic-ai/sdk/resources/messages/messages';
+import { z } from 'zod';
+import { ModelBehaviorError, ModelUnavailableError } from '../errors.js';
+import { abortable, classifyFailure } from './failures.js';
+import type {
+  ContentBlock,
+  GenerateOptions,
+  Message,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+  TextBlock,
+  ToolCallBlock,
+} from './provider.js';
+import {
+  DATA_CONVENTION,
+  renderData,
+  renderToolResult,
+  type ToolNameMap,
+  toolNameMap,
+  wireSchema,
+} from './wire.js';
+
+export interface AnthropicProviderOptions {
+  model: string;
+  /** Absent: every call fails with a `ModelUnavailableError` naming `apiKeyEnv` (a run may fall back). */
+  apiKey?: string | undefined;
+  apiKeyEnv?: string;
+  baseURL?: string | undefined;
+  /** Retries of the SDK (exponential backoff with jitter, `retry-after` honoured) on 408/409/429/5xx/529 and connection errors. */
+  maxRetries?: number;
+  maxOutputTokens?: number;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  name?: string;
+}
+
+const cacheControl = { type: 'ephemeral' } as const;
+
+function userBlocks(content: readonly ContentBlock[]): ContentBlockParam[] {
+  const results: ContentBlockParam[] = [];
+  const rest: ContentBlockParam[] = [];
+  for (const block of content) {
+    if (block.type === 'tool_result') {
+      results.push({
+        type: 'tool_result',
+        tool_use_id: block.callId,
+        content: renderToolResult(block),
+        ...(block.isError ? { is_error: true } : {}),
+      });
+    } else if (block.type === 'data') rest.push({ type: 'text', text: renderData(block) });
+    else if (block.type === 'text' && block.text.trim() !== '') rest.push({ type: 'text', text: block.text });
+  }
+  // The Messages API wants the tool results of a turn before any other content.
+  return [...results, ...rest];
+}
+
+function assistantBlocks(content: readonly ContentBlock[], names: ToolNameMap): ContentBlockParam[] {
+  const blocks: ContentBlockParam[] = [];
+  for (const block of content) {
+    if (block.type === 'text' && block.text.trim() !== '') blocks.push({ type: 'text', text: block.text });
+    else if (block.type === 'tool_call')
+      blocks.push({ type: 'tool_use', id: block.id, name: names.toWire(block.name), input: block.input });
+  }
+  return blocks;
+}
+
+function wireMessages(messages: readonly Message[], names: ToolNameMap): MessageParam[] {
+  const wire: MessageParam[] = [];
+  for (const message of messages) {
+    const content =
+      message.role === 'user' ? userBlocks(message.content) : assistantBlocks(message.content, names);
+    if (content.length === 0) continue;
+    const previous = wire.at(-1);
+    // Consecutive turns of one role (e.g. a repair note after tool results) become one turn.
+    if (previous?.role === message.role && Array.isArray(previous.content)) {
+      previous.content.push(...content);
+      if (message.role === 'user') previous.content = userBlocksOrdered(previous.content);
+    } else wire.push({ role: message.role, content });
+  }
+  const lastBlock = wire.at(-1)?.content.at(-1);
+  // A second cache breakpoint at the end of the conversation: each turn re-reads the last one's prefix.
+  if (lastBlock && typeof lastBlock === 'object' && 'type' in lastBlock)
+    Object.assign(lastBlock, { cache_control: cacheControl });
+  return wire;
+}
+
+function userBlocksOrdered(blocks: ContentBlockParam[]): ContentBlockParam[] {
+  return [
+    ...blocks.filter((block) => block.type === 'tool_result'),
+    ...blocks.filter((block) => block.type !== 'tool_result'),
+  ];
+}
+
+/** The Messages API request for a Warden request: tools and system cached as the stable prefix. */
+export function toAnthropicRequest(
+  request: ModelRequest,
+  options: { model: string; maxOutputTokens: number },
+): { params: MessageCreateParamsNonStreaming; names: ToolNameMap } {
+  const names = toolNameMap(request.tools);
+  const tools: Tool[] = request.tools.map((tool) => ({
+    name: names.toWire(tool.name),
+    description: tool.description,
+    input_schema: wireSchema(tool.inputSchema) as Tool['input_schema'],
+  }));
+  const params: MessageCreateParamsNonStreaming = {
+    model: options.model,
+    max_tokens: request.maxOutputTokens ?? options.maxOutputTokens,
+    system: [{ type: 'text', text: `${request.system}\n\n${DATA_CONVENTION}`, cache_control: cacheControl }],
+    messages: wireMessages(request.messages, names),
+    ...(tools.length > 0 ? { tools } : {}),
+  };
+  return { params, names };
+}
+
+const responseSchema = z.object({
+  model: z.string(),
+  content: z.array(z.looseObject({ type: z.string() })),
+  stop_reason: z.string().nullable(),
+  usage: z.looseObject({
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+    cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+  }),
+});
+
+const toolUseSchema = z.object({ id: z.string().min(1), name: z.string().min(1), input: z.unknown() });
+
+/** A Messages API reply as Warden's response; a reply Warden cannot use is a `ModelBehaviorError`. */
+export function fromAnthropicResponse(body: unknown, names: ToolNameMap): ModelResponse {
+  const parsed = responseSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelBehaviorError(
+      `the Messages API reply is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const message = parsed.data;
+  const content: Array<TextBlock | ToolCallBlock> = [];
+  for (const block of message.content) {
+    if (block.type === 'text' && typeof block.text === 'string') {
+      if (block.text !== '') content.push({ type: 'text', text: block.text });
+    } else if (block.type === 'tool_use') {
+      const use = toolUseSchema.safeParse(block);
+      if (!use.success) throw new ModelBehaviorError('a tool_use block lacks its id or name');
+      const { input } = use.data;
+      const name = names.fromWire(use.data.name);
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        throw new ModelBehaviorError(
+          `the input of tool call ${name} is not a JSON object; call the tool again with an object of arguments`,
+        );
+      }
+      content.push({
+        type: 'tool_call',
+        id: use.data.id,
+        name,
+        input: input as Record<string, unknown>,
+      });
+    }
+  }
+  const calls = content.filter((block) => block.type === 'tool_call').length;
+  return {
+    model: message.model,
+    content: usable(content, message.stop_reason),
+    stopReason: stopReason(message.stop_reason, calls),
+    usage: {
+      inputTokens: message.usage.input_tokens,
+      outputTokens: message.usage.output_tokens,
+      ...(message.usage.cache_read_input_tokens != null
+        ? { cacheReadTokens: message.usage.cache_read_input_tokens }
+        : {}),
+      ...(message.usage.cache_creation_input_tokens != null
+        ? { cacheWriteTokens: message.usage.cache_creation_input_tokens }
+        : {}),
+    },
+  };
+}
+
+function usable(
+  content: Array<TextBlock | ToolCallBlock>,
+  reason: string | null,
+): Array<TextBlock | ToolCallBlock> {
+  if (content.length > 0) return content;
+  if (reason === 'refusal') return [{ type: 'text', text: '(the model declined to continue)' }];
+  throw new ModelBehaviorError(
+    `the model returned no text and no tool call (stop reason ${reason ?? 'none'})`,
+  );
+}
+
+function stopReason(reason: string | null, calls: number): ModelResponse['stopReason'] {
+  switch (reason) {
+    case 'tool_use':
+      if (calls === 0) throw new ModelBehaviorError('the reply stopped for tool use but holds no tool call');
+      return 'tool_use';
+    case 'end_turn':
+    case 'stop_sequence':
+    case 'refusal':
+      // Complete tool calls under another stop reason are still calls the model made.
+      return calls > 0 ? 'tool_use' : 'end_turn';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      if (calls > 0)
+        throw new ModelBehaviorError(
+          'the reply was cut off at the output limit while calling a tool; its arguments may be incomplete',
+        );
+      return 'max_tokens';
+    default:
+      throw new ModelBehaviorError(`the reply has an unsupported stop reason: ${reason ?? 'none'}`);
+  }
+}
+
+/**
+ * The Claude Messages API through the official SDK. The key is read once, at construction, by
+ * the caller; a missing key surfaces on the first call, naming the variable to export.
+ *
+ * @example
+ * const provider = createAnthropicProvider({ model: 'claude-opus-4-8', apiKey: process.env.ANTHROPIC_API_KEY });
+ */
+export function createAnthropicProvider(options: AnthropicProviderOptions): ModelProvider {
+  const keyEnv = options.apiKeyEnv ?? 'ANTHROPIC_API_KEY';
+  const maxOutputTokens = options.maxOutputTokens ?? 8192;
+  const { apiKey } = options;
+  // The SDK is loaded on first use: every CLI command imports this module, few call a model.
+  let sdk: Promise<{ Anthropic: typeof Anthropic; client: Anthropic }> | null = null;
+  const load = () => {
+    sdk ??= import('@anthropic-ai/sdk').then(({ default: Sdk }) => ({
+      Anthropic: Sdk,
+      client: new Sdk({
+        apiKey,
+        ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+        maxRetries: options.maxRetries ?? 4,
+        timeout: options.timeoutMs ?? 600_000,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    }));
+    return sdk;
+  };
+  const name = options.name ?? 'anthropic';
+  return {
+    name,
+    async generate(request: ModelRequest, generateOptions?: GenerateOptions): Promise<ModelResponse> {
+      generateOptions?.signal?.throwIfAborted();
+      if (!apiKey)
+        throw new ModelUnavailableError(
+          `${keyEnv} is not set; export it to use ${options.model}, or set model.provider: offline`,
+        );
+      const { params, names } = toAnthropicRequest(request, { model: options.model, maxOutputTokens });
+      const signal = generateOptions?.signal;
+      const { Anthropic: Sdk, client } = await load();
+      let body: unknown;
+      try {
+        body = await abortable(client.messages.create(params, signal ? { signal } : {}), signal);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason ?? error;
+        throw classifyFailure(error, {
+          provider: name,
+          model: options.model,
+          keyEnv,
+          classes: { apiError: Sdk.APIError, abortError: Sdk.APIUserAbortError },
+        });
+      }
+      return fromAnthropicResponse(body, names);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createCredentialIssuer } from '../../src/control/index.js';
+import {
+  createCredentialVerifier,
+  credentialKeyPath,
+  credentialPublicKeyPath,
+  signCredential,
+} from '../../src/credential/index.js';
+import { tempHome } from '../helpers.js';
+
+const args = { host: 'DC01', reason: 'test' };
+
+function setup(options: { now?: () => Date } = {}) {
+  const home = tempHome();
+  const issuer = createCredentialIssuer({ home, ...(options.now ? { now: options.now } : {}) });
+  const verifier = createCredentialVerifier({ home, server: 'edr' });
+  return { home, issuer, verifier };
+}
+
+describe('scoped credentials', () => {
+  it('verify for their run, server and tools; refuse every other use with the reason', () => {
+    const { issuer, verifier } = setup();
+    const { token, id } = issuer.mint({
+      runId: 'run-a',
+      server: 'edr',
+      tools: ['host_summary', 'process_tree'],
+      ttlSeconds: 60,
+    });
+    const check = (request: Partial<Parameters<typeof verifier.verify>[0]>) =>
+      verifier.verify({ token, tool: 'host_summary', args, runId: 'run-a', ...request });
+    expect(check({})).toMatchObject({ type: 'valid', claims: { id, runId: 'run-a', server: 'edr' } });
+    expect(check({ runId: null }).type).toBe('valid');
+    expect(check({ token: null })).toMatchObject({ type: 'refused', reason: /no Warden credential/ });
+    expect(check({ tool: 'isolate_host' })).toMatchObject({ reason: /does not cover edr\.isolate_host/ });
+    expect(check({ runId: 'run-b' })).toMatchObject({ reason: /issued for run run-a, not run-b/ });
+    const siem = createCredentialVerifier({ home: setup().home, server: 'siem' });
+    expect(siem.verify({ token, tool: 'host_summary', args, runId: null })).toMatchObject({
+      type: 'refused',
+      reason: /signature does not verify/, // another home's key
+    });
+  });
+
+  it('refuse a token for another server, a forged or tampered one, and garbage', () => {
+    const { home, issuer, verifier } = setup();
+    const siemToken = issuer.mint({ runId: 'r', server: 'siem', tools: ['*'], ttlSeconds: 60 }).token;
+    expect(verifier.verify({ token: siemToken, tool: 'host_summary', args, runId: null })).toMatchObject({
+      reason: /issued for server siem, not edr/,
+    });
+    const { token } = issuer.mint({ runId: 'r', server: 'edr', tools: ['host_summary'], ttlSeconds: 60 });
+    const [prefix, claims, signature] = token.split('.') as [string, string, string];
+    const widened = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(claims, 'base64url').toString()), tools: ['*'] }),
+    ).toString('base64url');
+    for (const bad of [`${prefix}.${widened}.${signature}`, `${token}x`, 'Bearer abc', '', 'wdc1..']) {
+      expect(verifier.verify({ token: bad, tool: 'host_summary', args, runId: null }).type, bad).toBe(
+        'refused',
+      );
+    }
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const forged = signCredential(
+      {
+        id: 'cred-forged',
+        runId: 'r',
+        server: 'edr',
+        tools: ['*'],
+        issuedAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+        issuer: 'attacker',
+      },
+      privateKey,
+    );
+    expect(verifier.verify({ token: forged, tool: 'isolate_host', args, runId: null })).toMatchObject({
+      reason: /signature does not verify/,
+    });
+    // The server side needs only the public key; the private key stays owner-only.
+    expect(statSync(credentialKeyPath(home)).mode & 0o077).toBe(0);
+    expect(readFileSync(credentialPublicKeyPath(home), 'utf8')).toMatch(/BEGIN PUBLIC KEY/);
+  });
+
+  it('refuse an expired token and a one-call token used with other arguments', () => {
+    let now = Date.now() - 120_000;
+    const { issuer, verifier } = setup({ now: () => new Date(now) });
+    const stale = issuer.mint({ runId: 'r', server: 'edr', tools: ['host_summary'], ttlSeconds: 60 });
+    expect(verifier.verify({ token: stale.token, tool: 'host_summary', args, runId: null })).toMatchObject({
+      reason: /expired at/,
+    });
+    now = Date.now();
+    const oneCall = issuer.mint({
+      runId: 'r',
+      server: 'edr',
+      tools: ['isolate_host'],
+      argsHash: 'a'.repeat(64),
+      ttlSeconds: 60,
+    });
+    expect(verifier.verify({ token: oneCall.token, tool: 'isolate_host', args, runId: null })).toMatchObject({
+      reason: /one call with other arguments/,
+    });
+  });
+
+  it('revoke one token, a run, or everything issued so far; later tokens stay good', async () => {
+    const { home, issuer, verifier } = setup();
+    const mint = (runId: string) =>
+      issuer.mint({ runId, server: 'edr', tools: ['host_summary'], ttlSeconds: 60 });
+    const ok = (token: string) => verifier.verify({ token, tool: 'host_summary', args, runId: null }).type;
+    const a1 = mint('run-a');
+    const a2 = mint('run-a');
+    const b = mint('run-b');
+    await issuer.revoke([a1], 'test');
+    expect(ok(a1.token)).toBe('refused');
+    expect(ok(a2.token)).toBe('valid');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Another process's issuer on the same home: the revocation list is shared.
+    await createCredentialIssuer({ home }).revokeIssuedBefore('run-a', 'killed');
+    expect(verifier.verify({ token: a2.token, tool: 'host_summary', args, runId: null })).toMatchObject({
+      reason: /revoked at .* \(killed\)/,
+    });
+    expect(ok(b.token)).toBe('valid');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ok(mint('run-a').token)).toBe('valid'); // a resumed run's new credential
+    await issuer.revokeIssuedBefore(null, 'kill --all');
+    expect(ok(b.token)).toBe('refused');
+  });
+});

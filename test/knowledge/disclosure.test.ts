@@ -1,0 +1,118 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Alert } from '../../src/agent/alert.js';
+import { parseAlerts, startRun } from '../../src/agent/index.js';
+import { createGateway, type Gateway } from '../../src/capability/gateway/index.js';
+import { configSchema } from '../../src/config/index.js';
+import { bundledSkillsDirectory, loadSkills, type Skill } from '../../src/knowledge/index.js';
+import { createScriptedProvider, type ModelRequest, type ToolCallBlock } from '../../src/model/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { tempHome } from '../helpers.js';
+
+const alert = parseAlerts(readFileSync('examples/alerts/mshta-powershell.json', 'utf8'), 'mshta')[0] as Alert;
+const config = configSchema.parse({ servers: {} });
+let home: string;
+let store: Store;
+let gateway: Gateway;
+let skills: Skill[];
+
+beforeAll(async () => {
+  home = tempHome();
+  store = await openStore({ home });
+  gateway = await createGateway({ config, home, connections: [] });
+  skills = (await loadSkills([bundledSkillsDirectory])).skills;
+});
+afterAll(async () => {
+  await gateway?.close();
+  await store?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function call(id: string, name: string, input: Record<string, unknown>): ToolCallBlock {
+  return { type: 'tool_call', id, name, input };
+}
+
+function lastResults(request: ModelRequest) {
+  return (request.messages.at(-1)?.content ?? []).flatMap((block) =>
+    block.type === 'tool_result' ? [block] : [],
+  );
+}
+
+describe('progressive disclosure of skills', () => {
+  test('the first request carries names and descriptions only; bodies and resources come through audited tools', async () => {
+    const lsass = skills.find((skill) => skill.name === 'lsass-credential-dumping');
+    const checklist = lsass?.resources.find((resource) => resource.path === 'checklist.yaml');
+    if (!lsass || !checklist) throw new Error('bundled lsass skill or its checklist is missing');
+    const script = createScriptedProvider((request, turn) => {
+      if (turn === 0) return { content: [call('c1', 'load_skill', { name: lsass.name })] };
+      if (turn === 1)
+        return {
+          content: [
+            call('c2', 'read_skill_resource', { skill: lsass.name, path: 'checklist.yaml' }),
+            call('c3', 'read_skill_resource', { skill: lsass.name, path: '../environment/assets.yaml' }),
+          ],
+        };
+      const refs = lastResults(request).map((block) => block.ref);
+      return {
+        content: [
+          call('c4', 'submit_verdict', {
+            verdict: 'suspicious',
+            confidence: 0.6,
+            summary: 'read the runbook',
+            techniques: [],
+            evidence: [{ claim: 'runbook checklist read', refs: refs.slice(0, 1) }],
+            recommendedActions: [],
+          }),
+        ],
+      };
+    });
+    const outcome = await startRun({ store, gateway, provider: script, skills, config }, alert);
+    expect(outcome.status).toBe('completed');
+
+    const first = script.requests[0];
+    const shown = JSON.stringify({ system: first?.system, messages: first?.messages });
+    for (const skill of skills) {
+      expect(shown).toContain(JSON.stringify(skill.name));
+      expect(shown).toContain(JSON.stringify(skill.description));
+      const body =
+        skill.content
+          .split('\n---\n')[1]
+          ?.trim()
+          .split('\n')
+          .find((line) => line.length > 40) ?? '';
+      expect(body.length).toBeGreaterThan(40);
+      expect(shown).not.toContain(JSON.stringify(body).slice(1, -1));
+    }
+    expect(shown).not.toContain('checklist.yaml');
+    expect(first?.tools.map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(['load_skill', 'read_skill_resource']),
+    );
+
+    const loaded = lastResults(script.requests[1] as ModelRequest)[0];
+    expect(loaded?.value).toMatchObject({ name: lsass.name, content: lsass.content, hash: lsass.hash });
+    expect((loaded?.value as { resources?: unknown[] } | undefined)?.resources).toContainEqual(checklist);
+    const [read, refused] = lastResults(script.requests[2] as ModelRequest);
+    expect(read).toMatchObject({ isError: false, value: { path: 'checklist.yaml', hash: checklist.hash } });
+    expect(String((read?.value as { content?: string } | undefined)?.content)).toContain('lsass-handles');
+    expect(refused).toMatchObject({ isError: true, value: { error: 'invalid_path' } });
+
+    const events = await store.audit.list(outcome.runId);
+    const loads = events.filter((event) => event.type === 'skill-load').map((event) => event.data);
+    expect(loads).toEqual([
+      expect.objectContaining({ name: lsass.name, hash: lsass.hash }),
+      expect.objectContaining({
+        name: lsass.name,
+        resource: 'checklist.yaml',
+        hash: checklist.hash,
+        skillHash: lsass.hash,
+      }),
+    ]);
+    expect(events.find((event) => event.id === refused?.ref)).toMatchObject({
+      type: 'tool-call-result',
+      data: expect.objectContaining({
+        isError: true,
+        value: expect.objectContaining({ error: 'invalid_path' }),
+      }),
+    });
+  });
+});
