@@ -132,6 +132,8 @@ export async function startRun(
       tier: tool.tier,
       tierSource: tool.tierSource,
       bundledKind: tool.bundledKind,
+      // Replay serves the same schemas: taint assessment reads them (enums are not entities).
+      inputSchema: tool.inputSchema,
     })),
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
     policyVersion: deps.gateway.policy.version,

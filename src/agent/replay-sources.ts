@@ -50,6 +50,7 @@ interface RecordedTool {
   tier: string;
   tierSource: string;
   bundledKind?: string | null;
+  inputSchema?: Tool['inputSchema'];
 }
 
 function resultKey(tool: string, args: unknown): string {
@@ -102,7 +103,7 @@ export async function replayConnections(events: readonly AuditEventRecord[]): Pr
       bundledKind: tool.bundledKind ?? (tool.tierSource === 'bundled-default' ? server : null),
       tools: [],
     };
-    entry.tools.push({ name: rest.join('.'), inputSchema: { type: 'object' } });
+    entry.tools.push({ name: rest.join('.'), inputSchema: tool.inputSchema ?? { type: 'object' } });
     servers.set(server, entry);
   }
   const connections: ServerConnection[] = [];

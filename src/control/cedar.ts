@@ -251,7 +251,10 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
       const meta = byId.get(id);
       return meta ? [meta] : [];
     });
-    const reasons = determining.map((meta) => ({ policy: meta.id, reason: meta.reason }));
+    // Cedar's determining set has no order: sort by id so a decision's text is reproducible (replay).
+    const reasons = determining
+      .map((meta) => ({ policy: meta.id, reason: meta.reason }))
+      .sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
     if (decision === 'allow') return { type: 'allow', reasons, approvers: 1 };
     if (determining.length === 0)
       return {

@@ -173,7 +173,10 @@ export function createPolicy(options: PolicyOptions): Policy {
       args: request.args,
     });
     return {
-      decision: { type: verdict.type, reason: describeReasons(verdict.reasons, request.taint) },
+      decision: {
+        type: verdict.type,
+        reason: describeReasons(verdict.reasons, tier === 'read' ? undefined : request.taint),
+      },
       tier,
       tierSource: source,
       check: 'cedar',

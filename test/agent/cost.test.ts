@@ -96,7 +96,8 @@ describe('limits.maxCostUsd', () => {
   });
 
   it('prices from config rows over the built-in ones, and lets a run under the cap go on', async () => {
-    const { outcome, events } = await runWith({ maxCostUsd: 1 }, 'claude-opus-4-8', {
+    // Cached tokens count toward limits.maxTokens (160k a turn here): lift that cap out of the way.
+    const { outcome, events } = await runWith({ maxCostUsd: 1, maxTokens: 1_000_000 }, 'claude-opus-4-8', {
       'claude-opus-4-8': { inputPerMTok: 1, outputPerMTok: 1 },
     });
     // 0.1 + 0.01 + 0.005 (cache reads default to 10% of input) per turn: three turns, then out of script.

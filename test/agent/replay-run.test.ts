@@ -75,7 +75,7 @@ describe('full-loop replay from the recording', () => {
       seq: firstEdr?.seq,
       text: expect.stringMatching(/allow/),
     });
-    expect(result.divergence?.replayed?.text).toMatch(/deny by deny-list/);
+    expect(result.divergence?.replayed?.text).toMatch(/deny by cedar \(edr\.\* is on policy\.deny/);
   });
 
   it('reports a recording that ends early as a divergence, not a crash', async () => {
