@@ -320,7 +320,7 @@ describe('destructive IAM actions on critical identities', () => {
       const admin = await approversFor('iam.disable_user', 'HARBOURLINE\\d.reyes');
       expect(admin.requiredApprovers).toBe(3);
       expect(admin.reason).toMatch(
-        /HARBOURLINE\\d\.reyes is a critical identity, so 3 distinct people must approve/,
+        /HARBOURLINE\\d\.reyes is a critical identity, so approvals\.criticalApprovers \(3\) distinct people must approve/,
       );
       expect((await approversFor('iam.revoke_sessions', 'd.reyes@harbourline.local')).requiredApprovers).toBe(
         3,
