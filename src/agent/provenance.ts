@@ -81,7 +81,11 @@ export async function observeResult(
 ): Promise<void> {
   trustResult(provenance.taint, options);
   const { untrusted } = partitionLeaves(options.value, options.labels);
-  const hits = await classifyAll(options.classifiers, untrustedFields(options.ref, untrusted));
+  // A result field that only echoes what this call sent (a ticket body the run wrote) is not new
+  // data: scanning it would flag Warden's own recommendations as an injection.
+  const sent = new Set(leavesOf(options.args).map((leaf) => String(leaf.value)));
+  const fresh = untrusted.filter((leaf) => !sent.has(String(leaf.value)));
+  const hits = await classifyAll(options.classifiers, untrustedFields(options.ref, fresh));
   await raise(provenance, hits, options.audit, { callId: options.callId, ref: options.ref });
 }
 
