@@ -1,13 +1,7 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { loadOrCreateEd25519Key } from '../keys.js';
 
 /**
  * The credential key pair, separate from the audit key: the private half (owner-only, under
@@ -27,13 +21,6 @@ export interface CredentialSigningKey {
   publicKey: KeyObject;
 }
 
-function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
-
 function writePublicKey(path: string, publicKey: KeyObject): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(path, publicKey.export({ type: 'spki', format: 'pem' }).toString(), { mode: 0o644 });
@@ -47,41 +34,13 @@ export function loadCredentialSigningKey(
   home: string,
   env: Record<string, string | undefined> = process.env,
 ): CredentialSigningKey {
-  const supplied = env.WARDEN_CREDENTIAL_KEY;
-  const path = supplied ?? credentialKeyPath(home);
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || supplied) {
-      throw new ConfigError(
-        `cannot read the credential signing key ${path}: ${(error as Error).message}; check WARDEN_CREDENTIAL_KEY`,
-        { cause: error },
-      );
-    }
-    const { privateKey } = generateKeyPairSync('ed25519');
-    pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(path, pem, { mode: 0o600, flag: 'wx' });
-    } catch (raced) {
-      // Another process generated it first: use theirs.
-      if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
-      pem = readFileSync(path, 'utf8');
-    }
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(pem);
-  } catch (error) {
-    throw new ConfigError(
-      `${path} is not a PEM private key; supply an Ed25519 key (openssl genpkey -algorithm ed25519)`,
-      { cause: error },
-    );
-  }
-  if (privateKey.asymmetricKeyType !== 'ed25519')
-    throw new ConfigError(`${path} is a ${privateKey.asymmetricKeyType} key; credentials need Ed25519`);
-  const publicKey = createPublicKey(privateKey);
+  const { keyId, privateKey, publicKey } = loadOrCreateEd25519Key({
+    path: credentialKeyPath(home),
+    supplied: env.WARDEN_CREDENTIAL_KEY,
+    name: 'credential signing key',
+    usedFor: 'credentials',
+    envName: 'WARDEN_CREDENTIAL_KEY',
+  });
   // Servers this home spawns find the public half here, whichever private key signs.
   const publicPath = credentialPublicKeyPath(home);
   let current: string | null = null;
@@ -92,7 +51,7 @@ export function loadCredentialSigningKey(
   }
   if (current !== publicKey.export({ type: 'spki', format: 'pem' }).toString())
     writePublicKey(publicPath, publicKey);
-  return { keyId: keyIdOf(publicKey), privateKey, publicKey };
+  return { keyId, privateKey, publicKey };
 }
 
 /**
