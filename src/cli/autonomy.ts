@@ -150,41 +150,29 @@ export function autonomyCommand(): Command {
     });
   const levelOption = () =>
     new Option('--to <level>', 'target level (default: one step)').choices([...autonomyLadder]);
-  command
-    .command('promote')
-    .description('move an action class up the ladder; refused unless the recorded evidence suffices')
-    .argument('<class>', 'action class, server.tool')
-    .addOption(levelOption())
-    .option('--by <name>', 'who promotes (default: WARDEN_APPROVER or the OS user)')
-    .option('--reason <text>', 'why (recorded)')
-    .action(
-      async (
-        actionClass: string,
-        options: { to?: AutonomyLevel; by?: string; reason?: string },
-        sub: Command,
-      ) =>
-        change(await cliContext(sub), 'promote', actionClass, {
-          ...options,
-          by: options.by ?? defaultApprover(),
-        }),
-    );
-  command
-    .command('demote')
-    .description('move an action class down the ladder (no evidence needed)')
-    .argument('<class>', 'action class, server.tool')
-    .addOption(levelOption())
-    .option('--by <name>', 'who demotes (default: WARDEN_APPROVER or the OS user)')
-    .option('--reason <text>', 'why (recorded)')
-    .action(
-      async (
-        actionClass: string,
-        options: { to?: AutonomyLevel; by?: string; reason?: string },
-        sub: Command,
-      ) =>
-        change(await cliContext(sub), 'demote', actionClass, {
-          ...options,
-          by: options.by ?? defaultApprover(),
-        }),
-    );
+  const ladderCommand = (kind: 'promote' | 'demote', description: string) =>
+    command
+      .command(kind)
+      .description(description)
+      .argument('<class>', 'action class, server.tool')
+      .addOption(levelOption())
+      .option('--by <name>', `who ${kind}s (default: WARDEN_APPROVER or the OS user)`)
+      .option('--reason <text>', 'why (recorded)')
+      .action(
+        async (
+          actionClass: string,
+          options: { to?: AutonomyLevel; by?: string; reason?: string },
+          sub: Command,
+        ) =>
+          change(await cliContext(sub), kind, actionClass, {
+            ...options,
+            by: options.by ?? defaultApprover(),
+          }),
+      );
+  ladderCommand(
+    'promote',
+    'move an action class up the ladder; refused unless the recorded evidence suffices',
+  );
+  ladderCommand('demote', 'move an action class down the ladder (no evidence needed)');
   return command;
 }

@@ -141,18 +141,21 @@ export async function checkDemotions(
   return demoted;
 }
 
+/** A human's request to move an action class on the ladder: one step, or to `to`. */
+export interface LevelChangeRequest {
+  actionClass: string;
+  current: AutonomyLevel;
+  to?: AutonomyLevel;
+  by: string;
+  reason: string;
+  now: Date;
+}
+
 /** Moves a class one step up the ladder (or to `to`), only on sufficient evidence. */
 export async function promoteClass(
   store: AutonomyStore,
   settings: AutonomySettings,
-  request: {
-    actionClass: string;
-    current: AutonomyLevel;
-    to?: AutonomyLevel;
-    by: string;
-    reason: string;
-    now: Date;
-  },
+  request: LevelChangeRequest,
   extra?: EvidenceSource,
 ): Promise<AutonomyChangeRecord> {
   const target = request.to ?? autonomyLadder[rankOf(request.current) + 1];
@@ -170,14 +173,7 @@ export async function promoteClass(
 /** Moves a class one step down the ladder (or to `to`); needs no evidence, only a reason. */
 export async function demoteClass(
   store: AutonomyStore,
-  request: {
-    actionClass: string;
-    current: AutonomyLevel;
-    to?: AutonomyLevel;
-    by: string;
-    reason: string;
-    now: Date;
-  },
+  request: LevelChangeRequest,
   extra?: EvidenceSource,
 ): Promise<AutonomyChangeRecord> {
   const target = request.to ?? autonomyLadder[rankOf(request.current) - 1];
