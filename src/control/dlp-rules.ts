@@ -17,8 +17,11 @@ export interface LeakRule {
   classification: Clearance;
   /** A global regex; the `secret` named group (else the whole match) is what gets redacted. */
   pattern: RegExp;
-  /** Extra check on the candidate, e.g. Luhn for card numbers. */
-  accept?: (candidate: string) => boolean;
+  /**
+   * Extra check on the candidate, e.g. Luhn for card numbers; `line` is the line of text the match
+   * sits in, for rules whose pattern alone is ambiguous.
+   */
+  accept?: (candidate: string, line: string) => boolean;
 }
 
 const quoted = String.raw`(?<secret>"[^"\r\n]{1,200}"|'[^'\r\n]{1,200}'|[^\s"'&|;,]{1,200})`;
@@ -36,6 +39,17 @@ export function luhnValid(candidate: string): boolean {
     sum += digit;
   }
   return sum % 10 === 0;
+}
+
+const accountSwitch = /(?:^|\s)(?:-u|-U|--user(?:name)?|-username|-l|\/u(?:ser)?:)(?:[\s:=]|$)/;
+const passwordSwitchTools =
+  /\b(?:sshpass|mysql|mysqladmin|mysqldump|psexec(?:64)?|paexec|crackmapexec|nxc|netexec|evil-winrm|xfreerdp|wmiexec(?:\.py)?|smbexec(?:\.py)?)(?:\.exe)?\b/i;
+
+/** A `-p VALUE` that is a password: not a port or number list, and said beside an account or by a credential tool. */
+export function ambiguousPasswordSwitch(candidate: string, line: string): boolean {
+  const value = candidate.replace(/^["']|["']$/g, '');
+  if (/^\d+(?:[-,:]\d+)*$/.test(value)) return false;
+  return accountSwitch.test(line) || passwordSwitchTools.test(line);
 }
 
 export const builtinLeakRules: readonly LeakRule[] = [
@@ -83,15 +97,24 @@ export const builtinLeakRules: readonly LeakRule[] = [
     name: 'password-switch',
     classification: 'restricted',
     pattern: new RegExp(
-      String.raw`(?:^|\s)(?:--?|/)(?:password|passwd|pass|pwd|pw|p|credential|secret|token)(?:[:=]|\s+)${quoted}`,
+      String.raw`(?:^|\s)(?:--?|/)(?:password|passwd|pass|pwd|pw|credential|secret|token)(?:[:=]|\s+)${quoted}`,
       'gi',
     ),
   },
   {
+    // `-p` is a password only beside an account (psexec -u adm -p X, xfreerdp /u:a /p:X) or for
+    // tools where it always is (sshpass); elsewhere it is a port (ssh -p 22) or a flag (mkdir -p).
+    name: 'password-switch',
+    classification: 'restricted',
+    pattern: new RegExp(String.raw`(?:^|\s)(?:-|/)p(?:[:=]|\s+)${quoted}`, 'g'),
+    accept: ambiguousPasswordSwitch,
+  },
+  {
     name: 'password-attached-switch',
     classification: 'restricted',
-    // mysql -pSecret, sshpass -pSecret
+    // mysql -u root -pSecret, sshpass -pSecret
     pattern: /(?:^|\s)-p(?<secret>[^\s"'=:-][^\s"']{3,200})/g,
+    accept: ambiguousPasswordSwitch,
   },
   {
     name: 'net-user-password',

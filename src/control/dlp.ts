@@ -67,13 +67,18 @@ interface Span {
   rule: string;
 }
 
+function lineAround(text: string, at: number): string {
+  const end = text.indexOf('\n', at);
+  return text.slice(text.lastIndexOf('\n', at) + 1, end < 0 ? text.length : end);
+}
+
 function ruleSpans(text: string, rule: LeakRule): Span[] {
   const spans: Span[] = [];
   for (const match of text.matchAll(rule.pattern)) {
     const secret = match.groups?.secret ?? match[0];
-    if (!secret || (rule.accept && !rule.accept(secret))) continue;
     const offset = match.groups?.secret !== undefined ? match[0].lastIndexOf(secret) : 0;
     const start = (match.index ?? 0) + offset;
+    if (!secret || (rule.accept && !rule.accept(secret, lineAround(text, start)))) continue;
     spans.push({ start, end: start + secret.length, rule: rule.name });
   }
   return spans;

@@ -57,7 +57,6 @@ export type { InjectionClassifier, InjectionHit } from './injection.js';
 export {
   classifyAll,
   createPatternClassifier,
-  decodePayloads,
   detectInjection,
   untrustedFields,
 } from './injection.js';

@@ -3,7 +3,7 @@
  * (explicit tool calls, and plain-language orders to isolate, disable, kill, close, comment or
  * call a verdict benign), and everything that looks like a secret. Deliberately gullible.
  */
-import { decodePayloads } from '../control/injection.js';
+import { decodePayloads } from '../payloads.js';
 
 export interface ParsedCall {
   name: string;

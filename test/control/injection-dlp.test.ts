@@ -124,6 +124,27 @@ describe('leak prevention', () => {
     expect(preset.redactions.some((redaction) => redaction.rule.startsWith('secretlint:'))).toBe(true);
   });
 
+  it.each([
+    'ssh -p 22 admin@10.0.0.5',
+    'ssh -p2222 admin@10.0.0.5',
+    'nmap -p 1-1024,3389 10.0.0.0/24',
+    'mkdir -p /var/tmp/stage && cp -pr src dst',
+    'tar -pxzf backup.tar.gz',
+  ])('leaves -p alone when it is a port or a flag: %s', async (text) => {
+    const { value, redactions } = await dlp.redactForSink(text, ticket);
+    expect(redactions).toEqual([]);
+    expect(value).toBe(text);
+  });
+
+  it.each([
+    ['sshpass -p Harbour2026x ssh root@db01', 'Harbour2026x'],
+    ['sshpass -pHarbour2026x ssh root@db01', 'Harbour2026x'],
+    ['xfreerdp /u:adm /p:Harbour2026x /v:10.0.0.5', 'Harbour2026x'],
+  ])('redacts -p as a password beside an account or in a credential tool: %s', async (text, secret) => {
+    const { value } = await dlp.redactForSink(text, ticket);
+    expect(value).not.toContain(secret);
+  });
+
   it('leaves ordinary ticket prose and non-card numbers alone', async () => {
     const text =
       'Verdict: malicious (confidence 0.95) for alert a-1 on FIN-WS01; pid 6604; event 4111111111111112.';
