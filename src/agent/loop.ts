@@ -111,7 +111,11 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
 export async function startRun(
   deps: LoopDeps,
   alert: Alert,
-  options: { runId?: string } = {},
+  options: {
+    runId?: string;
+    /** The analyst's own request (free text, trusted: the values it names may drive actions). */
+    request?: string;
+  } = {},
 ): Promise<RunOutcome> {
   const runId = options.runId ?? newRunId();
   const { now, audit } = session(deps, runId);
@@ -138,9 +142,15 @@ export async function startRun(
     skills: deps.skills.map((skill) => ({ name: skill.name, hash: skill.hash })),
     policyVersion: deps.gateway.policy.version,
     policy: policyConfigOf(deps.config),
+    ...(options.request ? { request: options.request } : {}),
     ...(demoted.length > 0 ? { autonomyDemotions: demoted } : {}),
   });
-  const state = initialState(alert, firstMessage(alert, deps.skills, start.id), start.id);
+  const state = initialState(
+    alert,
+    firstMessage(alert, deps.skills, start.id, options.request),
+    start.id,
+    options.request,
+  );
   if (state.provenance)
     await scanAlert(
       state.provenance,

@@ -12,7 +12,7 @@ How you work:
 - Finish by calling submit_verdict exactly once: verdict malicious | suspicious | benign, a calibrated confidence between 0 and 1, ATT&CK technique ids, evidence, and recommended actions.`;
 
 /** The first user turn: the task, the alert as untrusted data, and the skill index (names and descriptions only). */
-export function firstMessage(alert: Alert, skills: readonly Skill[], ref: string): Message {
+export function firstMessage(alert: Alert, skills: readonly Skill[], ref: string, request?: string): Message {
   const alertBlock: DataBlock = { type: 'data', label: 'alert', trust: 'untrusted', ref, value: alert };
   const skillBlock: DataBlock = {
     type: 'data',
@@ -30,6 +30,17 @@ export function firstMessage(alert: Alert, skills: readonly Skill[], ref: string
       },
       alertBlock,
       skillBlock,
+      ...(request
+        ? [
+            {
+              type: 'data',
+              label: 'analyst-request',
+              trust: 'trusted',
+              ref,
+              value: { request },
+            } satisfies DataBlock,
+          ]
+        : []),
     ],
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { AuditAppend } from '../capability/gateway/index.js';
 import {
+  analystRequestValues,
   assessTaint,
   classifyAll,
   type Dlp,
@@ -17,6 +18,7 @@ import {
   type ResultLabels,
   type TaintState,
   trustAlert,
+  trustAnalystInput,
   trustResult,
   untrustedFields,
 } from '../control/index.js';
@@ -31,9 +33,10 @@ export interface RunProvenance {
 
 const MAX_HITS = 50;
 
-export function initialProvenance(alert: Alert): RunProvenance {
+export function initialProvenance(alert: Alert, request?: string): RunProvenance {
   const taint = emptyTaintState();
   trustAlert(taint, alert);
+  if (request) trustAnalystInput(taint, analystRequestValues(request));
   return { taint, injection: [] };
 }
 

@@ -133,7 +133,10 @@ export async function replayRun(
       killSwitches,
       now,
     };
-    let outcome: RunOutcome = await startRun(deps, startData.alert as Alert, { runId });
+    let outcome: RunOutcome = await startRun(deps, startData.alert as Alert, {
+      runId,
+      ...(typeof startData.request === 'string' ? { request: startData.request } : {}),
+    });
     const requests = events.filter((event) => event.type === 'tool-approval-request');
     for (let pause = 0; outcome.status === 'awaiting_approval' && outcome.pendingApproval; pause++) {
       const recordedId = (requests[pause]?.data as Data | undefined)?.approvalId;

@@ -82,7 +82,7 @@ export interface LoopState {
   notified?: string[];
 }
 
-export function initialState(alert: Alert, firstMessage: Message, ref: string): LoopState {
+export function initialState(alert: Alert, firstMessage: Message, ref: string, request?: string): LoopState {
   return {
     version: 1,
     alert,
@@ -103,7 +103,7 @@ export function initialState(alert: Alert, firstMessage: Message, ref: string): 
     verdict: null,
     actions: [],
     awaiting: null,
-    provenance: initialProvenance(alert),
+    provenance: initialProvenance(alert, request),
     notified: [],
   };
 }

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { AuditAppend } from '../capability/gateway/index.js';
 import { describeError, ModelUnavailableError } from '../errors.js';
-import type { ModelProvider, SubtaskName, TextBlock, ToolSpec } from '../model/index.js';
+import {
+  DATAMARK_NOTICE,
+  type ModelProvider,
+  type SubtaskName,
+  type TextBlock,
+  type ToolSpec,
+  unmark,
+} from '../model/index.js';
 import { tokensUsed } from './model-turn.js';
 import { extractIndicatorsLocally, summariseLocally } from './subtask-local.js';
 import {
@@ -107,7 +114,7 @@ async function askModel(
   };
   const response = await provider.generate(
     {
-      system: instructions[task],
+      system: `${instructions[task]} ${DATAMARK_NOTICE}`,
       messages: [
         {
           role: 'user',
@@ -194,7 +201,7 @@ export async function runSubtask(
   const tokens = tokensUsed(answer.usage);
   let parsed: unknown;
   try {
-    parsed = jsonObjectIn(answer.reply);
+    parsed = unmark(jsonObjectIn(answer.reply));
   } catch (error) {
     const message = `the sub-task model's reply is not JSON (${describeError(error)}); do the task yourself or retry`;
     return finish({ isError: true, tokens, value: { error: 'subtask_invalid', message } }, detail);

@@ -78,13 +78,30 @@ program
     '--wait',
     'stay and resume runs paused for an approval once someone decides (from another terminal)',
   )
+  .option(
+    '--request <text>',
+    'the analyst\'s own instruction (trusted), e.g. "contain FIN-WS01 if malicious"; hosts, users and other values it names may drive actions without taint',
+  )
   .addOption(providerOption())
-  .action(async (path: string, options: { wait?: boolean; provider?: ProviderName }, command: Command) => {
-    const context = withProvider(await cliContext(command), options.provider);
-    const alerts = await readAlerts(path);
-    const outcomes = await triageAlerts(context, alerts, { wait: options.wait === true });
-    if (outcomes.some((outcome) => outcome.status === 'failed')) process.exitCode = 1;
-  });
+  .action(
+    async (
+      path: string,
+      options: { wait?: boolean; request?: string; provider?: ProviderName },
+      command: Command,
+    ) => {
+      const context = withProvider(await cliContext(command), options.provider);
+      const alerts = await readAlerts(path);
+      if (options.request !== undefined && options.request.trim() === '')
+        throw new InvalidArgumentError(
+          '--request is empty: give the instruction text, or leave the option out',
+        );
+      const outcomes = await triageAlerts(context, alerts, {
+        wait: options.wait === true,
+        ...(options.request ? { request: options.request.trim() } : {}),
+      });
+      if (outcomes.some((outcome) => outcome.status === 'failed')) process.exitCode = 1;
+    },
+  );
 
 const approvals = program.command('approvals').description('pending destructive actions and human decisions');
 approvals

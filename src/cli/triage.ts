@@ -103,7 +103,7 @@ async function waitAndResume(
 export async function triageAlerts(
   context: CliContext,
   alerts: Alert[],
-  options: { wait: boolean },
+  options: { wait: boolean; request?: string },
 ): Promise<RunOutcome[]> {
   const runtime = await cliRuntime(context);
   try {
@@ -115,7 +115,11 @@ export async function triageAlerts(
     const store = await openHomeStore(context.home);
     try {
       for (const alert of alerts) {
-        const outcome = await startRun(runtime.loopDeps(store), alert);
+        const outcome = await startRun(
+          runtime.loopDeps(store),
+          alert,
+          options.request ? { request: options.request } : {},
+        );
         context.out(renderOutcome(outcome));
         outcomes.push(outcome);
       }

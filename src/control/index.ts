@@ -72,6 +72,7 @@ export type { RiskReview, ToolExposure } from './risk.js';
 export { exposureOf, reviewRisk } from './risk.js';
 export type { TaintAssessment, TaintedArg, TaintState } from './taint.js';
 export {
+  analystRequestValues,
   assessTaint,
   describeTaint,
   emptyTaintState,

@@ -121,6 +121,18 @@ export function trustAnalystInput(state: TaintState, values: readonly string[]):
 }
 
 /**
+ * The values an analyst's free-text request names: its words, with surrounding quotes and
+ * sentence punctuation removed (`isolate FIN-WS01, then disable j.doe.` → `FIN-WS01`, `j.doe`, …).
+ * Every word becomes trusted, which is the point: the analyst typed it.
+ */
+export function analystRequestValues(request: string): string[] {
+  return request
+    .split(/[\s,;()[\]{}<>"'`]+/)
+    .map((word) => word.replace(/^[.:!?]+|[.:!?]+$/g, ''))
+    .filter((word) => word.length >= 2);
+}
+
+/**
  * Records a tool result's trusted fields. A trusted field that merely echoes a tainted argument
  * of the same call stays untrusted: asking the inventory about `DC01` does not make `DC01` the
  * operator's target.

@@ -7,6 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { z } from 'zod';
 import { ModelBehaviorError, ModelUnavailableError } from '../errors.js';
+import { unmark } from './datamark.js';
 import { abortable, classifyFailure } from './failures.js';
 import type {
   ContentBlock,
@@ -161,7 +162,7 @@ export function fromAnthropicResponse(body: unknown, names: ToolNameMap): ModelR
         type: 'tool_call',
         id: use.data.id,
         name,
-        input: input as Record<string, unknown>,
+        input: unmark(input as Record<string, unknown>),
       });
     }
   }

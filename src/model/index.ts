@@ -8,7 +8,7 @@ import type { ModelProvider } from './provider.js';
 export type { AnthropicProviderOptions } from './anthropic.js';
 export { createAnthropicProvider, fromAnthropicResponse, toAnthropicRequest } from './anthropic.js';
 export { createCompromisedProvider } from './compromised.js';
-export { DATAMARK, DATAMARK_NOTICE, datamark, renderForModel } from './datamark.js';
+export { DATAMARK, DATAMARK_NOTICE, datamark, markUntrusted, unmark } from './datamark.js';
 export { expandCommandLine, extractIndicators } from './offline/indicators.js';
 export type { OpenAICompatibleProviderOptions } from './openai-compat.js';
 export { createOpenAICompatibleProvider, fromOpenAIResponse, toOpenAIRequest } from './openai-compat.js';

@@ -6,6 +6,7 @@ import type {
 } from 'openai/resources/chat/completions/completions';
 import { z } from 'zod';
 import { ModelBehaviorError } from '../errors.js';
+import { unmark } from './datamark.js';
 import { abortable, classifyFailure } from './failures.js';
 import type {
   GenerateOptions,
@@ -161,7 +162,7 @@ export function fromOpenAIResponse(body: unknown, names: ToolNameMap, fallbackMo
       type: 'tool_call',
       id: call.id,
       name,
-      input: parseArguments(name, call.function.arguments),
+      input: unmark(parseArguments(name, call.function.arguments)),
     });
   }
   const calls = content.length - (choice.message.content ? 1 : 0);

@@ -270,6 +270,36 @@ describe('investigation loop', () => {
     expect(trail.slice(-4)).toEqual(['model-request', 'model-response', 'credential-revoke', 'run-end']);
   });
 
+  it("trusts the values the analyst's request names, and only those: an action on them is untainted", async () => {
+    const isolate = (host: string) => ({
+      content: [call('c1', 'edr.isolate_host', { host, reason: 'contain' })],
+    });
+    const decisionTaint = async (runId: string) =>
+      (await store.audit.list(runId))
+        .filter((event) => event.type === 'policy-decision')
+        .map((event) => (event.data as { taint?: { tainted: boolean; args: string[] } }).taint);
+
+    const untrusted = await startRun(deps(createScriptedProvider([isolate('DC01')])), mshtaAlert);
+    expect(await decisionTaint(untrusted.runId)).toEqual([
+      { tainted: true, args: ['host'], detail: expect.any(String) },
+    ]);
+
+    const script = createScriptedProvider([isolate('DC01')]);
+    const asked = await startRun(deps(script), mshtaAlert, {
+      request: 'Also contain DC01, the file server is next.',
+    });
+    expect(await decisionTaint(asked.runId)).toEqual([{ tainted: false, args: [] }]);
+    // Destructive still waits for a human; the request is shown to the model as trusted data and recorded.
+    expect(asked.pendingApproval).toMatchObject({ tool: 'edr.isolate_host', args: { host: 'DC01' } });
+    expect(script.requests[0]?.messages[0]?.content).toContainEqual(
+      expect.objectContaining({ type: 'data', label: 'analyst-request', trust: 'trusted' }),
+    );
+    const start = (await store.audit.list(asked.runId)).find((event) => event.type === 'run-start');
+    expect((start?.data as { request?: string } | undefined)?.request).toBe(
+      'Also contain DC01, the file server is next.',
+    );
+  });
+
   it('shows the model the alert only as untrusted data, never in the system prompt', async () => {
     const injected: Alert = {
       ...mshtaAlert,

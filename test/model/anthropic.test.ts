@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelBehaviorError, ModelUnavailableError, ProviderError } from '../../src/errors.js';
+import { DATAMARK, unmark } from '../../src/model/datamark.js';
 import {
   createAnthropicProvider,
   fromAnthropicResponse,
@@ -113,7 +114,10 @@ describe('toAnthropicRequest', () => {
     expect(alertText.startsWith('<data label="alert" trust="untrusted" ref="run-1:1">')).toBe(true);
     expect(alertText.match(/<\/data>/g)).toHaveLength(1);
     expect(alertText).toContain('\\u003c/data\\u003e');
-    expect(JSON.parse(alertText.split('\n').slice(1, -1).join('\n'))).toEqual(hostile);
+    // Datamarked (whitespace → the marker), and nothing else changed.
+    const delivered = JSON.parse(alertText.split('\n').slice(1, -1).join('\n'));
+    expect(delivered.title).toContain(`Injected${DATAMARK}`);
+    expect(unmark(delivered)).toEqual(hostile);
 
     // Tool results first in their turn; the repair note after them, merged into one user turn.
     const results = params.messages[2];
