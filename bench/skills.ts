@@ -5,7 +5,8 @@
  * triages the sample alerts and alerts built from the sample incident's own events, on the
  * embedded lab, and every model request is recorded. Prints JSON.
  *
- * Token method: each request is rendered as JSON ({ system, messages, tools }) and counted as
+ * Token method: each request is rendered as the Anthropic provider sends it (wire tool names and
+ * schemas, delimited and datamarked data) and its JSON ({ system, messages, tools }) counted as
  * ceil(characters / 4), an approximation of BPE tokenisers on English and JSON (no Anthropic
  * tokenizer is available offline). Input tokens of an investigation = the sum over its turns,
  * since every turn resends the conversation. The inline variant is the same transcript with
@@ -26,15 +27,18 @@ import {
   type Message,
   type ModelProvider,
   type ModelRequest,
+  toAnthropicRequest,
 } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
 
 const skillTools = new Set(['load_skill', 'read_skill_resource']);
 
+/** Tokens of the request as the Anthropic provider puts it on the wire (system, messages, tools). */
 export function approximateTokens(request: ModelRequest): number {
+  const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096 });
   return Math.ceil(
-    JSON.stringify({ system: request.system, messages: request.messages, tools: request.tools }).length / 4,
+    JSON.stringify({ system: params.system, messages: params.messages, tools: params.tools }).length / 4,
   );
 }
 
@@ -206,7 +210,7 @@ export async function measureSkillTokens() {
   const n = investigations.length;
   return {
     method:
-      'JSON of { system, messages, tools } per model request, tokens = ceil(chars / 4); summed over the turns of each recorded run',
+      'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run',
     skills: skills.length,
     skill_text_tokens: {
       index_only: Math.ceil(
