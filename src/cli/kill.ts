@@ -3,6 +3,7 @@ import {
   createCredentialIssuer,
   describeScope,
   type KillScope,
+  killRevocations,
   openKillSwitchBoard,
 } from '../control/index.js';
 import { InputError } from '../errors.js';
@@ -86,10 +87,11 @@ export function killCommand(): Command {
         options.reason ?? 'no reason given',
         new Date(),
       );
-      // Stopped runs lose their credentials at once, so even a call that bypasses the gateway is refused.
-      if (scope.type === 'run' || scope.type === 'all')
-        await createCredentialIssuer({ home: context.home }).revokeIssuedBefore(
-          scope.type === 'run' ? scope.runId : null,
+      // What it stops loses its credentials at once, so even a call that bypasses the gateway is refused.
+      const revocations = killRevocations(scope, context.config);
+      if (revocations.length > 0)
+        await createCredentialIssuer({ home: context.home }).revokeMatching(
+          revocations,
           `kill switch ${engaged.id}`,
         );
       context.out(

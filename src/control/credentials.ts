@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import type { WardenConfig } from '../config/index.js';
 import {
   type CredentialSigningKey,
   loadCredentialSigningKey,
   maxCredentialTtlSeconds,
   openRevocationList,
   type RevocationList,
+  type RevocationMatch,
   signCredential,
   tokenFingerprint,
 } from '../credential/index.js';
 import { InputError } from '../errors.js';
+import type { KillScope } from './killswitch.js';
+import { bundledToolTiers, createTierRegistry } from './tiers.js';
 
 /** A minted credential. `token` goes only into MCP request metadata, never into audit, logs or model context. */
 export interface IssuedCredential {
@@ -40,6 +44,8 @@ export interface CredentialIssuer {
   revoke(credentials: ReadonlyArray<{ id: string; expiresAt: number }>, reason: string): Promise<void>;
   /** Revokes every credential of a run (or of every run when null) issued until now, wherever it was minted. */
   revokeIssuedBefore(runId: string | null, reason: string): Promise<void>;
+  /** Revokes, for calls of the matched server kinds and tools, every credential issued until now. */
+  revokeMatching(matches: readonly RevocationMatch[], reason: string): Promise<void>;
 }
 
 /** What the audit trail records about a credential: never the token. */
@@ -109,5 +115,58 @@ export function createCredentialIssuer(options: {
     },
     revoke: (credentials, reason) => revocations.revokeTokens(credentials, reason, now()),
     revokeIssuedBefore: (runId, reason) => revocations.revokeIssuedBefore(runId, reason, now()),
+    revokeMatching: (matches, reason) => revocations.revokeMatching(matches, reason, now()),
   };
+}
+
+/**
+ * What engaging a kill switch revokes, so that even a call that bypasses the gateway is refused:
+ * every credential of the run or of everything; for a server, its credentials; for a tool or an
+ * action class, calls of those tools under any credential issued before now (the server's other
+ * tools keep working). External servers get no Warden credentials: the gateway's refusal is the
+ * control there, and the result is empty for them.
+ */
+export function killRevocations(
+  scope: KillScope,
+  config: Pick<WardenConfig, 'servers' | 'tiers' | 'tierRules'>,
+): RevocationMatch[] {
+  const kinds = new Map(
+    Object.entries(config.servers).flatMap(([name, server]) =>
+      'bundled' in server && server.bundled ? [[name, server.bundled] as const] : [],
+    ),
+  );
+  switch (scope.type) {
+    case 'all':
+      return [{}];
+    case 'run':
+      return [{ runId: scope.runId }];
+    case 'server': {
+      const kind = kinds.get(scope.server);
+      return kind ? [{ server: kind }] : [];
+    }
+    case 'tool': {
+      const dot = scope.tool.indexOf('.');
+      const kind = dot > 0 ? kinds.get(scope.tool.slice(0, dot)) : undefined;
+      return kind ? [{ server: kind, tools: [scope.tool.slice(dot + 1)] }] : [];
+    }
+    case 'tier': {
+      const registry = createTierRegistry({ overrides: config.tiers, bundledKinds: kinds, rules: [] });
+      const matches: RevocationMatch[] = [];
+      for (const [name, kind] of kinds) {
+        const tools = Object.keys(bundledToolTiers)
+          .filter((key) => key.startsWith(`${kind}.`))
+          .map((key) => key.slice(kind.length + 1))
+          .filter((tool) => {
+            const qualified = `${name}.${tool}`;
+            // An argument rule can lift a tool into the class for some calls: revoke it too.
+            return (
+              registry.tierOf(qualified).tier === scope.tier ||
+              config.tierRules.some((rule) => rule.tool === qualified && rule.tier === scope.tier)
+            );
+          });
+        if (tools.length > 0) matches.push({ server: kind, tools });
+      }
+      return matches;
+    }
+  }
 }

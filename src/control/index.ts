@@ -34,7 +34,7 @@ export type {
 } from './cedar.js';
 export { bundledPoliciesDirectory, loadCedarPolicies } from './cedar.js';
 export type { CredentialIssuer, IssuedCredential, MintRequest } from './credentials.js';
-export { createCredentialIssuer, describeCredential } from './credentials.js';
+export { createCredentialIssuer, describeCredential, killRevocations } from './credentials.js';
 export type { Clearance, Dlp, DlpConfig, LeakRule, Redaction, Sink } from './dlp.js';
 export {
   builtinLeakRules,

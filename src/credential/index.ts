@@ -6,7 +6,7 @@ export {
   loadCredentialSigningKey,
   publicKeyReader,
 } from './keys.js';
-export type { Revocation, RevocationList } from './revocation.js';
+export type { Revocation, RevocationList, RevocationMatch } from './revocation.js';
 export { maxCredentialTtlSeconds, openRevocationList, revocationListPath } from './revocation.js';
 export type { CredentialClaims, TokenReading } from './token.js';
 export {

@@ -12,6 +12,10 @@ import type { CredentialClaims } from './token.js';
 const entrySchema = z.object({
   tokenId: z.string().optional(),
   runId: z.string().optional(),
+  /** Only tokens of this server kind (a kill switch on one server). */
+  server: z.string().optional(),
+  /** Only calls of these bare tool names (a kill switch on a tool or an action class). */
+  tools: z.array(z.string()).optional(),
   /** Tokens issued at or before this time (ms) are revoked; absent for a single token. */
   issuedBefore: z.number().int().optional(),
   /** After this (ms), no token the entry covers can still be valid, so the entry is dropped. */
@@ -31,9 +35,19 @@ export function revocationListPath(home: string): string {
   return join(home, 'control', 'credential-revocations.json');
 }
 
+/** Which tokens a bulk revocation covers: all of them, or those of a run, a server kind, some tools. */
+export interface RevocationMatch {
+  runId?: string;
+  server?: string;
+  tools?: readonly string[];
+}
+
 export interface RevocationList {
-  /** The revocation that covers these claims, if any; re-reads the file only when it changed. */
-  revocationOf(claims: CredentialClaims): Revocation | null;
+  /**
+   * The revocation that covers these claims, if any, for a call of `tool` (a bare name; without
+   * it, any tool the claims allow); re-reads the file only when it changed.
+   */
+  revocationOf(claims: CredentialClaims, tool?: string): Revocation | null;
   revokeTokens(
     tokens: ReadonlyArray<{ id: string; expiresAt: number }>,
     reason: string,
@@ -41,11 +55,22 @@ export interface RevocationList {
   ): Promise<void>;
   /** Every token of `runId` (or of every run, when null) issued up to now. */
   revokeIssuedBefore(runId: string | null, reason: string, now: Date): Promise<void>;
+  /** Every token issued up to now that the match covers (one entry per match). */
+  revokeMatching(matches: readonly RevocationMatch[], reason: string, now: Date): Promise<void>;
 }
 
-function covers(entry: Revocation, claims: CredentialClaims): boolean {
+function covers(entry: Revocation, claims: CredentialClaims, tool: string | undefined): boolean {
   if (entry.tokenId !== undefined) return entry.tokenId === claims.id;
   if (entry.runId !== undefined && entry.runId !== claims.runId) return false;
+  if (entry.server !== undefined && entry.server !== claims.server) return false;
+  if (entry.tools !== undefined) {
+    const killed = entry.tools;
+    const hit =
+      tool !== undefined
+        ? killed.includes(tool)
+        : claims.tools.includes('*') || claims.tools.some((allowed) => killed.includes(allowed));
+    if (!hit) return false;
+  }
   return entry.issuedBefore !== undefined && claims.issuedAt <= entry.issuedBefore;
 }
 
@@ -72,7 +97,7 @@ export function openRevocationList(home: string): RevocationList {
       state.revoked.push(...entries);
     });
   return {
-    revocationOf: (claims) => current().find((entry) => covers(entry, claims)) ?? null,
+    revocationOf: (claims, tool) => current().find((entry) => covers(entry, claims, tool)) ?? null,
     async revokeTokens(tokens, reason, now) {
       if (tokens.length === 0) return;
       const at = now.toISOString();
@@ -82,17 +107,20 @@ export function openRevocationList(home: string): RevocationList {
       );
     },
     async revokeIssuedBefore(runId, reason, now) {
+      await this.revokeMatching([runId !== null ? { runId } : {}], reason, now);
+    },
+    async revokeMatching(matches, reason, now) {
       const at = now.toISOString();
       await add(
-        [
-          {
-            ...(runId !== null ? { runId } : {}),
-            issuedBefore: now.getTime(),
-            forgetAfter: now.getTime() + maxCredentialTtlSeconds * 1000,
-            reason,
-            at,
-          },
-        ],
+        matches.map((match) => ({
+          ...(match.runId !== undefined ? { runId: match.runId } : {}),
+          ...(match.server !== undefined ? { server: match.server } : {}),
+          ...(match.tools !== undefined ? { tools: [...match.tools] } : {}),
+          issuedBefore: now.getTime(),
+          forgetAfter: now.getTime() + maxCredentialTtlSeconds * 1000,
+          reason,
+          at,
+        })),
         now,
       );
     },

@@ -62,7 +62,7 @@ export function createCredentialVerifier(options: {
       return refuseThis(`issued for run ${claims.runId}, not ${request.runId}`);
     if (claims.argsHash !== undefined && claims.argsHash !== sha256Hex(canonicalJson(request.args)))
       return refuseThis('issued for one call with other arguments');
-    const revoked = revocations.revocationOf(claims);
+    const revoked = revocations.revocationOf(claims, request.tool);
     if (revoked) return refuseThis(`revoked at ${revoked.at} (${revoked.reason})`);
     return { type: 'valid', claims };
   }

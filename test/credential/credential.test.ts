@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createCredentialIssuer } from '../../src/control/index.js';
+import { configSchema } from '../../src/config/index.js';
+import { createCredentialIssuer, killRevocations } from '../../src/control/index.js';
 import {
   createCredentialVerifier,
   credentialKeyPath,
@@ -121,5 +122,55 @@ describe('scoped credentials', () => {
     expect(ok(mint('run-a').token)).toBe('valid'); // a resumed run's new credential
     await issuer.revokeIssuedBefore(null, 'kill --all');
     expect(ok(b.token)).toBe('refused');
+  });
+
+  it('revoke for a killed server, tool or action class only the calls it covers', async () => {
+    const { home, issuer } = setup();
+    const edr = createCredentialVerifier({ home, server: 'edr' });
+    const siem = createCredentialVerifier({ home, server: 'siem' });
+    const edrToken = issuer.mint({
+      runId: 'run-a',
+      server: 'edr',
+      tools: ['host_summary', 'isolate_host'],
+      ttlSeconds: 60,
+    }).token;
+    const siemToken = issuer.mint({
+      runId: 'run-a',
+      server: 'siem',
+      tools: ['search_events'],
+      ttlSeconds: 60,
+    }).token;
+    const call = (verifier: typeof edr, token: string, tool: string) =>
+      verifier.verify({ token, tool, args, runId: null }).type;
+
+    await issuer.revokeMatching([{ server: 'edr', tools: ['isolate_host'] }], 'kill --tool edr.isolate_host');
+    expect(call(edr, edrToken, 'isolate_host')).toBe('refused');
+    expect(call(edr, edrToken, 'host_summary')).toBe('valid');
+    expect(call(siem, siemToken, 'search_events')).toBe('valid');
+
+    await issuer.revokeMatching([{ server: 'siem' }], 'kill --server siem');
+    expect(call(siem, siemToken, 'search_events')).toBe('refused');
+    expect(call(edr, edrToken, 'host_summary')).toBe('valid');
+  });
+});
+
+describe('kill switch revocations', () => {
+  const config = configSchema.parse({
+    servers: { lab: { bundled: 'edr', transport: 'memory' }, siem: { bundled: 'siem', transport: 'memory' } },
+    tierRules: [{ tool: 'siem.search_events', when: { limit: 500 }, tier: 'destructive' }],
+  });
+
+  it('map each scope to what it must revoke, by bundled kind, tier table and argument rules', () => {
+    expect(killRevocations({ type: 'all' }, config)).toEqual([{}]);
+    expect(killRevocations({ type: 'run', runId: 'r1' }, config)).toEqual([{ runId: 'r1' }]);
+    expect(killRevocations({ type: 'server', server: 'lab' }, config)).toEqual([{ server: 'edr' }]);
+    expect(killRevocations({ type: 'server', server: 'external' }, config)).toEqual([]);
+    expect(killRevocations({ type: 'tool', tool: 'lab.kill_process' }, config)).toEqual([
+      { server: 'edr', tools: ['kill_process'] },
+    ]);
+    expect(killRevocations({ type: 'tier', tier: 'destructive' }, config)).toEqual([
+      { server: 'edr', tools: ['isolate_host', 'release_host', 'kill_process'] },
+      { server: 'siem', tools: ['search_events'] },
+    ]);
   });
 });
