@@ -11,11 +11,13 @@ import {
   createTierRegistry,
   defaultAutonomy,
   demoteClass,
+  type EvidenceSource,
   gatherEvidence,
   missingForPromotion,
   promoteClass,
 } from '../control/index.js';
 import { InputError } from '../errors.js';
+import { evalEvidenceSource } from '../eval/index.js';
 import type { Store } from '../store/index.js';
 import { defaultApprover } from './approvals.js';
 import { type CliContext, cliContext } from './context.js';
@@ -33,7 +35,11 @@ export interface ClassStatus {
 const classPattern = /^[\w-]+\.[\w-]+$/;
 
 /** Classes Warden knows without connecting: bundled servers' tools, configured and recorded classes. */
-export async function autonomyStatus(store: Store, config: WardenConfig): Promise<ClassStatus[]> {
+export async function autonomyStatus(
+  store: Store,
+  config: WardenConfig,
+  extra?: EvidenceSource,
+): Promise<ClassStatus[]> {
   const bundledKinds = new Map(
     Object.entries(config.servers).flatMap(([name, server]) =>
       'bundled' in server && server.bundled ? [[name, server.bundled] as const] : [],
@@ -50,7 +56,7 @@ export async function autonomyStatus(store: Store, config: WardenConfig): Promis
     const { tier } = tiers.tierOf(actionClass);
     const fromConfig = config.autonomy.classes[actionClass];
     const level = recorded.get(actionClass) ?? fromConfig ?? defaultAutonomy[tier];
-    const evidence = await gatherEvidence(store.autonomy, actionClass);
+    const evidence = await gatherEvidence(store.autonomy, actionClass, extra);
     rows.push({
       actionClass,
       tier,
@@ -67,7 +73,11 @@ function renderStatus(row: ClassStatus): string {
   const agreement = agreementOf(row.evidence);
   const shown = agreement === null ? '—' : `${(agreement * 100).toFixed(0)}%`;
   const next = row.missing.length === 0 ? 'promotable' : row.missing.join('; ');
-  return `  ${row.actionClass.padEnd(30)} ${row.tier.padEnd(11)} ${row.level.padEnd(8)} ${row.source.padEnd(12)} ${String(row.evidence.decisions).padStart(4)} decisions  ${shown.padStart(4)} agree  ${row.evidence.criticalReversals} reversals  ${next}`;
+  const evals =
+    row.evidence.evalRecall === undefined
+      ? 'no evals'
+      : `${row.evidence.evalRuns} evals ≥${(row.evidence.evalRecall * 100).toFixed(0)}% recall`;
+  return `  ${row.actionClass.padEnd(30)} ${row.tier.padEnd(11)} ${row.level.padEnd(8)} ${row.source.padEnd(12)} ${String(row.evidence.decisions).padStart(4)} decisions  ${shown.padStart(4)} agree  ${row.evidence.criticalReversals} reversals  ${evals}  ${next}`;
 }
 
 async function change(
@@ -85,8 +95,9 @@ async function change(
   const store = await openHomeStore(context.home);
   try {
     const now = new Date();
-    await checkDemotions(store.autonomy, context.config.autonomy, now);
-    const current = (await autonomyStatus(store, context.config)).find(
+    const extra = evalEvidenceSource(context.home, context.config.model.provider);
+    await checkDemotions(store.autonomy, context.config.autonomy, now, extra);
+    const current = (await autonomyStatus(store, context.config, extra)).find(
       (row) => row.actionClass === actionClass,
     );
     if (!current)
@@ -103,8 +114,8 @@ async function change(
     };
     const changed =
       direction === 'promote'
-        ? await promoteClass(store.autonomy, context.config.autonomy, request)
-        : await demoteClass(store.autonomy, request);
+        ? await promoteClass(store.autonomy, context.config.autonomy, request, extra)
+        : await demoteClass(store.autonomy, request, extra);
     context.out(`${actionClass}: ${changed.from} → ${changed.to} by ${changed.by} (${changed.reason})`);
   } finally {
     await store.close();
@@ -127,8 +138,9 @@ export function autonomyCommand(): Command {
       const context = await cliContext(sub);
       const store = await openHomeStore(context.home);
       try {
-        const demoted = await checkDemotions(store.autonomy, context.config.autonomy, new Date());
-        const rows = await autonomyStatus(store, context.config);
+        const extra = evalEvidenceSource(context.home, context.config.model.provider);
+        const demoted = await checkDemotions(store.autonomy, context.config.autonomy, new Date(), extra);
+        const rows = await autonomyStatus(store, context.config, extra);
         const history = options.history ? await store.autonomy.history({ limit: 50 }) : [];
         if (options.json) {
           context.out(JSON.stringify({ classes: rows, demoted, history }, null, 2));

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { openRuntime, type Runtime, resolveHome } from '../agent/index.js';
 import { readConfigFile, type WardenConfig } from '../config/index.js';
+import { evalEvidenceSource } from '../eval/index.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -31,7 +32,12 @@ export async function cliContext(command: Command): Promise<CliContext> {
 
 /** Connects what a run needs, handing the config file on to the bundled servers it spawns. */
 export function cliRuntime(context: CliContext): Promise<Runtime> {
-  return openRuntime({ config: context.config, home: context.home, configPath: context.configPath });
+  return openRuntime({
+    config: context.config,
+    home: context.home,
+    configPath: context.configPath,
+    autonomyEvidence: evalEvidenceSource(context.home, context.config.model.provider),
+  });
 }
 
 /** Relative paths in warden.yaml are resolved against the file's directory (else the working directory). */

@@ -9,10 +9,12 @@ import {
   buildSuite,
   compareToBaseline,
   type EvalReport,
+  evalHistoryPath,
   loadSuite,
   type RuleLevel,
   readBaseline,
   readBuildSpec,
+  recordEvalResult,
   renderHtmlReport,
   ruleLevels,
   runSuite,
@@ -150,6 +152,10 @@ export function evalCommand(): Command {
         auditCommand: (runId) => `${selfCommand()} --home ${run.home} audit show ${runId}`,
       });
       for (const line of describeReport(report)) context.out(line);
+      const recorded = await recordEvalResult(context.home, report);
+      context.out(
+        `  recorded in ${evalHistoryPath(context.home)} as autonomy evidence for provider ${recorded.provider}`,
+      );
       if (run.resumed > 0) context.out(`  (${run.resumed} cases taken over from the interrupted run)`);
       if (options.out) await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
       if (options.html) await writeFile(options.html, renderHtmlReport(report));

@@ -166,8 +166,10 @@ export const configSchema = z.strictObject({
       minAgreement: z.number().min(0).max(1).default(0.95),
       /** A promoted class whose agreement falls below this is demoted automatically. */
       demoteBelow: z.number().min(0).max(1).default(0.85),
+      /** Eval runs (`warden eval`) of the configured provider, with recall ≥ minAgreement, needed for promotion. */
+      minEvalRuns: z.number().int().min(0).default(1),
     })
-    .default({ classes: {}, minDecisions: 20, minAgreement: 0.95, demoteBelow: 0.85 }),
+    .default({ classes: {}, minDecisions: 20, minAgreement: 0.95, demoteBelow: 0.85, minEvalRuns: 1 }),
   approvals: z
     .strictObject({
       ttlMinutes: z.number().int().positive().max(10_080).default(240),

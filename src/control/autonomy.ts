@@ -10,7 +10,10 @@ export const autonomyLadder: readonly AutonomyLevel[] = ['suggest', 'approve', '
 /** Human decisions on a class considered for promotion and demotion: the most recent ones. */
 export const EVIDENCE_WINDOW = 100;
 
-export type AutonomySettings = WardenConfig['autonomy'];
+export type AutonomySettings = Omit<WardenConfig['autonomy'], 'minEvalRuns'> & {
+  /** Eval runs needed for promotion (config default 1; absent means none). */
+  minEvalRuns?: number;
+};
 
 /** What a promotion rests on. `evalRuns`/`evalRecall` come from eval results when wired in. */
 export interface AutonomyEvidence {
@@ -65,6 +68,11 @@ export function missingForPromotion(evidence: AutonomyEvidence, settings: Autono
     );
   if (evidence.criticalReversals > 0)
     missing.push(`${evidence.criticalReversals} critical reversal(s) recorded; promotion needs zero`);
+  const minEvalRuns = settings.minEvalRuns ?? 0;
+  if (minEvalRuns > 0 && (evidence.evalRuns ?? 0) < minEvalRuns)
+    missing.push(
+      `${evidence.evalRuns ?? 0} eval runs of this provider recorded, autonomy.minEvalRuns needs ${minEvalRuns} (run \`warden eval <suite>\`)`,
+    );
   if (evidence.evalRecall !== undefined && evidence.evalRecall < settings.minAgreement)
     missing.push(
       `eval recall ${(evidence.evalRecall * 100).toFixed(1)}% over ${evidence.evalRuns ?? 0} runs is below ${(settings.minAgreement * 100).toFixed(1)}%`,
@@ -78,6 +86,8 @@ export function demotionReason(evidence: AutonomyEvidence, settings: AutonomySet
   const agreement = agreementOf(evidence);
   if (agreement !== null && agreement < settings.demoteBelow)
     return `approval agreement ${(agreement * 100).toFixed(1)}% fell below autonomy.demoteBelow ${(settings.demoteBelow * 100).toFixed(1)}%`;
+  if (evidence.evalRecall !== undefined && evidence.evalRecall < settings.demoteBelow)
+    return `eval recall ${(evidence.evalRecall * 100).toFixed(1)}% fell below autonomy.demoteBelow ${(settings.demoteBelow * 100).toFixed(1)}%`;
   return null;
 }
 

@@ -11,6 +11,14 @@ export type { ActionClassStats, AutonomyEvidence, FeedbackStats, VerdictStats } 
 export { autonomyEvidence, evalEvidence, feedbackStats } from './evidence.js';
 export type { AnalystVerdict } from './feedback.js';
 export { recordActionFeedback, recordApprovalFeedback, recordVerdictFeedback } from './feedback.js';
+export type { EvalHistoryEntry } from './history.js';
+export {
+  EVAL_EVIDENCE_WINDOW,
+  evalEvidenceSource,
+  evalHistoryPath,
+  readEvalHistory,
+  recordEvalResult,
+} from './history.js';
 export type { CaseLink, ConfusionMatrix, Distribution, EvalMetrics, TechniqueBreakdown } from './metrics.js';
 export { computeMetrics, distribution, falseNegatives, techniqueBreakdown } from './metrics.js';
 export type { BaselineReport, EvalReport, Regression } from './report.js';

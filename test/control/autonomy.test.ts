@@ -10,6 +10,12 @@ import {
   promoteClass,
 } from '../../src/control/index.js';
 import { StateError } from '../../src/errors.js';
+import {
+  EVAL_EVIDENCE_WINDOW,
+  type EvalReport,
+  evalEvidenceSource,
+  recordEvalResult,
+} from '../../src/eval/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { tempHome } from '../helpers.js';
 
@@ -53,6 +59,16 @@ async function humanDecisions(tool: string, approved: number, denied: number): P
 
 const at = new Date('2025-12-01T00:00:00Z');
 
+/** The parts of an eval report (`warden eval --out`) the history records. */
+function evalReport(provider: string, recall: number): EvalReport {
+  return {
+    createdAt: at.toISOString(),
+    suite: 'otrf-test',
+    provider,
+    metrics: { cases: 100, recall, falsePositiveRate: 0.05 },
+  } as EvalReport;
+}
+
 beforeAll(async () => {
   home = tempHome();
   store = await openStore({ home });
@@ -85,17 +101,37 @@ describe('autonomy ladder', () => {
     await expect(promoting).rejects.toThrow(/2 human decisions recorded, autonomy\.minDecisions needs 5/);
   });
 
-  it('promotes on enough agreeing decisions, records who and why, and the book picks it up', async () => {
+  it('promotes on enough agreeing decisions and a recorded eval of the provider, records who and why, and the book picks it up', async () => {
     await humanDecisions('ticket.update_status', 4, 0);
-    const change = await promoteClass(store.autonomy, settings, {
+    const request = {
       actionClass: 'ticket.update_status',
-      current: 'approve',
+      current: 'approve' as const,
       by: 'lead',
       reason: '6 of 6 approved',
       now: at,
-    });
+    };
+    const evals = evalEvidenceSource(home, 'offline');
+    await expect(promoteClass(store.autonomy, settings, request, evals)).rejects.toThrow(
+      /0 eval runs of this provider recorded, autonomy\.minEvalRuns needs 1/,
+    );
+    // An eval of another provider says nothing about this one; a weak eval of this one blocks.
+    await recordEvalResult(home, evalReport('anthropic', 0.99));
+    await recordEvalResult(home, evalReport('offline', 0.6));
+    await expect(promoteClass(store.autonomy, settings, request, evals)).rejects.toThrow(
+      /eval recall 60\.0% over 1 runs is below 80\.0%/,
+    );
+    // The ladder looks at the provider's latest runs; the weak one drops out of the window.
+    for (let index = 0; index < EVAL_EVIDENCE_WINDOW; index++)
+      await recordEvalResult(home, evalReport('offline', 0.97));
+    const change = await promoteClass(store.autonomy, settings, request, evals);
     expect(change).toMatchObject({ from: 'approve', to: 'notify', kind: 'promote', by: 'lead' });
-    expect(change.evidence).toMatchObject({ decisions: 6, agreements: 6, criticalReversals: 0 });
+    expect(change.evidence).toMatchObject({
+      decisions: 6,
+      agreements: 6,
+      criticalReversals: 0,
+      evalRuns: EVAL_EVIDENCE_WINDOW,
+      evalRecall: 0.97,
+    });
     const book = createAutonomyBook(settings);
     await book.refresh(store.autonomy, at);
     expect(book.levelOf('ticket.update_status', 'reversible')).toBe('notify');
@@ -106,13 +142,12 @@ describe('autonomy ladder', () => {
 
   it('refuses to promote on a stale level (someone else changed it meanwhile)', async () => {
     await expect(
-      promoteClass(store.autonomy, settings, {
-        actionClass: 'ticket.update_status',
-        current: 'approve',
-        by: 'other',
-        reason: 'race',
-        now: at,
-      }),
+      promoteClass(
+        store.autonomy,
+        settings,
+        { actionClass: 'ticket.update_status', current: 'approve', by: 'other', reason: 'race', now: at },
+        evalEvidenceSource(home, 'offline'),
+      ),
     ).rejects.toThrow(/changed level meanwhile/);
   });
 
