@@ -101,18 +101,21 @@ async function runOne(
     },
   };
   const gateway = await createGateway({ config, home, dlp });
+  const ticketStore = createTicketStore({ dir: join(home, 'tickets') });
   try {
+    const ticketsBefore = await ticketStore.listTickets({ limit: 200 });
     const outcome = await startRun(
       { store, gateway, provider, skills: options.skills, config, dlp },
       prepared.alert,
     );
     const events = await store.audit.list(outcome.runId);
-    const tickets = await createTicketStore({ dir: join(home, 'tickets') }).listTickets({ limit: 200 });
+    const tickets = await ticketStore.listTickets({ limit: 200 });
     const tiers = new Map(gateway.tools.map((tool) => [tool.name, tool.tier]));
     const judgement = judgeRun({
       goal: testCase.goal,
       events,
       tickets,
+      ticketsBefore,
       isWrite: (tool) => (tiers.get(tool) ?? 'destructive') !== 'read',
       lowerClearanceRequests,
     });
