@@ -94,6 +94,7 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
       providers: deps.subtaskProviders ?? null,
       resolveRef: (ref: string) => resolveRef(deps.store, runId, ref),
       audit,
+      ...(deps.dlp ? { dlp: deps.dlp } : {}),
       ...(runSignal ? { signal: runSignal } : {}),
     },
     context: {

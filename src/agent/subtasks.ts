@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuditAppend } from '../capability/gateway/index.js';
+import type { Dlp } from '../control/index.js';
 import { describeError, ModelUnavailableError } from '../errors.js';
 import {
   DATAMARK_NOTICE,
@@ -72,6 +73,8 @@ export interface SubtaskEnvironment {
   resolveRef(ref: string): Promise<unknown>;
   audit: AuditAppend;
   signal?: AbortSignal;
+  /** Leak prevention: the text goes to the sub-task model only as its clearance (`dlp.models`) allows. */
+  dlp?: Dlp;
 }
 
 /** The first JSON object in a reply (models wrap JSON in prose or code fences despite instructions). */
@@ -180,7 +183,12 @@ export async function runSubtask(
   if (!provider) return local(null);
   let answer: Awaited<ReturnType<typeof askModel>>;
   try {
-    answer = await askModel(provider, task, source, focus, ref ?? call.id, environment.signal);
+    const sent = environment.dlp
+      ? await environment.dlp.redactForSink(source, { kind: 'model', name: provider.name })
+      : { value: source, redactions: [] };
+    for (const redaction of sent.redactions)
+      await environment.audit('dlp-redaction', { ...redaction, callId: call.id });
+    answer = await askModel(provider, task, sent.value, focus, ref ?? call.id, environment.signal);
   } catch (error) {
     if (environment.signal?.aborted) throw error;
     if (error instanceof ModelUnavailableError)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractIndicatorsLocally, summariseLocally } from '../../src/agent/subtask-local.js';
 import { runSubtask, type SubtaskEnvironment, subtaskToolSpecs } from '../../src/agent/subtasks.js';
+import { createDlp, defaultDlpConfig } from '../../src/control/index.js';
 import { createAnthropicProvider, type ModelProvider } from '../../src/model/index.js';
 import { closedPortURL, startWireServer } from '../model/wire-server.js';
 
@@ -152,6 +153,38 @@ describe('sub-tasks on a cheaper model (real SDK, loopback Messages API)', () =>
         model: 'claude-haiku-4-5-20251001',
         usage: { inputTokens: 800, outputTokens: 60 },
       });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends a third-party sub-task model only what its clearance allows, and audits the redaction', async () => {
+    const server = await startWireServer(() => ({
+      body: anthropicReply('{"summary": "a backup account logged on to FS01", "keyEvents": []}'),
+    }));
+    try {
+      const haiku = createAnthropicProvider({
+        model: 'claude-haiku-4-5',
+        apiKey: 'k',
+        baseURL: server.baseURL,
+      });
+      const { env, audited } = environment(both(haiku));
+      env.dlp = createDlp(defaultDlpConfig);
+      const outcome = await runSubtask(env, {
+        id: 'c1',
+        name: 'summarise_logs',
+        input: { text: `${logText}\nnet user svc_backup Winter2026!Vault /add` },
+      });
+      expect(outcome.isError).toBe(false);
+      expect(server.requests[0]?.text).not.toContain('Winter2026!Vault');
+      expect(server.requests[0]?.text).toContain('[REDACTED:');
+      const redaction = audited.find((event) => event.type === 'dlp-redaction');
+      expect(redaction?.data).toMatchObject({
+        rule: 'net-user-password',
+        sink: 'model:anthropic',
+        callId: 'c1',
+      });
+      expect(JSON.stringify(audited)).not.toContain('Winter2026!Vault');
     } finally {
       await server.close();
     }
