@@ -137,12 +137,17 @@ export async function replayConnections(events: readonly AuditEventRecord[]): Pr
   return connections;
 }
 
-/** Run-wide kill switches engaged during the recording, engaged again once the replay reaches them. */
+/**
+ * The kill switches of the recording, engaged again as the replay reaches them: one that stopped
+ * the run from its `kill-switch-engage` on; one scoped to a tool, server or action class (recorded
+ * on the `policy-decision`s it denied) from its first denial to its last, the span it was surely
+ * engaged (a later call it would cover ran, so it had been released by then).
+ */
 export function replayKillSwitches(
   events: readonly AuditEventRecord[],
   cursor: ReplayCursor,
 ): KillSwitchBoard {
-  const engaged = events
+  const engaged: Array<{ from: number; until: number; killSwitch: KillSwitch }> = events
     .filter((event) => event.type === 'kill-switch-engage')
     .map((event) => {
       const data = dataOf(event);
@@ -153,11 +158,26 @@ export function replayKillSwitches(
         engagedAt: String(data.engagedAt),
         reason: String(data.reason),
       } as KillSwitch;
-      return { from: event.seq - 1, killSwitch };
+      return { from: event.seq - 1, until: Number.POSITIVE_INFINITY, killSwitch };
     });
+  const scoped = new Map<string, { from: number; until: number; killSwitch: KillSwitch }>();
+  for (const event of events) {
+    if (event.type !== 'policy-decision') continue;
+    const data = dataOf(event);
+    if (data.check !== 'kill-switch' || data.killSwitch === null || typeof data.killSwitch !== 'object')
+      continue;
+    const killSwitch = data.killSwitch as KillSwitch;
+    const span = scoped.get(killSwitch.id);
+    if (span) span.until = event.seq - 1;
+    else scoped.set(killSwitch.id, { from: event.seq - 1, until: event.seq - 1, killSwitch });
+  }
+  engaged.push(...scoped.values());
   const refuse = () => Promise.reject(new StateError('a replay cannot change kill switches'));
   return {
-    current: () => engaged.filter((entry) => cursor.appended >= entry.from).map((entry) => entry.killSwitch),
+    current: () =>
+      engaged
+        .filter((entry) => cursor.appended >= entry.from && cursor.appended <= entry.until)
+        .map((entry) => entry.killSwitch),
     engage: refuse,
     release: refuse,
   };

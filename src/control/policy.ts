@@ -55,6 +55,8 @@ export interface PolicyDecision {
   approvers: number;
   /** Autonomy level `notify`: the call runs and a notification is recorded. */
   notify: boolean;
+  /** The kill switch that denied the call (check `kill-switch`), recorded so a replay can engage it again. */
+  killSwitch?: KillSwitch;
 }
 
 export interface Policy {
@@ -148,7 +150,7 @@ export function createPolicy(options: PolicyOptions): Policy {
       tool: request.tool,
       tier,
     });
-    if (engaged) return deny('kill-switch', killReason(engaged));
+    if (engaged) return { ...deny('kill-switch', killReason(engaged)), killSwitch: engaged };
     if (request.toolCallsSoFar >= options.maxToolCalls)
       return deny('budget', `budget: limits.maxToolCalls (${options.maxToolCalls}) reached for this run`);
     if (tier !== 'read' && request.actionsSoFar[tier] >= options.maxActions[tier])

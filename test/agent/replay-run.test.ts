@@ -1,13 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayRun } from '../../src/agent/index.js';
+import { replayRun, startRun } from '../../src/agent/index.js';
 import { createGateway, type Gateway } from '../../src/capability/gateway/index.js';
 import { replayAudit } from '../../src/cli/replay.js';
+import { openKillSwitchBoard } from '../../src/control/index.js';
 import { bundledSkillsDirectory, loadSkills, type Skill } from '../../src/knowledge/index.js';
 import { createOfflineAnalyst } from '../../src/model/index.js';
 import { type AuditEventRecord, openStore, type Store } from '../../src/store/index.js';
-import { fixtureConfig, type Investigations, runInvestigations } from '../fixtures/investigations.js';
+import {
+  fixtureConfig,
+  type Investigations,
+  maliciousAlert,
+  runInvestigations,
+} from '../fixtures/investigations.js';
 import { tempHome } from '../helpers.js';
 
 const config = fixtureConfig();
@@ -47,6 +53,46 @@ describe('full-loop replay from the recording', () => {
     expect(result.divergence).toBeNull();
     expect(result).toMatchObject({ recordedStatus: status, replayedStatus: status });
     expect(result.compared).toBeGreaterThan(1);
+  });
+
+  it('engages a tool-scoped kill switch again over the span it denied calls, then releases it', async () => {
+    const board = openKillSwitchBoard(tempHome());
+    const killedGateway = await createGateway({ config, home, killSwitches: board });
+    let runId: string;
+    try {
+      const engaged = await board.engage(
+        { type: 'tool', tool: 'edr.process_tree' },
+        'dana',
+        'EDR API incident',
+        new Date(),
+      );
+      runId = (
+        await startRun(
+          {
+            store,
+            gateway: killedGateway,
+            provider: createOfflineAnalyst(),
+            skills,
+            config,
+            killSwitches: board,
+          },
+          maliciousAlert,
+        )
+      ).runId;
+      await board.release(engaged.id);
+    } finally {
+      await killedGateway.close();
+    }
+    const events = await store.audit.list(runId);
+    const denials = events.filter(
+      (event) =>
+        event.type === 'policy-decision' && (event.data as { check?: string }).check === 'kill-switch',
+    );
+    expect(denials.length).toBeGreaterThan(0);
+    expect(denials[0]?.data).toMatchObject({ tool: 'edr.process_tree', killSwitch: { engagedBy: 'dana' } });
+    const result = await replay(runId, events);
+    expect(result.divergence).toBeNull();
+    expect(result.replayedStatus).toBe(result.recordedStatus);
   });
 
   it('replays the approval pauses with the recorded decisions, in a scratch store', async () => {
@@ -100,7 +146,7 @@ describe('warden audit replay', () => {
     expect(lines.filter((line) => /decisions reproduced/.test(line))).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/2 run\(s\): every decision comes out the same/);
     expect(ok).toBe(true);
-  });
+  }, 180_000);
 
   it('fails and lists the changes under a proposed config', async () => {
     const proposed = join(home, 'proposed.yaml');
@@ -109,5 +155,5 @@ describe('warden audit replay', () => {
     expect(ok).toBe(false);
     expect(lines.some((line) => /intel\.lookup_indicator: allow → deny/.test(line))).toBe(true);
     expect(lines.at(-1)).toMatch(/decision\(s\) would change under the proposed rules/);
-  });
+  }, 180_000);
 });

@@ -449,6 +449,7 @@ export async function createGateway(options: {
         autonomy,
         taint: context.taint ?? { tainted: false, args: [] },
         ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
+        ...(decided.killSwitch ? { killSwitch: decided.killSwitch } : {}),
       });
       return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
     },
