@@ -21,6 +21,7 @@ import { evalEvidenceSource } from '../eval/index.js';
 import type { Store } from '../store/index.js';
 import { defaultApprover } from './approvals.js';
 import { type CliContext, cliContext } from './context.js';
+import { recordOperatorAction } from './operator.js';
 
 export interface ClassStatus {
   actionClass: string;
@@ -116,6 +117,13 @@ async function change(
       direction === 'promote'
         ? await promoteClass(store.autonomy, context.config.autonomy, request, extra)
         : await demoteClass(store.autonomy, request, extra);
+    await recordOperatorAction(context, 'autonomy-change', changed.by, {
+      actionClass,
+      kind: changed.kind,
+      from: changed.from,
+      to: changed.to,
+      reason: changed.reason,
+    });
     context.out(`${actionClass}: ${changed.from} → ${changed.to} by ${changed.by} (${changed.reason})`);
   } finally {
     await store.close();

@@ -1,10 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { bundledServerNames } from '../capability/servers/index.js';
-import { createCredentialIssuer } from '../control/index.js';
+import { createCredentialIssuer, describeCredential } from '../control/index.js';
 import { maxCredentialTtlSeconds } from '../credential/index.js';
 import { InputError } from '../errors.js';
 import { defaultApprover } from './approvals.js';
 import { cliContext } from './context.js';
+import { recordOperatorAction } from './operator.js';
 
 function ttlSeconds(value: string): number {
   const number = Number(value);
@@ -44,6 +45,10 @@ export function credentialsCommand(): Command {
         tools,
         ttlSeconds: options.ttl,
       });
+      await recordOperatorAction(context, 'credential-mint', defaultApprover(), {
+        runId: options.run,
+        ...describeCredential(credential),
+      });
       process.stderr.write(
         `warden: credential ${credential.id} for ${options.server} (${tools.join(', ')}), run ${options.run}, expires ${new Date(credential.expiresAt).toISOString()}; revoke with \`warden credentials revoke --id ${credential.id}\`\n`,
       );
@@ -69,10 +74,18 @@ export function credentialsCommand(): Command {
           [{ id: options.id, expiresAt: Date.now() + maxCredentialTtlSeconds * 1000 }],
           reason,
         );
+        await recordOperatorAction(context, 'credential-revoke', defaultApprover(), {
+          credentialIds: [options.id],
+          reason: options.reason,
+        });
         context.out(`revoked credential ${options.id}`);
         return;
       }
       await issuer.revokeIssuedBefore(options.run ?? null, reason);
+      await recordOperatorAction(context, 'credential-revoke', defaultApprover(), {
+        ...(options.run ? { runId: options.run } : { all: true }),
+        reason: options.reason,
+      });
       context.out(
         options.run ? `revoked every credential of run ${options.run}` : 'revoked every credential',
       );

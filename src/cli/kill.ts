@@ -9,6 +9,7 @@ import {
 import { InputError } from '../errors.js';
 import { defaultApprover } from './approvals.js';
 import { cliContext } from './context.js';
+import { recordOperatorAction } from './operator.js';
 
 interface KillOptions {
   all?: boolean;
@@ -75,6 +76,10 @@ export function killCommand(): Command {
       }
       if (options.release) {
         const released = await board.release(options.release);
+        await recordOperatorAction(context, 'kill-switch-release', options.by ?? defaultApprover(), {
+          switchId: released.id,
+          scope: released.scope,
+        });
         context.out(
           `released ${released.id} (${describeScope(released.scope)}) by ${options.by ?? defaultApprover()}`,
         );
@@ -94,6 +99,12 @@ export function killCommand(): Command {
           revocations,
           `kill switch ${engaged.id}`,
         );
+      await recordOperatorAction(context, 'kill-switch-engage', engaged.engagedBy, {
+        switchId: engaged.id,
+        scope: engaged.scope,
+        reason: engaged.reason,
+        revoked: revocations,
+      });
       context.out(
         `engaged ${engaged.id}: ${describeScope(engaged.scope)} stopped by ${engaged.engagedBy}; release with \`warden kill --release ${engaged.id}\``,
       );

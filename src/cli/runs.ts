@@ -7,6 +7,7 @@ import {
   readCheckpoints,
   toOtlp,
   verifyChain,
+  verifyOperatorLog,
 } from '../audit/index.js';
 import { BackendError, describeError, InputError, StateError } from '../errors.js';
 import type { RunStatus } from '../store/index.js';
@@ -100,6 +101,13 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
         intact = false;
         context.out(`${runId}  BROKEN at event ${report.firstBadSeq}: ${report.problem} — ${report.detail}`);
       }
+    }
+    const operator = verifyOperatorLog(context.home, key);
+    if (operator.status === 'ok') {
+      if (operator.events > 0) context.out(`operator log  ok  ${operator.events} signed entries`);
+    } else {
+      intact = false;
+      context.out(`operator log  BROKEN at entry ${operator.firstBadSeq}: ${operator.problem}`);
     }
     context.out(
       intact ? `${ids.length} run(s) verified` : 'the audit trail has been tampered with or damaged',
