@@ -110,9 +110,8 @@ function copyField(text: string): string {
 /**
  * Audit table: per-run hash chains. An append is numbered and hashed at once, in memory, in call
  * order (the chain head of a run is read from the table once per store, then kept); the event is
- * queued and written by group commit: everything queued in one turn of the event loop, and
- * whatever is queued while a write runs, goes into the next single statement (a literal INSERT, or
- * a COPY for larger batches). An append resolves only once its event is committed, and batches
+ * queued and written by group commit: whatever is queued while a write runs goes into the next
+ * single statement (a literal INSERT, or a COPY for larger batches). An append resolves only once its event is committed, and batches
  * commit in queue order, so once an event is committed every earlier event of its run is too.
  * Heads can stay in memory because the store holds the cross-process lock for its whole life.
  * If a write fails, none of its batch was written: those appends, and every later queued append
@@ -122,7 +121,6 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
   const heads = new Map<string, Head>();
   const loading = new Map<string, Promise<void>>();
   let pending: PendingAppend[] = [];
-  let scheduled = false;
   let flushing = false;
 
   async function loadHead(runId: string): Promise<void> {
@@ -155,14 +153,8 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
       hash,
     };
     pending.push({ record, body, ...item });
-    if (!scheduled && !flushing) {
-      scheduled = true;
-      // Let the rest of this turn queue its events too, then write them as one statement.
-      setImmediate(() => {
-        scheduled = false;
-        void flush();
-      });
-    }
+    // Whatever is queued while a write runs goes into the next one.
+    if (!flushing) void flush();
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {

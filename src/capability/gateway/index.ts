@@ -356,8 +356,8 @@ export async function createGateway(options: {
     tools,
     policy,
     async call(context, tool, requested) {
-      // Queued now and committed together with the policy decision (group commit); both are
-      // awaited before anything with an effect happens (receipt use, approval request, execution).
+      // Queued now, not awaited alone: the checks run meanwhile, and the request is awaited together
+      // with the policy decision before anything with an effect happens (receipt use, approval, execution).
       const recorded = context.audit('tool-call-request', {
         callId: context.callId,
         tool,
