@@ -237,17 +237,21 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
           sequence(runId, type, at, body, item);
           return;
         }
-        // The head is being read (or must be): number this append after the reads, in call order.
-        const ready =
-          waiting ??
-          loadHead(runId).finally(() => {
-            if (loading.get(runId) === ready) loading.delete(runId);
-          });
-        if (!waiting) loading.set(runId, ready);
-        ready.then(() => {
-          if (!heads.has(runId)) return reject(new Error(`audit head of run ${runId} was lost`));
+        // The head is being read (or must be): number this append after it and after every append
+        // already waiting, in call order. The chain of waiting appends ends when its last one ran.
+        const step = (waiting ?? loadHead(runId)).then(() => {
+          if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
           sequence(runId, type, at, body, item);
-        }, reject);
+        });
+        step.catch(reject);
+        const settled = step.then(
+          () => {},
+          () => {},
+        );
+        loading.set(runId, settled);
+        void settled.then(() => {
+          if (loading.get(runId) === settled) loading.delete(runId);
+        });
       });
     },
 
