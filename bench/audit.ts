@@ -5,6 +5,8 @@
  * - append, serial: one run awaiting each append (one commit per event; bound by one PGlite round trip).
  * - append, concurrent: RUNS runs appending at once, as a worker investigating several alerts does;
  *   group commit puts what is queued meanwhile into one INSERT. Every append resolves only once committed.
+ * - append, pipelined: the same runs queueing events and awaiting durability every BARRIER events
+ *   (a write-ahead barrier before a side effect) instead of after each one.
  * - verify: the chain check over stored rows (hash of the stored canonical text, links, order), and
  *   the same including the paged read from the database.
  */
@@ -16,6 +18,7 @@ import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
 
 const RUNS = 32;
+const BARRIER = 8;
 
 function eventData(index: number): unknown {
   // A typical tool-call-result: a few nested fields, ~300 bytes of canonical JSON.
@@ -67,6 +70,23 @@ export async function auditBenchmark(options: { events: number }): Promise<Recor
     );
     const concurrent = rate(perRun * RUNS, started);
 
+    // Pipelined: each run queues events without awaiting each one and waits for durability every
+    // BARRIER events, as before a side effect (the gateway queues a call's request with its decision).
+    started = performance.now();
+    await Promise.all(
+      Array.from({ length: RUNS }, async (_, run) => {
+        for (let index = 0; index < perRun; index += BARRIER) {
+          const group: Promise<unknown>[] = [];
+          for (let k = index; k < Math.min(perRun, index + BARRIER); k++)
+            group.push(
+              store.audit.append(`pipe-${run}`, 'tool-call-result', eventData(k), new Date().toISOString()),
+            );
+          await Promise.all(group);
+        }
+      }),
+    );
+    const pipelined = rate(perRun * RUNS, started);
+
     // One long chain, as `warden audit verify` reads it.
     const long = 'run-long';
     await Promise.all(
@@ -87,6 +107,8 @@ export async function auditBenchmark(options: { events: number }): Promise<Recor
       audit_append_serial_events_per_s: serial,
       audit_append_concurrent_runs: RUNS,
       audit_append_events_per_s: concurrent,
+      audit_append_pipelined_barrier_every: BARRIER,
+      audit_append_pipelined_events_per_s: pipelined,
       audit_verify_events_per_s: Math.round(rows.length / checkSeconds),
       audit_verify_with_read_events_per_s: rate(rows.length, started),
     };

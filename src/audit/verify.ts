@@ -24,9 +24,7 @@ type ChainEvent = AuditEventRecord | AuditChainRow;
 
 /** The hash an event should carry: over its stored canonical text when there is one, else over its data. */
 function expectedHash(event: ChainEvent): string {
-  return 'body' in event
-    ? auditBodyHash(event.prevHash, { ...event, body: event.body })
-    : auditEventHash(event.prevHash, event);
+  return 'body' in event ? auditBodyHash(event.prevHash, event) : auditEventHash(event.prevHash, event);
 }
 
 /**
@@ -51,7 +49,8 @@ export function verifyChain(
   const positionOfHash = new Map(events.map((event, index) => [event.hash, index]));
   let previous: ChainEvent | null = null;
   const hashes = new Map<number, string>();
-  for (const [index, event] of events.entries()) {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
     const expected = index + 1;
     if (event.seq !== expected) {
       if (event.seq > expected) {

@@ -79,7 +79,10 @@ function parseFailure(file: string, text: string, errors: cedar.DetailedError[])
 }
 
 /** Splits one file into policies and reads their annotations; errors name the file and line. */
-function readPolicyFile(file: string, text: string): Array<{ text: string; meta: PolicyMeta }> {
+function readPolicyFile(
+  file: string,
+  text: string,
+): Array<{ text: string; uses: AttributeUses; meta: PolicyMeta }> {
   const parsed = cedar.checkParsePolicySet({ staticPolicies: text });
   if (parsed.type === 'failure') throw parseFailure(file, text, parsed.errors);
   const parts = cedar.policySetTextToParts(text);
@@ -105,6 +108,7 @@ function readPolicyFile(file: string, text: string): Array<{ text: string; meta:
       throw new ConfigError(`policy ${source}: @approvers must be a whole number from 1 to 5`);
     return {
       text: policyText,
+      uses: attributeUses(json.json),
       meta: {
         id: annotations.id ?? `${file}#${index + 1}`,
         source,
@@ -118,12 +122,15 @@ function readPolicyFile(file: string, text: string): Array<{ text: string; meta:
 }
 
 /** `server.tool` / `server.*` / `*` patterns of `policy.deny` as hard forbid policies. */
-function denyListPolicies(deny: readonly string[]): Array<{ text: string; meta: PolicyMeta }> {
+function denyListPolicies(
+  deny: readonly string[],
+): Array<{ text: string; uses: AttributeUses; meta: PolicyMeta }> {
   return deny.map((pattern, index) => {
     const scope = pattern === '*' ? 'action' : `action in Action::${JSON.stringify(pattern)}`;
     const id = `policy.deny[${index}]`;
     return {
       text: `forbid (principal, ${scope}, resource);`,
+      uses: { context: new Set<string>(), resource: new Set<string>() },
       meta: {
         id,
         source: 'config policy.deny',
@@ -134,6 +141,64 @@ function denyListPolicies(deny: readonly string[]): Array<{ text: string; meta: 
       },
     };
   });
+}
+
+/**
+ * Which attributes of `context` and of the resource entity a policy reads; `null` when it could
+ * read any of them (the variable used whole, or an attribute read from anything but the variable).
+ */
+interface AttributeUses {
+  context: Set<string> | null;
+  resource: Set<string> | null;
+}
+
+function attributeUses(policy: unknown): AttributeUses {
+  const uses: AttributeUses = { context: new Set(), resource: new Set() };
+  const isVar = (node: unknown, name: string) =>
+    typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === name;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    if (record.Var === 'context') uses.context = null;
+    if (record.Var === 'resource') uses.resource = null;
+    for (const [key, value] of Object.entries(record)) {
+      const access = value as { left?: unknown; attr?: unknown } | null;
+      if ((key === '.' || key === 'has') && typeof access === 'object' && access !== null) {
+        const attr = Array.isArray(access.attr) ? access.attr[0] : access.attr;
+        if (isVar(access.left, 'context') && typeof attr === 'string') {
+          uses.context?.add(attr);
+          walk(access.attr);
+          continue;
+        }
+        if (isVar(access.left, 'resource') && typeof attr === 'string') {
+          uses.resource?.add(attr);
+          continue;
+        }
+        // An attribute of any other expression might be the resource entity's (an entity literal, say).
+        uses.resource = null;
+      }
+      walk(value);
+    }
+  };
+  walk(policy);
+  return uses;
+}
+
+function mergeUses(all: readonly AttributeUses[]): AttributeUses {
+  const merged: AttributeUses = { context: new Set(), resource: new Set() };
+  for (const uses of all) {
+    for (const name of ['context', 'resource'] as const) {
+      const target = merged[name];
+      const source = uses[name];
+      if (source === null) merged[name] = null;
+      else if (target) for (const attr of source) target.add(attr);
+    }
+  }
+  return merged;
 }
 
 function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
@@ -172,6 +237,10 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
     ),
     ...denyListPolicies(options.deny),
   ];
+  // Only what some policy reads is sent to the engine: every attribute costs parsing per decision.
+  const uses = mergeUses(all.map((policy) => policy.uses));
+  const contextKeys = uses.context;
+  const resourceKeys = uses.resource;
   const byId = new Map<string, PolicyMeta>();
   const texts: Record<string, string> = {};
   for (const { text, meta } of all) {
@@ -195,21 +264,28 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
       type: 'Asset',
       id: request.asset.kind === 'none' ? 'none' : `${request.asset.kind}:${request.asset.name}`,
     };
+    const context: Record<string, cedar.CedarValueJson> = {};
+    const wants = (key: string) => contextKeys === null || contextKeys.has(key);
+    if (wants('tier')) context.tier = request.tier;
+    if (wants('tierSource')) context.tierSource = request.tierSource;
+    if (wants('autonomy')) context.autonomy = request.autonomy;
+    if (wants('tainted')) context.tainted = request.tainted;
+    if (wants('taintedArgs')) context.taintedArgs = [...request.taintedArgs];
+    if (wants('injectionSignal')) context.injectionSignal = request.injectionSignal;
+    if (wants('approval'))
+      context.approval = { granted: request.approval.granted, approvers: request.approval.approvers };
+    if (wants('args')) context.args = cedarArgs(request.args);
+    const attrs: Record<string, cedar.CedarValueJson> = {};
+    if (resourceKeys === null || resourceKeys.has('kind')) attrs.kind = request.asset.kind;
+    if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
+    if (resourceKeys === null || resourceKeys.has('criticality'))
+      attrs.criticality = request.asset.criticality;
     return cedar.statefulIsAuthorized({
       principal: { type: 'Run', id: request.runId },
       action,
       resource,
       preparsedPolicySetId: version,
-      context: {
-        tier: request.tier,
-        tierSource: request.tierSource,
-        autonomy: request.autonomy,
-        tainted: request.tainted,
-        taintedArgs: [...request.taintedArgs],
-        injectionSignal: request.injectionSignal,
-        approval: { granted: request.approval.granted, approvers: request.approval.approvers },
-        args: cedarArgs(request.args),
-      },
+      context,
       entities: [
         {
           uid: action,
@@ -219,15 +295,7 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
             { type: 'Action', id: `${server}.*` },
           ],
         },
-        {
-          uid: resource,
-          attrs: {
-            kind: request.asset.kind,
-            name: request.asset.name,
-            criticality: request.asset.criticality,
-          },
-          parents: [],
-        },
+        { uid: resource, attrs, parents: [] },
       ],
     });
   }

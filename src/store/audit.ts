@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical.js';
+import { encodeText } from './codec.js';
 import type { Sql } from './database.js';
 import type { AuditChainRow, AuditEventRecord, AuditStore } from './types.js';
 
@@ -16,7 +17,7 @@ export function auditBodyHash(
 ): string {
   const { runId, seq, at, type, body } = event;
   return sha256Hex(
-    `${prevHash}{"at":${JSON.stringify(at)},"data":${body},"runId":${JSON.stringify(runId)},"seq":${canonicalJson(seq)},"type":${JSON.stringify(type)}}`,
+    `${prevHash}{"at":${JSON.stringify(at)},"data":${body},"runId":${JSON.stringify(runId)},"seq":${Number.isSafeInteger(seq) ? seq : canonicalJson(seq)},"type":${JSON.stringify(type)}}`,
   );
 }
 
@@ -29,10 +30,14 @@ export function auditEventHash(
   return sha256Hex(prevHash + canonicalJson({ runId, seq, at, type, data }));
 }
 
-/** Events of one multi-row INSERT: 9 parameters each, well under PostgreSQL's 65535. */
-const MAX_BATCH = 500;
-/** Rows per page when reading a chain for verification. */
+/** Events of one group commit (one statement). */
+const MAX_BATCH = 2000;
+/** Batches up to this size are one literal INSERT; larger ones one COPY (cheaper per row). */
+const COPY_FROM = 16;
+/** Rows per page of the exact (JSON) read of a chain. */
 const PAGE = 5000;
+/** Rows per page of the bulk read of a chain. */
+const BULK_PAGE = 20_000;
 
 interface Head {
   seq: number;
@@ -40,12 +45,18 @@ interface Head {
 }
 
 interface PendingAppend {
-  runId: string;
-  type: string;
-  at: string;
+  record: AuditEventRecord;
   body: string;
   resolve: (record: AuditEventRecord) => void;
   reject: (error: unknown) => void;
+}
+
+/** Bulk statements of the embedded database, beside the parameterised `Sql` queries. */
+export interface AuditWriter {
+  /** Runs one statement by the simple protocol (no parameters). */
+  exec(text: string): Promise<void>;
+  /** `COPY ... FROM` with `data` in PostgreSQL's text format. */
+  copyFrom(statement: string, data: string): Promise<void>;
 }
 
 // Rows written since migration 3 keep the hashed text in body and leave data NULL; older rows have data.
@@ -78,67 +89,136 @@ function toRecord(row: AuditRow): AuditEventRecord {
 }
 
 /**
- * Audit table: per-run hash chains. Appends queue up and are written by group commit: whatever
- * is queued while one INSERT runs goes into the next one (up to MAX_BATCH), so concurrent runs
- * share round trips while each append still resolves only once its event is committed. Chain
- * heads are kept in memory: the store holds the cross-process lock for its whole life, so no
- * other process can append meanwhile; a new store (any process) reads heads from the table.
+ * A SQL string literal. Safe because the database runs with standard_conforming_strings on (the
+ * PostgreSQL default, checked when the store opens), where only the quote itself is special inside
+ * '...', and because encodeText has already removed what a text value cannot hold (NUL, lone surrogates).
  */
-export function createAuditStore(sql: Sql): AuditStore {
+function literal(text: string): string {
+  return `'${encodeText(text).replaceAll("'", "''")}'`;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field of COPY's text format: backslash, tab, newline and carriage return escaped. */
+function copyField(text: string): string {
+  const encoded = encodeText(text);
+  return COPY_SPECIAL.test(encoded) ? encoded.replace(COPY_SPECIALS, (char) => COPY_ESCAPES[char]!) : encoded;
+}
+
+/**
+ * Audit table: per-run hash chains. An append is numbered and hashed at once, in memory, in call
+ * order (the chain head of a run is read from the table once per store, then kept); the event is
+ * queued and written by group commit: whatever is queued while a write runs goes into the next
+ * single statement (a literal INSERT, or a COPY for larger batches). An append resolves only once its event is committed, and batches
+ * commit in queue order, so once an event is committed every earlier event of its run is too.
+ * Heads can stay in memory because the store holds the cross-process lock for its whole life.
+ * If a write fails, none of its batch was written: those appends, and every later queued append
+ * of the same runs (their hashes link to the lost events), are rejected and the heads re-read.
+ */
+export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
   const heads = new Map<string, Head>();
+  const loading = new Map<string, Promise<void>>();
   let pending: PendingAppend[] = [];
   let flushing = false;
 
-  async function headOf(runId: string): Promise<Head> {
-    const cached = heads.get(runId);
-    if (cached) return cached;
+  async function loadHead(runId: string): Promise<void> {
     const rows = await sql.query<Head>(
       'SELECT seq, hash FROM audit_events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1',
       [runId],
     );
-    return rows[0] ?? { seq: 0, hash: AUDIT_GENESIS_HASH };
+    heads.set(runId, rows[0] ?? { seq: 0, hash: AUDIT_GENESIS_HASH });
   }
 
-  async function commit(batch: readonly PendingAppend[]): Promise<AuditEventRecord[]> {
-    const next = new Map<string, Head>();
-    for (const item of batch) if (!next.has(item.runId)) next.set(item.runId, await headOf(item.runId));
-    const records: AuditEventRecord[] = [];
+  function sequence(
+    runId: string,
+    type: string,
+    at: string,
+    body: string,
+    item: Omit<PendingAppend, 'record' | 'body'>,
+  ) {
+    const previous = heads.get(runId)!;
+    const seq = previous.seq + 1;
+    const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
+    heads.set(runId, { seq, hash });
+    const record: AuditEventRecord = {
+      id: `${runId}:${seq}`,
+      runId,
+      seq,
+      at,
+      type,
+      data: JSON.parse(body),
+      prevHash: previous.hash,
+      hash,
+    };
+    pending.push({ record, body, ...item });
+    // Whatever is queued while a write runs goes into the next one.
+    if (!flushing) void flush();
+  }
+
+  async function write(batch: readonly PendingAppend[]): Promise<void> {
+    if (writer && batch.length >= COPY_FROM) {
+      let data = '';
+      for (const { record, body } of batch)
+        data += `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${copyField(body)}\t${record.prevHash}\t${record.hash}\n`;
+      await writer.copyFrom(
+        "COPY audit_events (id, run_id, seq, at, type, body, prev_hash, hash) FROM '/dev/blob'",
+        data,
+      );
+      return;
+    }
+    if (writer) {
+      const values = batch.map(
+        ({ record, body }) =>
+          `(${literal(record.id)}, ${literal(record.runId)}, ${record.seq}, ${literal(record.at)}, ${literal(record.type)}, ${literal(body)}, '${record.prevHash}', '${record.hash}')`,
+      );
+      await writer.exec(
+        `INSERT INTO audit_events (id, run_id, seq, at, type, body, prev_hash, hash) VALUES ${values.join(', ')}`,
+      );
+      return;
+    }
     const params: unknown[] = [];
     const values: string[] = [];
-    for (const { runId, type, at, body } of batch) {
-      const previous = next.get(runId)!;
-      const seq = previous.seq + 1;
-      const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
-      next.set(runId, { seq, hash });
-      const id = `${runId}:${seq}`;
-      records.push({ id, runId, seq, at, type, data: JSON.parse(body), prevHash: previous.hash, hash });
+    for (const { record, body } of batch) {
       const base = params.length;
       values.push(
         `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8})`,
       );
-      params.push(id, runId, seq, at, type, body, previous.hash, hash);
+      params.push(
+        record.id,
+        record.runId,
+        record.seq,
+        record.at,
+        record.type,
+        body,
+        record.prevHash,
+        record.hash,
+      );
     }
     await sql.query(
       `INSERT INTO audit_events (id, run_id, seq, at, type, body, prev_hash, hash) VALUES ${values.join(', ')}`,
       params,
     );
-    for (const [runId, head] of next) heads.set(runId, head);
-    return records;
   }
 
   async function flush(): Promise<void> {
     flushing = true;
     try {
       while (pending.length > 0) {
-        const batch = pending.slice(0, MAX_BATCH);
-        pending = pending.slice(MAX_BATCH);
+        const batch = pending.length <= MAX_BATCH ? pending : pending.slice(0, MAX_BATCH);
+        pending = pending.length <= MAX_BATCH ? [] : pending.slice(MAX_BATCH);
         try {
-          const records = await commit(batch);
-          for (const [index, item] of batch.entries()) item.resolve(records[index]!);
+          await write(batch);
+          for (const item of batch) item.resolve(item.record);
         } catch (error) {
-          // Nothing of the batch was written (one statement); read the heads afresh next time.
-          for (const item of batch) heads.delete(item.runId);
-          for (const item of batch) item.reject(error);
+          // Nothing of the batch was written (one statement). Later queued events of these runs
+          // link to events that do not exist: reject them as well and read the heads afresh.
+          const failed = new Set(batch.map((item) => item.record.runId));
+          const later = pending.filter((item) => failed.has(item.record.runId));
+          pending = pending.filter((item) => !failed.has(item.record.runId));
+          for (const runId of failed) heads.delete(runId);
+          for (const item of [...batch, ...later]) item.reject(error);
         }
       }
     } finally {
@@ -151,8 +231,27 @@ export function createAuditStore(sql: Sql): AuditStore {
       return new Promise<AuditEventRecord>((resolve, reject) => {
         // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
         const body = canonicalJson(data ?? null);
-        pending.push({ runId, type, at, body, resolve, reject });
-        if (!flushing) void flush();
+        const item = { resolve, reject };
+        const waiting = loading.get(runId);
+        if (!waiting && heads.has(runId)) {
+          sequence(runId, type, at, body, item);
+          return;
+        }
+        // The head is being read (or must be): number this append after it and after every append
+        // already waiting, in call order. The chain of waiting appends ends when its last one ran.
+        const step = (waiting ?? loadHead(runId)).then(() => {
+          if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
+          sequence(runId, type, at, body, item);
+        });
+        step.catch(reject);
+        const settled = step.then(
+          () => {},
+          () => {},
+        );
+        loading.set(runId, settled);
+        void settled.then(() => {
+          if (loading.get(runId) === settled) loading.delete(runId);
+        });
       });
     },
 
@@ -174,14 +273,54 @@ export function createAuditStore(sql: Sql): AuditStore {
     async chain(runId) {
       const rows: AuditChainRow[] = [];
       for (let after = 0; ; ) {
-        const page = await chainPage(sql, runId, after);
-        rows.push(...page);
+        const bulk = await bulkPage(sql, runId, after);
+        const page = bulk ?? (await chainPage(sql, runId, after));
+        for (const row of page) rows.push(row);
         const last = page.at(-1);
-        if (page.length < PAGE || !last) return rows;
+        if (page.length < (bulk ? BULK_PAGE : PAGE) || !last) return rows;
         after = last.seq;
       }
     },
   };
+}
+
+const UNIT = '\x1f';
+const RECORD = '\x1e';
+
+/**
+ * One page of a chain as a single string built by the database (fields split by U+001F, rows by
+ * U+001E) with the row count beside it: far cheaper to read than rows or JSON. A stored body is
+ * canonical JSON, which writes control characters as escapes, so the separators can only occur in a
+ * hand-edited field; then the count of pieces or of fields is off and the page is read exactly (null).
+ */
+async function bulkPage(sql: Sql, runId: string, after: number): Promise<AuditChainRow[] | null> {
+  const [result] = await sql.query<{ rows: number; page: string | null }>(
+    `SELECT count(*)::int AS rows,
+            string_agg(concat_ws(E'\\x1f', id, seq, at, type, prev_hash, hash, body), E'\\x1e' ORDER BY seq) AS page
+       FROM (SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN 'b' || body END AS body
+               FROM audit_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${BULK_PAGE}) AS page`,
+    [runId, after],
+  );
+  if (!result || result.rows === 0 || result.page === null) return [];
+  const pieces = result.page.split(RECORD);
+  if (pieces.length !== result.rows) return null;
+  const rows: AuditChainRow[] = new Array(pieces.length);
+  for (let index = 0; index < pieces.length; index++) {
+    const fields = pieces[index]!.split(UNIT);
+    // An older row (data, no body) has one field less: the exact read handles it.
+    if (fields.length !== 7) return null;
+    const [id, seq, at, type, prevHash, hash, body] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    rows[index] = { id, runId, seq: Number(seq), at, type, prevHash, hash, body: body.slice(1) };
+  }
+  return rows;
 }
 
 type PageTuple = [string, number, string, string, string, string, string | null, unknown];

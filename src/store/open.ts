@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError, StateError } from '../errors.js';
 import { createApprovalStore } from './approvals.js';
-import { createAuditStore } from './audit.js';
+import { type AuditWriter, createAuditStore } from './audit.js';
 import { createAutonomyStore } from './autonomy.js';
 import { openDatabase, type Sql } from './database.js';
 import { createFeedbackStore } from './feedback.js';
@@ -67,6 +67,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   try {
     await migrate(db);
+    // The audit store writes string literals; they are only safe with standard-conforming strings.
+    const [setting] = (
+      await db.query<{ standard_conforming_strings: string }>('SHOW standard_conforming_strings')
+    ).rows;
+    if (setting?.standard_conforming_strings !== 'on')
+      throw new StateError(`the store database in ${home} does not use standard_conforming_strings`);
     assertLocked();
   } catch (error) {
     await shutdown(db);
@@ -82,10 +88,23 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     },
   };
 
+  const writer: AuditWriter = {
+    async exec(text) {
+      if (closing) throw new StateError(`store at ${home} is closed`);
+      assertLocked();
+      await db.exec(text);
+    },
+    async copyFrom(statement, data) {
+      if (closing) throw new StateError(`store at ${home} is closed`);
+      assertLocked();
+      await db.query(statement, [], { blob: new Blob([data]) });
+    },
+  };
+
   return {
     runs: createRunStore(sql),
     approvals: createApprovalStore(sql),
-    audit: createAuditStore(sql),
+    audit: createAuditStore(sql, writer),
     autonomy: createAutonomyStore(sql),
     feedback: createFeedbackStore(sql),
     close() {

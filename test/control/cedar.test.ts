@@ -153,6 +153,46 @@ describe('Cedar deny by default', () => {
     });
   });
 
+  it('sends every attribute a custom policy reads, however it reads it', () => {
+    const forbids = {
+      'tier-arg':
+        'forbid (principal, action, resource) when { context.tier == "read" && context.args.host == "X" };',
+      'tainted-arg': 'forbid (principal, action, resource) when { context.taintedArgs.contains("host") };',
+      'has-path': 'forbid (principal, action, resource) when { context has args.user };',
+      'resource-name':
+        'forbid (principal, action, resource) when { resource.name == "X" && resource has kind };',
+      'whole-context':
+        'forbid (principal, action, resource) when { context == { "n": 1 } || context has tier && context.tier == "read" && false };',
+      'entity-literal': 'forbid (principal, action, resource) when { Asset::"host:X".kind == "user" };',
+    };
+    for (const [id, text] of Object.entries(forbids)) {
+      const set = loadCedarPolicies({
+        directory: policyDirectory({
+          'a.cedar': `permit (principal, action, resource);\n@id("${id}")\n${text}`,
+        }),
+        deny: [],
+      });
+      const denied = {
+        'tier-arg': request({ args: { host: 'X' } }),
+        'tainted-arg': request({ taintedArgs: ['host'] }),
+        'has-path': request({ args: { user: 'alice' } }),
+        'resource-name': request({ asset: { kind: 'host', name: 'X', criticality: 'low' } }),
+        'whole-context': null,
+        'entity-literal': null,
+      }[id];
+      if (denied) expect(set.evaluate(denied), id).toMatchObject({ type: 'deny', reasons: [{ policy: id }] });
+      // The resource is host X here, so the entity literal reads the resource entity's kind.
+      const allowed = request({
+        args: { host: 'Y' },
+        asset: { kind: 'host', name: 'X', criticality: 'low' },
+      });
+      expect(
+        set.evaluate(id === 'resource-name' ? request({ args: { host: 'Y' } }) : allowed),
+        id,
+      ).toMatchObject({ type: 'allow' });
+    }
+  });
+
   it('denies rather than asking a human whose approval could not let the call run', () => {
     const set = loadCedarPolicies({
       directory: policyDirectory({

@@ -104,6 +104,27 @@ describe('audit trail', () => {
     expectChain([listed!], 'run-d');
   });
 
+  it('writes awkward text exactly whether a batch goes out as one INSERT or as a COPY', async () => {
+    const awkwardText = `quote ' and '' and \\ backslash \\. tab \t newline \n cr \r ); DROP TABLE audit_events; --`;
+    for (const size of [1, 3, 40]) {
+      const runId = `run-'awk\\${size}`;
+      const appended = await Promise.all(
+        Array.from({ length: size }, (_, index) =>
+          store.audit.append(runId, `type '\t${index}`, { awkwardData, awkwardText, index }, at(index)),
+        ),
+      );
+      const listed = await store.audit.list(runId);
+      expect(listed).toEqual(appended);
+      expect(listed.map((event) => event.data)).toEqual(
+        Array.from({ length: size }, (_, index) => ({ awkwardData, awkwardText, index })),
+      );
+      expectChain(listed, runId);
+      expect(await store.audit.chain(runId)).toEqual(
+        listed.map(({ data, ...rest }) => ({ ...rest, body: canonicalJson(data) })),
+      );
+    }
+  });
+
   it('stores scalar and missing data as JSON', async () => {
     await store.audit.append('run-e', 'run-end', 'done', at(0));
     await store.audit.append('run-e', 'run-end', undefined, at(1));

@@ -356,17 +356,21 @@ export async function createGateway(options: {
     tools,
     policy,
     async call(context, tool, requested) {
-      await context.audit('tool-call-request', {
+      // Queued now, not awaited alone: the checks run meanwhile, and the request is awaited together
+      // with the policy decision before anything with an effect happens (receipt use, approval, execution).
+      const recorded = context.audit('tool-call-request', {
         callId: context.callId,
         tool,
         args: requested,
         receipt: context.receipt ?? null,
       });
+      recorded.catch(() => {});
       // Policy, approval and execution all see the redacted arguments, so an approval binds what
       // will run; redaction is deterministic, so a receipt presented on resume still matches.
       const sink = await guardSink(options.dlp, context, tool, requested, tiers.tierOf(tool, requested).tier);
       if (sink.type === 'error') {
         const reason = `leak check failed (${sink.message}): denied`;
+        await recorded;
         await context.audit('policy-decision', {
           callId: context.callId,
           tool,
@@ -410,6 +414,7 @@ export async function createGateway(options: {
             reason: `receipt ${receipt.approval.id} does not satisfy the policy: ${decision.reason}`,
           };
         else {
+          await recorded;
           const used = await consumeReceipt(context.approvals, receipt.approval, context.now()).catch(
             (error: unknown) => ({
               type: 'invalid' as const,
@@ -436,7 +441,7 @@ export async function createGateway(options: {
           };
         }
       }
-      await context.audit('policy-decision', {
+      const decisionRecorded = context.audit('policy-decision', {
         callId: context.callId,
         tool,
         decision: decision.type,
@@ -451,6 +456,8 @@ export async function createGateway(options: {
         ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
         ...(decided.killSwitch ? { killSwitch: decided.killSwitch } : {}),
       });
+      // Write-ahead: the request and the decision are durable before the call has any effect.
+      await Promise.all([recorded, decisionRecorded]);
       return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
     },
     endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
