@@ -348,7 +348,9 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
             `the model's verdict was invalid ${state.verdictAttempts} times (${step.message}); a human must triage this alert`,
           );
         }
-        await save('running');
+        // One snapshot per drained turn, not per call: the state carries the whole conversation, so
+        // rewriting it after every call cost more than the calls (a pause, a stop and the end still save).
+        if (state.queue.length === 0) await save('running');
         continue;
       }
       if (state.verdict) return await finish('completed');

@@ -215,7 +215,7 @@ export function evalCommand(): Command {
       };
       const summary = await buildSuite(build);
       context.out(
-        `${summary.suiteDir}: ${summary.cases} cases (${summary.malicious} malicious, ${summary.benign} benign) from ${summary.datasets.filter((d) => d.malicious + d.benign > 0).length} datasets, ${summary.rules} rules`,
+        `${summary.suiteDir}: ${summary.cases} cases (${summary.malicious} malicious, ${summary.benign} benign) from ${summary.datasets.filter((d) => d.malicious + d.benign > 0).length} datasets, ${summary.rules} rules${summary.unlabelled > 0 ? `; ${summary.unlabelled} alerts left out for naming no acting process` : ''}`,
       );
       for (const dataset of summary.datasets)
         if (dataset.skipped && !dataset.skipped.startsWith('in the '))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isImplantImage } from '../../src/eval/build/lineage.js';
 import { parseAttackerCommands, runsCommand, stagedBy } from '../../src/eval/index.js';
 
 describe('matching attacker commands to recorded command lines', () => {
@@ -72,5 +73,27 @@ describe('processes staged by an attacker command', () => {
     expect(stagedBy(image, `${image} -noexit -c "write-host 'T1543.003 Test'"`, config!)).toBe(true);
     expect(stagedBy(image, `${image} -noexit -c "Get-Service"`, config!)).toBe(false);
     expect(stagedBy(image, image, config!)).toBe(false);
+  });
+
+  it('reads a Meterpreter execute whose program path is quoted and has spaces', () => {
+    const [execute] = parseAttackerCommands(
+      "meterpreter > execute -f 'C:\\\\Program Files\\\\procdump.exe' -H -a '-accepteula -ma lsass.exe C:\\Windows\\Temp\\l.dmp'",
+    );
+    expect(execute?.program).toBe('procdump');
+    const recorded = '"C:\\Program Files\\procdump.exe" -accepteula -ma lsass.exe C:\\Windows\\Temp\\l.dmp';
+    expect(runsCommand('C:\\Program Files\\procdump.exe', recorded, execute!)).toBe(true);
+    expect(
+      runsCommand('C:\\Program Files\\procdump.exe', '"C:\\Program Files\\procdump.exe" -h', execute!),
+    ).toBe(false);
+  });
+
+  it('takes a dropped program that started the console for the implant, never a terminal or a Windows binary', () => {
+    expect(isImplantImage('C:\\Users\\nora\\AppData\\Local\\Temp\\RarSFX1\\invoice.exe')).toBe(true);
+    expect(isImplantImage('C:\\Windows\\explorer.exe')).toBe(false);
+    expect(isImplantImage('C:\\Windows\\System32\\rundll32.exe')).toBe(false);
+    expect(
+      isImplantImage('C:\\Program Files\\WindowsApps\\Microsoft.WindowsTerminal\\WindowsTerminal.exe'),
+    ).toBe(false);
+    expect(isImplantImage('C:\\Program Files\\PowerShell\\7\\pwsh.exe')).toBe(false);
   });
 });

@@ -42,6 +42,8 @@ export interface DatasetSummary {
   seeds: number;
   malicious: number;
   benign: number;
+  /** Alerts left out because their event names no acting process, so lineage cannot label them. */
+  unlabelled: number;
   /** Why the dataset gave no cases, if it gave none. */
   skipped: string | null;
 }
@@ -51,6 +53,8 @@ export interface BuildSummary {
   cases: number;
   malicious: number;
   benign: number;
+  /** Alerts left out for naming no acting process (see docs/LABELLING.md). */
+  unlabelled: number;
   rules: number;
   datasets: DatasetSummary[];
 }
@@ -97,6 +101,7 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
       seeds: 0,
       malicious: 0,
       benign: 0,
+      unlabelled: 0,
       skipped: null,
     };
     summaries.push(summary);
@@ -145,9 +150,14 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
         for (const compiled of ruleSet.match(event)) {
           const alert = matchToAlert(compiled.rule, event, String(row.id));
           const reference = processReference(event, alert.time);
-          const malicious: boolean = reference !== null && entry.attacker.isAttacker(reference);
+          if (reference === null) {
+            // No acting process (a logon, an object access without a process id): lineage cannot say whose it is.
+            entry.summary.unlabelled++;
+            continue;
+          }
+          const malicious: boolean = entry.attacker.isAttacker(reference);
           const label = malicious ? 'malicious' : 'benign';
-          const processKey = reference ? (reference.guid ?? `${reference.host}|${reference.pid}`) : 'none';
+          const processKey = reference.guid ?? `${reference.host}|${reference.pid}`;
           const key = `${entry.fileId}|${compiled.rule.id}|${processKey}|${label}`;
           if (seen.has(key)) continue;
           seen.add(key);
@@ -198,6 +208,7 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
     cases: cases.length,
     malicious,
     benign: cases.length - malicious,
+    unlabelled: summaries.reduce((sum, summary) => sum + summary.unlabelled, 0),
     rules: loaded.rules.length,
     datasets: summaries,
   };

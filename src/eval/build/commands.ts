@@ -32,8 +32,14 @@ const promptPrefixes = [
  * `ShellCmd /shellcommand:"…"`, Empire and Meterpreter `shell <command>`.
  */
 function unwrapC2(line: string): string {
-  const execute = /^execute\s+(?:-\w+\s+)*-f\s+(\S+)(?:.*?\s-a\s+(['"])(.*)\2)?/i.exec(line);
-  if (execute) return `${execute[1]} ${execute[3] ?? ''}`.trim();
+  // The program may be quoted, with spaces (`-f 'C:\\Program Files\\tool.exe'`).
+  const execute = /^execute\s+(?:-\w+\s+)*-f\s+(?:(['"])(.*?)\1|(\S+))(?:.*?\s-a\s+(['"])(.*)\4)?/i.exec(
+    line,
+  );
+  if (execute) {
+    const program = execute[2] !== undefined ? `"${execute[2]}"` : (execute[3] ?? '');
+    return `${program} ${execute[5] ?? ''}`.trim();
+  }
   const shellCmd = /^shell(?:cmd)?\s+\/shellcommand:\s*"(.*)"\s*$/i.exec(line);
   if (shellCmd) return shellCmd[1] ?? '';
   const shell = /^shell\s+(\S.*)$/i.exec(line);
@@ -79,13 +85,15 @@ export function parseAttackerCommands(adversaryView: string): AttackerCommand[] 
     line = unwrapC2(line.replace(/^\s*&\s*/, '').trim()).trim();
     if (line === '') continue;
     const normalised = normaliseCommandText(line);
-    const [first = '', ...rest] = normalised.split(' ');
+    // The first word, or a quoted program path with spaces in it.
+    const split = /^(?:"([^"]+)"|'([^']+)'|(\S+))\s*(.*)$/s.exec(line) ?? [];
+    const first = normaliseCommandText(split[1] ?? split[2] ?? split[3] ?? '');
     const program = isShellSyntax(first) ? null : programName(first);
     commands.push({
       text: raw.trim(),
       normalised,
       program,
-      argFragments: program === null ? [] : fragments(rest.join(' ')),
+      argFragments: program === null ? [] : fragments(split[4] ?? ''),
       lineFragments: fragments(line),
     });
   }

@@ -35,6 +35,25 @@ export interface AttackerProcesses {
 
 const pidKey = (host: string, pid: number) => `${host}|${pid}`;
 
+/** Programs that legitimately start a person's console: never taken for an implant. */
+const consoleHosts = new Set([
+  'explorer',
+  'windowsterminal',
+  'wt',
+  'openconsole',
+  'conhost',
+  'code',
+  'devenv',
+]);
+
+/** True for a program outside the Windows folder that is not a terminal: what a C2 implant looks like. */
+export function isImplantImage(image: string): boolean {
+  const path = normaliseCommandText(image);
+  if (path === '' || /^[a-z]:\\windows\\/.test(path)) return false;
+  const program = programName(path);
+  return !isShell(program) && !consoleHosts.has(program);
+}
+
 function toStart(row: Record<string, unknown>): ProcessStart {
   const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return {
@@ -124,14 +143,29 @@ export async function attackerProcesses(
       seeded.add(start);
   const seeds = seeded.size;
   // The console the attacker typed into: the shell that started a seed, even when it started before the recording.
+  const consoles: ProcessStart[] = [];
   for (const start of [...seeded]) {
     if (!isShell(programName(normaliseCommandText(start.parentImage)))) continue;
     const parent = start.parentKey ? byGuid.get(start.parentKey) : undefined;
-    if (parent) seeded.add(parent);
-    else {
+    if (parent) {
+      seeded.add(parent);
+      consoles.push(parent);
+    } else {
       if (start.parentKey) guids.add(start.parentKey);
       if (start.parentPid !== null)
         mark({ ...start, ms: 0, key: start.parentKey, pid: start.parentPid }, true);
+    }
+  }
+  // The implant: a dropped program (outside the Windows folder) that started the attacker's console,
+  // as a C2 agent's `shell` does. Its own actions (uploads, process access) are the attacker's too.
+  for (const console of consoles) {
+    if (!isImplantImage(console.parentImage)) continue;
+    const implant = console.parentKey ? byGuid.get(console.parentKey) : undefined;
+    if (implant) seeded.add(implant);
+    else {
+      if (console.parentKey) guids.add(console.parentKey);
+      if (console.parentPid !== null)
+        mark({ ...console, ms: 0, key: console.parentKey, pid: console.parentPid }, true);
     }
   }
   const shellSeeds = await scriptSeeds(database, fileId, commands);

@@ -1,12 +1,15 @@
-import { chainProcessOf, parentOf } from './chain.js';
-import { credentialPatterns, matching, persistencePatterns } from './detectors.js';
+import { chainProcessOf, keyOf, parentOf } from './chain.js';
+import { autostartPayload, credentialPatterns, matching, persistencePatterns } from './detectors.js';
 import {
   administrativeTools,
   commandArguments,
   discoveryCommands,
   executablePathsIn,
+  imageName,
+  isSystemDirectoryPath,
   isUserWritablePath,
   lolbins,
+  lsassAccessors,
   shells,
   systemProcesses,
 } from './lexicon.js';
@@ -39,13 +42,21 @@ function userPathFeature({ chain }: FeatureContext): Feature | null {
     })
     .filter((hit) => hit.paths.length > 0);
   if (hits.length === 0) return null;
+  // A program dropped in a user-writable folder and started from a console or proxy binary: a tool the operator brought.
+  const launched = hits.filter(({ node }) => {
+    if (node.relation === 'ancestor' || !isUserWritablePath(node.image)) return false;
+    const parent = parentOf(chain, node);
+    return parent !== undefined && (shells.has(parent.name) || lolbins.has(parent.name));
+  });
   const claim = `Code run from a user-writable location: ${unique(hits.flatMap((hit) => hit.paths))
     .slice(0, 3)
     .map((path) => quoteCommand(path, 100))
-    .join(', ')}.`;
+    .join(
+      ', ',
+    )}${launched[0] ? `; ${launched[0].node.name} was started from ${parentOf(chain, launched[0].node)?.name}` : ''}.`;
   return feature(
     'user-writable-execution',
-    featureWeights.userWritableExecution,
+    featureWeights.userWritableExecution + (launched.length > 0 ? featureWeights.droppedToolLaunch : 0),
     claim,
     hits.map((hit) => hit.node),
     [],
@@ -111,11 +122,30 @@ export function behaviourFeatures(context: FeatureContext): Feature[] {
       ...keys.flatMap((key) => matching(persistencePatterns, key).map((pattern) => pattern.technique)),
     ];
     const refs = [...autostartWrites.map((event) => event.ref), ...(alertWrite ? [alert.ref] : [])];
+    // What the entry runs: the value written (registry) or the command that created it (schtasks, sc, reg add).
+    const payloads = [
+      ...autostartWrites.map((event) => event.detail ?? ''),
+      ...(alertWrite ? [alert.details ?? ''] : []),
+      ...(persistence
+        ? context.chain
+            .filter((node) => persistence.processKeys.includes(keyOf(node)))
+            .map((node) => commandArguments(node.commandLine))
+        : []),
+    ].filter((text) => text !== '');
+    const payload = payloads.find(
+      (text) =>
+        autostartPayload.test(text) ||
+        isUserWritablePath(text) ||
+        executablePathsIn(text).some(isUserWritablePath),
+    );
+    const payloadText = payload
+      ? ` The entry runs ${quoteCommand(payload, 120)}: a shell, script or user-writable file.`
+      : '';
     features.push(
       feature(
         'persistence',
-        featureWeights.persistence,
-        `${base.claim}${keyText}`.trim(),
+        featureWeights.persistence + (payload ? featureWeights.persistencePayload : 0),
+        `${base.claim}${keyText}${payloadText}`.trim(),
         writers,
         techniques,
         [...base.refs, ...refs],
@@ -129,14 +159,24 @@ export function behaviourFeatures(context: FeatureContext): Feature[] {
     credentialPatterns,
     'Credential theft tooling',
   );
+  const routine = (image: string | null) =>
+    image !== null &&
+    lsassAccessors.has(imageName(image)) &&
+    (isSystemDirectoryPath(image) || !/[\\/]/.test(image));
   const lsassReads = observations.events.filter(
     (event) =>
       event.action === 'process_access' &&
+      !routine(event.image) &&
       /\blsass\.exe\b/i.test(event.subject) &&
       chainProcessOf(observations, event.processGuid),
   );
+  // Session, service and security managers of Windows open LSASS all day; from their own folder that is not theft.
+  const routineReader = routine(alert.image);
   const alertRead =
-    alert.targetImage !== null && /\blsass\.exe\b/i.test(alert.targetImage) && alert.image !== null;
+    alert.targetImage !== null &&
+    /\blsass\.exe\b/i.test(alert.targetImage) &&
+    alert.image !== null &&
+    !routineReader;
   if (credential || lsassReads.length > 0 || alertRead) {
     const readers = lsassReads
       .map((event) => chainProcessOf(observations, event.processGuid))

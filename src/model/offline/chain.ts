@@ -1,5 +1,12 @@
 import { expandCommandLine, extractIndicators, hostIndicator, type Indicator } from './indicators.js';
-import { contentHandlers, isUserWritablePath, lolbins, shells, systemProcesses } from './lexicon.js';
+import {
+  contentHandlers,
+  isUserWritablePath,
+  lolbins,
+  runsOsScript,
+  shells,
+  systemProcesses,
+} from './lexicon.js';
 import { processKey } from './results.js';
 import type { AlertFacts, ChainProcess, Observations } from './types.js';
 
@@ -17,7 +24,7 @@ export function keyOf(node: ChainProcess): string {
 
 /** Processes worth a closer look: shells, LOLBins, anything from a user-writable path or fetching a URL. */
 export function isOfInterest(node: ChainProcess): boolean {
-  if (systemProcesses.has(node.name)) return false;
+  if (systemProcesses.has(node.name) || runsOsScript(node.name, node.commandLine)) return false;
   return (
     lolbins.has(node.name) ||
     shells.has(node.name) ||

@@ -31,6 +31,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const parsedCache = new Map<string, ReturnType<typeof parseChecklist>>();
+const parsedCacheSize = 32;
+
+/**
+ * `parseChecklist`, remembered by text: every turn re-derives the investigation from the transcript,
+ * so the same checklist text would otherwise be parsed again on each. The result is read-only.
+ */
+function parsedChecklist(content: string): ReturnType<typeof parseChecklist> {
+  const known = parsedCache.get(content);
+  if (known) return known;
+  const parsed = parseChecklist(content);
+  if (parsedCache.size >= parsedCacheSize) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(content, parsed);
+  return parsed;
+}
+
 /** The skills and checklists the transcript shows: listed by `load_skill`, read by `read_skill_resource`. */
 export function checklistState(transcript: Transcript): ChecklistState {
   const listed = new Set<string>();
@@ -56,7 +72,7 @@ export function checklistState(transcript: Transcript): ChecklistState {
       });
       continue;
     }
-    const parsed = parseChecklist(value.content);
+    const parsed = parsedChecklist(value.content);
     if (parsed.type === 'ok') state.checklists.push({ skill, checklist: parsed.checklist, ref: result.ref });
     else state.broken.push({ skill, reason: parsed.issues.slice(0, 3).join('; '), ref: result.ref });
   }

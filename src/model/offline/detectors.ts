@@ -115,6 +115,12 @@ export const tamperingPatterns: readonly Pattern[] = [
       /\bnetsh(?:\.exe)?\b[^\n]*(?:firewall|advfirewall)[^\n]*\b(?:off|disable|add\s+(?:rule|allowedprogram|portopening))\b/i,
   },
   {
+    name: 'firewall rule deleted',
+    technique: 'T1562.004',
+    pattern:
+      /\bnetsh(?:\.exe)?\b[^\n]*(?:firewall|advfirewall)[^\n]*\bdelete\s+(?:rule|allowedprogram|portopening)\b/i,
+  },
+  {
     name: 'event logging disabled in the registry',
     technique: 'T1562.002',
     pattern:
@@ -161,6 +167,12 @@ export const persistencePatterns: readonly Pattern[] = [
     pattern: /\bsc(?:\.exe)?\s+config\b[^\n]*\bbinpath=/i,
   },
   { name: 'Winlogon helper', technique: 'T1547.004', pattern: /\\winlogon\\(?:userinit|shell|notify)\b/i },
+  {
+    name: 'shell open command hijack',
+    technique: 'T1548.002',
+    pattern:
+      /\\classes\\(?:ms-settings|exefile|mscfile|folder|launcher\.systemsettings)\\shell\\open\\command\b/i,
+  },
   { name: 'logon script', technique: 'T1037.001', pattern: /\buserinitmprlogonscript\b/i },
   {
     name: 'WMI event subscription',
@@ -184,6 +196,10 @@ export const persistencePatterns: readonly Pattern[] = [
     pattern: /\\image file execution options\\[^\n]*\\debugger\b/i,
   },
 ];
+
+/** What an autostart entry runs that a legitimate installer's entry rarely does: a shell, a script host, a proxy binary. */
+export const autostartPayload =
+  /\b(?:powershell|pwsh|cmd|mshta|rundll32|regsvr32|wscript|cscript|msbuild|installutil|certutil|bitsadmin)(?:\.exe)?\b|\s-(?:enc|e|encodedcommand)\s|\.(?:bat|cmd|vbs|js|jse|ps1|hta|sct)\b/i;
 
 export const credentialPatterns: readonly Pattern[] = [
   {

@@ -21,6 +21,7 @@ import {
   isUserWritablePath,
   lolbins,
   remoteExecutionParents,
+  runsOsScript,
   serverProcesses,
   shells,
 } from './lexicon.js';
@@ -68,6 +69,14 @@ const lineageRules: readonly LineageRule[] = [
     childAllowed: launchesCode,
   },
   {
+    id: 'service-spawned-shell',
+    weight: featureWeights.serviceSpawnedShell,
+    parents: new Set(['services.exe']),
+    meaning: 'the service control manager starting a shell: a service whose binary path runs a command',
+    technique: () => 'T1543.003',
+    childAllowed: (child) => shells.has(child.name),
+  },
+  {
     id: 'remote-execution-lineage',
     weight: featureWeights.remoteExecutionLineage,
     parents: remoteExecutionParents,
@@ -83,7 +92,15 @@ function lineageFeatures({ chain }: FeatureContext): Feature[] {
     const pairs: Array<[ChainProcess, ChainProcess]> = [];
     for (const child of chain) {
       const parent = parentOf(chain, child);
-      if (parent && parent.name !== child.name && rule.parents.has(parent.name) && rule.childAllowed(child)) {
+      // A diagnostic script shipped with Windows starting its own helpers is not delivery.
+      const osScript = parent !== undefined && runsOsScript(parent.name, parent.commandLine);
+      if (
+        parent &&
+        !osScript &&
+        parent.name !== child.name &&
+        rule.parents.has(parent.name) &&
+        rule.childAllowed(child)
+      ) {
         pairs.push([parent, child]);
       }
     }
@@ -98,7 +115,9 @@ function lineageFeatures({ chain }: FeatureContext): Feature[] {
       feature(rule.id, rule.weight, `Lineage ${text} (${rule.meaning}).`, pairs.flat(), techniques),
     );
   }
-  const binaries = chain.filter((node) => lolbins.has(node.name));
+  const binaries = chain.filter(
+    (node) => lolbins.has(node.name) && !runsOsScript(node.name, node.commandLine),
+  );
   if (binaries.length > 0) {
     const techniques = binaries.map((node) => lolbins.get(node.name) ?? scriptTechnique(node));
     const claim = `Signed-binary proxy execution in the chain: ${unique(binaries.map((node) => node.name)).join(', ')}.`;

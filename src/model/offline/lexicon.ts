@@ -40,6 +40,9 @@ export const lolbins: ReadonlyMap<string, string | null> = new Map([
   ['forfiles.exe', 'T1202'],
   ['pcalua.exe', 'T1202'],
   ['wuauclt.exe', 'T1218'],
+  ['register-cimprovider.exe', 'T1218'],
+  ['syncappvpublishingserver.exe', 'T1218'],
+  ['infdefaultinstall.exe', 'T1218'],
 ]);
 
 export const shells: ReadonlyMap<string, string> = new Map([
@@ -113,6 +116,46 @@ export const administrativeTools: ReadonlySet<string> = new Set([
   'auditpol.exe',
 ]);
 
+/** Windows processes that open LSASS as part of normal operation (session, service and security management). */
+export const lsassAccessors: ReadonlySet<string> = new Set([
+  'wininit.exe',
+  'csrss.exe',
+  'smss.exe',
+  'services.exe',
+  'svchost.exe',
+  'lsm.exe',
+  'winlogon.exe',
+  'wmiprvse.exe',
+  'msmpeng.exe',
+  'mssense.exe',
+  'lsaiso.exe',
+]);
+
+const windowsDirectory = /^"?[a-z]:\\windows\\(?:system32|syswow64)\\/i;
+
+/** True when the image lies in the Windows system directories (System32, SysWOW64). */
+export function isSystemDirectoryPath(path: string): boolean {
+  return windowsDirectory.test(path.trim());
+}
+
+/** Script hosts: their script argument says what they run. */
+export const scriptHosts: ReadonlySet<string> = new Set(['cscript.exe', 'wscript.exe']);
+
+/**
+ * A script host running a script shipped with Windows (in System32 or SysWOW64) with no further
+ * argument: a diagnostic or management script such as the network diagnostics' collection script.
+ * OS scripts that proxy execution take an argument (a URL, a `script:` moniker, a command), so any
+ * argument beyond the script path keeps the process in the suspicious set.
+ */
+export function runsOsScript(name: string, commandLine: string): boolean {
+  if (!scriptHosts.has(name)) return false;
+  const args = commandArguments(commandLine)
+    .replace(/(?:^|\s)\/\/\w+(?::\S+)?/g, ' ')
+    .trim();
+  const script = /^"?([a-z]:\\windows\\(?:system32|syswow64)\\[^"\\]+\.(?:vbs|js|wsf))"?$/i.exec(args);
+  return script !== null;
+}
+
 /** Parents that mean a person started the process at their desktop. */
 export const interactiveParents: ReadonlySet<string> = new Set([
   'explorer.exe',
@@ -172,6 +215,7 @@ export const discoveryCommands: readonly DiscoveryCommand[] = [
   { name: 'ipconfig', technique: 'T1016', pattern: /\b(?:ipconfig|arp\s+-a|route\s+print)\b/i },
   { name: 'netstat', technique: 'T1049', pattern: /\bnetstat(?:\.exe)?\b/i },
   { name: 'tasklist', technique: 'T1057', pattern: /\btasklist(?:\.exe)?\b/i },
+  { name: 'registry query', technique: 'T1012', pattern: /\breg(?:\.exe)?\s+query\b/i },
   {
     name: 'directory query',
     technique: 'T1087.002',

@@ -9,6 +9,7 @@ export const featureWeights = {
   deliveryLineage: 3,
   serverSpawnedShell: 4,
   elevationLineage: 3,
+  serviceSpawnedShell: 3,
   remoteExecutionLineage: 1.5,
   livingOffTheLand: 0.5,
   proxyExecution: 2,
@@ -18,10 +19,14 @@ export const featureWeights = {
   stealthFlagsMax: 1.5,
   downloadCradle: 2,
   userWritableExecution: 2,
-  defenseTampering: 2,
+  /** Added when a shell or proxy binary started the user-writable program: a dropped tool run from a console. */
+  droppedToolLaunch: 1,
+  defenseTampering: 3,
   discoveryFew: 1,
   discoveryBurst: 2,
   persistence: 2,
+  /** Added when the autostart entry runs a shell, script host, proxy binary or a user-writable file. */
+  persistencePayload: 1,
   credentialAccess: 3,
   externalConnection: 2,
   lolbinNetwork: 1,

@@ -32,6 +32,8 @@ export interface AlertFacts {
   techniques: string[];
   /** Non-process facts of the alerted event (registry target, access target, destination). */
   targetObject: string | null;
+  /** The value the alerted event wrote (registry data), when it carries one. */
+  details?: string | null;
   targetImage: string | null;
   destination: string | null;
   queryName: string | null;
