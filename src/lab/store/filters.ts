@@ -68,6 +68,7 @@ function substring(column: string, needle: string): [string, string] {
  * events this is a scan of one integer column instead of every command line's text.
  */
 function commandLineMatch(needle: string): [string, string] {
+  if (needle === '') return ['contains(lower(process_command_line), ?)', ''];
   return [
     'command_id IN (SELECT command_id FROM command_lines WHERE contains(command_lower, ?))',
     needle.toLowerCase(),

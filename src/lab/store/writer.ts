@@ -136,8 +136,10 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
         rmSync(columnsPath, { force: true });
         rmSync(commandsPath, { force: true });
       };
+      // Most events (network, registry, image loads) carry an empty command line: no id, so the
+      // column stays sparse and its scan cheap; a search for the empty string tests the text instead.
       const commandIdOf = (commandLine: string | undefined): number | null => {
-        if (commandLine === undefined) return null;
+        if (commandLine === undefined || commandLine === '') return null;
         const lower = commandLine.toLowerCase();
         let known = commands.get(lower);
         if (known === undefined) {
