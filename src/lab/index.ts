@@ -23,7 +23,7 @@ export { normaliseEvent } from './normalise.js';
 export type { LabBackends, SampleLabOptions } from './sample.js';
 export { loadSampleLab, readEvents, sampleLabDir } from './sample.js';
 export type { LabStatus, LabStore, StoreBackends } from './store/index.js';
-export { createStoreBackends, labStorePath, openLabStore, readLabStatus } from './store/index.js';
+export { createStoreBackends, labRawDir, labStorePath, openLabStore, readLabStatus } from './store/index.js';
 export type { TicketStoreOptions } from './tickets.js';
 export { createLabTickets, createTicketStore, ticketMigrations } from './tickets.js';
 export type { TrailEntry } from './trails.js';

@@ -51,12 +51,17 @@ export function normaliseEvent(raw: Raw, id: string): LabEvent {
     file: null,
     registry: null,
     logon: null,
-    message: text(raw.ScriptBlockText) ?? text(raw.Message),
+    message: eventMessage(raw),
     raw,
   };
   if (family === 'sysmon') fillSysmon(event, raw, eventCode);
   if (family === 'security') fillSecurity(event, raw, eventCode);
   return event;
+}
+
+/** The event's message: a PowerShell script block, else the rendered `Message`. */
+export function eventMessage(raw: Raw): string | null {
+  return text(raw.ScriptBlockText) ?? text(raw.Message);
 }
 
 type ChannelFamily = 'sysmon' | 'security' | 'powershell' | 'other';

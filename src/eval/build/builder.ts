@@ -6,7 +6,7 @@ import { ConfigError } from '../../errors.js';
 import { loadLabPaths } from '../../lab/index.js';
 import { listSources } from '../../lab/loaders/index.js';
 import { createRuleSet, loadRules, matchToAlert } from '../../lab/sigma/index.js';
-import { type LabDatabase, openLabStore, type Row } from '../../lab/store/index.js';
+import { type LabDatabase, openLabStore, type Row, rawReaderOf } from '../../lab/store/index.js';
 import { type AttackerProcesses, attackerProcesses } from './lineage.js';
 import { type DatasetMetadata, metadataDirsFor, readMetadataIndex } from './metadata.js';
 import { processReference } from './reference.js';
@@ -146,7 +146,7 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
       for await (const row of scanEvents(store.database, ids)) {
         const entry = byFile.get(Number(row.file_id));
         if (!entry?.attacker) continue;
-        const event = JSON.parse(String(row.raw)) as Record<string, unknown>;
+        const event = JSON.parse(String(row.rawJson)) as Record<string, unknown>;
         for (const compiled of ruleSet.match(event)) {
           const alert = matchToAlert(compiled.rule, event, String(row.id));
           const reference = processReference(event, alert.time);
@@ -230,10 +230,13 @@ async function* scanEvents(database: LabDatabase, fileIds: number[], batch = 20_
     fileIds,
   );
   const last = Number(range?.last ?? 0);
+  const raw = rawReaderOf(database);
   for (let from = Number(range?.first ?? 0) - 1; from < last; from += batch) {
-    yield* await database.all(
-      `SELECT id, file_id, raw FROM events WHERE seq > ?::BIGINT AND seq <= ?::BIGINT AND file_id IN (${placeholders}) ORDER BY seq`,
+    const rows = await database.all(
+      `SELECT id, file_id, raw_offset, raw_length FROM events WHERE seq > ?::BIGINT AND seq <= ?::BIGINT AND file_id IN (${placeholders}) ORDER BY seq`,
       [from, from + batch, ...fileIds],
     );
+    const records = await raw.read(rows);
+    yield* rows.map((row, index) => ({ ...row, rawJson: records[index] }));
   }
 }

@@ -1,4 +1,4 @@
-import type { LabDatabase } from '../../lab/store/index.js';
+import { type LabDatabase, rawReaderOf } from '../../lab/store/index.js';
 import {
   type AttackerCommand,
   isShell,
@@ -76,12 +76,14 @@ async function scriptSeeds(
   commands: readonly AttackerCommand[],
 ): Promise<Array<{ host: string; pid: number; ms: number }>> {
   const rows = await database.all(
-    `SELECT epoch_ms(ts) AS ms, host_key, raw FROM events WHERE file_id = ? AND event_code IN (4103, 4104, 800)`,
+    `SELECT epoch_ms(ts) AS ms, host_key, file_id, raw_offset, raw_length FROM events
+     WHERE file_id = ? AND event_code IN (4103, 4104, 800) ORDER BY seq`,
     [fileId],
   );
+  const records = await rawReaderOf(database).read(rows);
   const seeds: Array<{ host: string; pid: number; ms: number }> = [];
-  for (const row of rows) {
-    const raw = JSON.parse(String(row.raw)) as Record<string, unknown>;
+  for (const [index, row] of rows.entries()) {
+    const raw = JSON.parse(records[index] as string) as Record<string, unknown>;
     const script = String(raw.ScriptBlockText ?? raw.Payload ?? raw.HostApplication ?? '');
     const pid = Number(raw.ExecutionProcessID ?? raw.ProcessID ?? raw.ProcessId ?? Number.NaN);
     if (!Number.isInteger(pid) || pid <= 0 || script === '') continue;

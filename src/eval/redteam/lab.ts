@@ -9,11 +9,11 @@
  *   or every IP and domain in the alert;
  * - `alert`: `fields` merged into the alert, `event` into `alert.event`, `text` appended to its description.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert } from '../../agent/alert.js';
 import { InputError } from '../../errors.js';
-import { createTicketStore, labStorePath, loadLabPaths } from '../../lab/index.js';
+import { createTicketStore, labRawDir, labStorePath, loadLabPaths } from '../../lab/index.js';
 import type { Injection, RedteamCase } from './suite.js';
 
 /** Builds the base lab (sample incident plus datasets, an empty ticket database) once per suite. */
@@ -87,6 +87,15 @@ export async function prepareCaseLab(
 ): Promise<PreparedCase> {
   mkdirSync(join(home, 'lab'), { recursive: true });
   copyFileSync(labStorePath(baseHome), labStorePath(home));
+  // The raw records are written once and never changed: linked, not copied, where the file system allows.
+  mkdirSync(labRawDir(home), { recursive: true });
+  for (const name of existsSync(labRawDir(baseHome)) ? readdirSync(labRawDir(baseHome)) : []) {
+    try {
+      linkSync(join(labRawDir(baseHome), name), join(labRawDir(home), name));
+    } catch {
+      copyFileSync(join(labRawDir(baseHome), name), join(labRawDir(home), name));
+    }
+  }
   cpSync(join(baseHome, 'tickets'), join(home, 'tickets'), { recursive: true });
   if (existsSync(`${labStorePath(baseHome)}.wal`))
     copyFileSync(`${labStorePath(baseHome)}.wal`, `${labStorePath(home)}.wal`);

@@ -2,6 +2,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { EventFilter } from '../../capability/backends/types.js';
 import { bareGuid, shortHost, timeWindow } from '../events.js';
 import type { LabDatabase } from './database.js';
+import { rawMatchSql, rawReaderOf } from './raw.js';
 
 /** A parameterised WHERE clause; values are always bound, never spliced into the SQL. */
 export interface WhereClause {
@@ -12,9 +13,11 @@ export interface WhereClause {
 /**
  * Translates the backend filter into SQL with the in-memory lab's semantics: short host names match
  * FQDNs, a bare user matches any domain, GUIDs ignore braces and case, text is case-insensitive.
+ * Free text also searches the raw records, which live in files outside DuckDB: `rawFiles` names
+ * those that may hold a match (required with `text`; see `narrowedWhere`).
  * Throws `InputError` for an unparseable time bound.
  */
-export function whereClause(filter: EventFilter): WhereClause {
+export function whereClause(filter: EventFilter, rawFiles?: readonly string[]): WhereClause {
   const parts: string[] = [];
   const params: DuckDBValue[] = [];
   const add = (sql: string, ...values: DuckDBValue[]) => {
@@ -35,14 +38,16 @@ export function whereClause(filter: EventFilter): WhereClause {
   if (filter.processGuid !== undefined) add('process_key = ?', bareGuid(filter.processGuid));
   if (filter.parentProcessGuid !== undefined) add('parent_key = ?', bareGuid(filter.parentProcessGuid));
   if (filter.process !== undefined) add(...substring('process_image', filter.process));
-  if (filter.commandLine !== undefined) add(...substring('process_command_line', filter.commandLine));
+  if (filter.commandLine !== undefined) add(...commandLineMatch(filter.commandLine));
   if (filter.text !== undefined) {
-    // The raw record is stored as JSON text, where a backslash or quote appears escaped.
-    const inJson = JSON.stringify(filter.text).slice(1, -1);
-    const [command, commandValue] = substring('process_command_line', filter.text);
-    const [message, messageValue] = substring('message', filter.text);
-    const [raw, rawValue] = substring('raw', inJson);
-    add(`(${command} OR ${message} OR ${raw})`, commandValue, messageValue, rawValue);
+    if (rawFiles === undefined) throw new Error('a free-text filter needs the raw files to search');
+    const [command, commandValue] = commandLineMatch(filter.text);
+    if (rawFiles.length === 0) add(`(${command})`, commandValue);
+    else {
+      // The raw record is stored as JSON text, where a backslash or quote appears escaped.
+      const [raw, rawValue] = substring('raw', JSON.stringify(filter.text).slice(1, -1));
+      add(`(${command} OR seq IN (${rawMatchSql(rawFiles, raw)}))`, commandValue, rawValue);
+    }
   }
   return { sql: parts.length === 0 ? 'TRUE' : parts.join(' AND '), params };
 }
@@ -58,23 +63,45 @@ function substring(column: string, needle: string): [string, string] {
 }
 
 /**
+ * A case-insensitive substring test on the process command line, run over the distinct lower-cased
+ * command lines (`command_lines`, far fewer than events) and joined back by integer id: over 10M
+ * events this is a scan of one integer column instead of every command line's text.
+ */
+function commandLineMatch(needle: string): [string, string] {
+  if (needle === '') return ['contains(lower(process_command_line), ?)', ''];
+  return [
+    'command_id IN (SELECT command_id FROM command_lines WHERE contains(command_lower, ?))',
+    needle.toLowerCase(),
+  ];
+}
+
+/**
  * `whereClause`, narrowed for GUID filters: the GUID's events are looked up in the ART index
  * first and the clause gains their `seq` range, which lets the ordered page query prune row
  * groups by zone map (DuckDB's top-N plans do not use the index themselves). Null when no event
- * has the GUID, so the caller can answer without scanning.
+ * has the GUID, so the caller can answer without scanning. With free text, the raw files searched
+ * are those of the sources holding events that pass the other filters.
  */
 export async function narrowedWhere(database: LabDatabase, filter: EventFilter): Promise<WhereClause | null> {
-  const where = whereClause(filter);
+  let where = whereClause({ ...filter, text: undefined });
   const guid = filter.processGuid ?? filter.parentProcessGuid;
-  if (guid === undefined) return where;
-  const column = filter.processGuid !== undefined ? 'process_key' : 'parent_key';
-  const [range] = await database.all(
-    `SELECT min(seq) AS lo, max(seq) AS hi FROM events WHERE ${column} = ?`,
-    [bareGuid(guid)],
-  );
-  if (range?.lo === null || range?.lo === undefined) return null;
-  return {
-    sql: `${where.sql} AND seq BETWEEN ?::BIGINT AND ?::BIGINT`,
-    params: [...where.params, Number(range.lo), Number(range.hi)],
-  };
+  let range: WhereClause = { sql: 'TRUE', params: [] };
+  if (guid !== undefined) {
+    const column = filter.processGuid !== undefined ? 'process_key' : 'parent_key';
+    const [found] = await database.all(
+      `SELECT min(seq) AS lo, max(seq) AS hi FROM events WHERE ${column} = ?`,
+      [bareGuid(guid)],
+    );
+    if (found?.lo === null || found?.lo === undefined) return null;
+    range = { sql: 'seq BETWEEN ?::BIGINT AND ?::BIGINT', params: [Number(found.lo), Number(found.hi)] };
+  }
+  if (filter.text !== undefined) {
+    const files = await database.all(
+      `SELECT DISTINCT file_id FROM events WHERE ${where.sql} AND ${range.sql} ORDER BY file_id`,
+      [...where.params, ...range.params],
+    );
+    const rawFiles = await rawReaderOf(database).paths(files.map((row) => Number(row.file_id)));
+    where = whereClause(filter, rawFiles);
+  }
+  return { sql: `${where.sql} AND ${range.sql}`, params: [...where.params, ...range.params] };
 }

@@ -8,6 +8,7 @@ import { loadSources } from '../loaders/load.js';
 import { listSources } from '../loaders/sources.js';
 import type { LabDatabase } from './database.js';
 import { openLabDatabase } from './database.js';
+import { rawDirOf, rawReaderOf } from './raw.js';
 import { createStoreSiem } from './siem.js';
 import { createStoreTelemetry } from './telemetry.js';
 import { createStoreWriter } from './writer.js';
@@ -15,6 +16,11 @@ import { createStoreWriter } from './writer.js';
 /** `<home>/lab/events.duckdb`. */
 export function labStorePath(home: string): string {
   return join(home, 'lab', 'events.duckdb');
+}
+
+/** `<home>/lab/events.raw`: the raw records of the store's events, a file per loaded source (raw.ts). */
+export function labRawDir(home: string): string {
+  return rawDirOf(labStorePath(home));
 }
 
 /** An open event store with the backends that read it. */
@@ -86,13 +92,18 @@ async function* scanFlatEvents(
 ): AsyncIterable<Array<{ id: string; event: FlatEvent }>> {
   const [range] = await database.all('SELECT coalesce(max(seq), 0) AS last FROM events');
   const last = Number(range?.last ?? 0);
+  const raw = rawReaderOf(database);
   // Ranges of `seq` rather than OFFSET: each batch prunes to its row groups by zone map.
   for (let from = 0; from < last; from += batchSize) {
     const rows = await database.all(
-      'SELECT id, raw FROM events WHERE seq > ?::BIGINT AND seq <= ?::BIGINT ORDER BY seq',
+      'SELECT id, file_id, raw_offset, raw_length FROM events WHERE seq > ?::BIGINT AND seq <= ?::BIGINT ORDER BY seq',
       [from, from + batchSize],
     );
     if (rows.length === 0) continue;
-    yield rows.map((row) => ({ id: String(row.id), event: JSON.parse(String(row.raw)) as FlatEvent }));
+    const records = await raw.read(rows);
+    yield rows.map((row, index) => ({
+      id: String(row.id),
+      event: JSON.parse(records[index] as string) as FlatEvent,
+    }));
   }
 }

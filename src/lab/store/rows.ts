@@ -1,6 +1,7 @@
 import type { EventAction, LabEvent, ProcessRef } from '../../capability/backends/types.js';
 import { bareGuid, shortHost } from '../events.js';
 import type { FlatEvent } from '../flatten.js';
+import { eventMessage } from '../normalise.js';
 
 /** What the loader knows about an event beyond its normalised form. */
 export interface EventProvenance {
@@ -14,13 +15,26 @@ export interface EventProvenance {
   flat: FlatEvent;
 }
 
-/** One event's normalised columns as a JSON line for the bulk reader; the raw record is staged apart. */
-export function eventLine(event: LabEvent, from: EventProvenance): string {
+/** Where the writer put the parts of an event kept outside its row. */
+export interface StoredParts {
+  /** Id of the lower-cased command line in `command_lines`, null without one. */
+  commandId: number | null;
+  /** Byte range of the raw record in the source's raw file. */
+  rawOffset: number;
+  rawLength: number;
+}
+
+/** One event's normalised columns as a JSON line for the bulk reader (the raw record is kept apart). */
+export function eventLine(event: LabEvent, from: EventProvenance, stored: StoredParts): string {
   const { flat } = from;
   const isAccess = event.action === 'process_access';
   const targetGuid = isAccess ? stringField(flat.TargetProcessGUID ?? flat.TargetProcessGuid) : null;
   const network = event.network;
-  const columns: Record<string, string | number | null | undefined> = {
+  const process = event.process;
+  const parent = event.parent;
+  const processGuid = process?.guid || null;
+  const parentGuid = parent?.guid || null;
+  const columns = {
     seq: from.seq,
     id: event.id,
     file_id: from.fileId,
@@ -34,62 +48,46 @@ export function eventLine(event: LabEvent, from: EventProvenance): string {
     event_code: event.eventCode,
     channel: event.channel,
     action: event.action,
-    ...processColumns('process', event.process),
-    ...processColumns('parent', event.parent),
-    network_protocol: network?.protocol,
-    source_ip: network?.sourceIp,
-    source_port: network?.sourcePort,
-    destination_ip: network?.destinationIp,
-    destination_port: network?.destinationPort,
-    destination_hostname: network?.destinationHostname,
-    dns_query: event.dns?.query,
+    process_guid: processGuid,
+    process_key: processGuid ? bareGuid(processGuid) : null,
+    process_pid: process ? process.pid : null,
+    process_image: process ? process.image : null,
+    process_command_line: process ? process.commandLine : null,
+    command_id: stored.commandId,
+    parent_guid: parentGuid,
+    parent_key: parentGuid ? bareGuid(parentGuid) : null,
+    parent_pid: parent ? parent.pid : null,
+    parent_image: parent ? parent.image : null,
+    parent_command_line: parent ? parent.commandLine : null,
+    network_protocol: network?.protocol ?? null,
+    source_ip: network?.sourceIp ?? null,
+    source_port: network?.sourcePort ?? null,
+    destination_ip: network?.destinationIp ?? null,
+    destination_port: network?.destinationPort ?? null,
+    destination_hostname: network?.destinationHostname ?? null,
+    dns_query: event.dns?.query ?? null,
     dns_answers: event.dns ? JSON.stringify(event.dns.answers) : null,
-    file_path: event.file?.path,
-    registry_key: event.registry?.key,
-    registry_value: event.registry?.value,
-    logon_type: event.logon?.type,
-    logon_source_ip: event.logon?.sourceIp,
+    file_path: event.file?.path ?? null,
+    registry_key: event.registry?.key ?? null,
+    registry_value: event.registry?.value ?? null,
+    logon_type: event.logon?.type ?? null,
+    logon_source_ip: event.logon?.sourceIp ?? null,
     target_guid: targetGuid,
     target_key: targetGuid ? bareGuid(targetGuid) : null,
     target_pid: isAccess ? integerField(flat.TargetProcessId) : null,
     target_image: isAccess ? stringField(flat.TargetImage) : null,
     granted_access: isAccess ? stringField(flat.GrantedAccess) : null,
     image_loaded: event.action === 'image_load' ? stringField(flat.ImageLoaded) : null,
-    message: event.message,
+    raw_offset: stored.rawOffset,
+    raw_length: stored.rawLength,
   };
   return `${JSON.stringify(columns)}\n`;
-}
-
-/**
- * The raw record as one line of the raw staging file, read back as a single CSV column whose
- * delimiter is U+0001. Valid JSON holds control characters only escaped, or (CR) as whitespace
- * between tokens, where a space means the same and cannot end the CSV line early.
- */
-export function rawLine(rawJson: string): string {
-  let line = rawJson;
-  if (line.includes('\u0001')) line = line.replaceAll('\u0001', '\\u0001');
-  if (line.includes('\r')) line = line.replaceAll('\r', ' ');
-  return `${line}\n`;
 }
 
 /** The account part of `DOMAIN\\name`, lower-cased: what a bare user filter compares with. */
 export function userKey(user: string): string {
   const lower = user.toLowerCase();
   return lower.slice(lower.lastIndexOf('\\') + 1);
-}
-
-function processColumns(
-  prefix: 'process' | 'parent',
-  ref: ProcessRef | null,
-): Record<string, string | number | null> {
-  const guid = ref?.guid || null;
-  return {
-    [`${prefix}_guid`]: guid,
-    [`${prefix}_key`]: guid ? bareGuid(guid) : null,
-    [`${prefix}_pid`]: ref ? ref.pid : null,
-    [`${prefix}_image`]: ref ? ref.image : null,
-    [`${prefix}_command_line`]: ref ? ref.commandLine : null,
-  };
 }
 
 function stringField(value: unknown): string | null {
@@ -104,17 +102,19 @@ function integerField(value: unknown): number | null {
   return Number.isSafeInteger(parsed) ? parsed : null;
 }
 
-/** Columns selected for a `LabEvent`; `ts_ms` is epoch milliseconds. */
+/** Columns selected for a `LabEvent`; `ts_ms` is epoch milliseconds; the raw record is read apart (raw.ts). */
 export const labEventSelect = `id, epoch_ms(ts) AS ts_ms, host, user_name, event_code, channel, action,
   process_guid, process_pid, process_image, process_command_line,
   parent_guid, parent_pid, parent_image, parent_command_line,
   network_protocol, source_ip, source_port, destination_ip, destination_port, destination_hostname,
-  dns_query, dns_answers, file_path, registry_key, registry_value, logon_type, logon_source_ip, message, raw`;
+  dns_query, dns_answers, file_path, registry_key, registry_value, logon_type, logon_source_ip,
+  file_id, raw_offset, raw_length`;
 
 type Row = Record<string, unknown>;
 
-/** Rebuilds a `LabEvent` from a row selected with `labEventSelect`. */
-export function rowToLabEvent(row: Row): LabEvent {
+/** Rebuilds a `LabEvent` from a row selected with `labEventSelect` and its raw record. */
+export function rowToLabEvent(row: Row, rawJson: string): LabEvent {
+  const raw = JSON.parse(rawJson) as Record<string, unknown>;
   const str = (key: string) => (row[key] === null || row[key] === undefined ? null : String(row[key]));
   const num = (key: string) => (row[key] === null || row[key] === undefined ? null : Number(row[key]));
   const ref = (prefix: string): ProcessRef | null =>
@@ -157,7 +157,7 @@ export function rowToLabEvent(row: Row): LabEvent {
       str('registry_key') === null ? null : { key: str('registry_key') ?? '', value: str('registry_value') },
     logon:
       num('logon_type') === null ? null : { type: num('logon_type') ?? 0, sourceIp: str('logon_source_ip') },
-    message: str('message'),
-    raw: JSON.parse(String(row.raw)) as Record<string, unknown>,
+    message: eventMessage(raw),
+    raw,
   };
 }

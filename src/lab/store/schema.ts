@@ -1,7 +1,10 @@
 /**
  * The lab event store's tables. `events` holds one row per normalised event (ECS-style columns,
- * lower-cased lookup keys beside the values as recorded, the flattened raw record as JSON and its
- * provenance); `files` records each loaded source by content hash so a second load adds nothing.
+ * lower-cased lookup keys beside the values as recorded, and its provenance); the flattened raw record
+ * lives outside DuckDB, in an append-only file per loaded source (see raw.ts), and `events` keeps its
+ * byte range. `files` records each loaded source by content hash so a second load adds nothing.
+ * `command_lines` holds each distinct lower-cased process command line once, so a substring search
+ * scans those rather than every event's.
  */
 
 /** Column names and DuckDB types of `events`, in appender order. */
@@ -24,6 +27,7 @@ export const eventColumns = [
   ['process_pid', 'BIGINT'],
   ['process_image', 'VARCHAR'],
   ['process_command_line', 'VARCHAR'],
+  ['command_id', 'INTEGER'],
   ['parent_guid', 'VARCHAR'],
   ['parent_key', 'VARCHAR'],
   ['parent_pid', 'BIGINT'],
@@ -48,14 +52,14 @@ export const eventColumns = [
   ['target_image', 'VARCHAR'],
   ['granted_access', 'VARCHAR'],
   ['image_loaded', 'VARCHAR'],
-  ['message', 'VARCHAR'],
-  ['raw', 'VARCHAR NOT NULL'],
+  ['raw_offset', 'BIGINT NOT NULL'],
+  ['raw_length', 'INTEGER NOT NULL'],
 ] as const;
 
 export type EventColumn = (typeof eventColumns)[number][0];
 
 /** Bumped when the tables change shape; a store of another version is refused, not migrated. */
-export const storeSchemaVersion = 1;
+export const storeSchemaVersion = 2;
 
 export const createTablesSql = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -66,8 +70,10 @@ CREATE TABLE IF NOT EXISTS files (
   stem VARCHAR NOT NULL UNIQUE,
   events BIGINT NOT NULL,
   errors INTEGER NOT NULL,
-  loaded_at TIMESTAMP NOT NULL
+  loaded_at TIMESTAMP NOT NULL,
+  raw_file VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS command_lines (command_id INTEGER NOT NULL, command_lower VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   ${eventColumns.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
@@ -130,17 +136,17 @@ CREATE INDEX IF NOT EXISTS processes_key ON processes (process_key);
 CREATE INDEX IF NOT EXISTS processes_parent_key ON processes (parent_key);
 `;
 
-const bulkColumns = eventColumns.filter(([name]) => name !== 'raw');
-
 /**
- * Inserts one staged source: normalised columns as JSON lines (`ts` as epoch milliseconds) beside
- * the raw records one per line, joined by position. Parameters: the columns file, the raw file.
+ * Inserts one staged source: normalised columns as JSON lines (`ts` as epoch milliseconds).
+ * Parameter: the columns file.
  */
 export const bulkInsertSql = `INSERT INTO events SELECT ${eventColumns
   .map(([name]) => (name === 'ts' ? 'epoch_ms(ts)' : name))
   .join(', ')}
-FROM read_ndjson(?, columns={${bulkColumns
+FROM read_ndjson(?, columns={${eventColumns
   .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
-  .join(', ')}})
-POSITIONAL JOIN read_csv(?, auto_detect=false, delim=chr(1), quote='', escape='', header=false,
-  new_line='\\n', columns={'raw': 'VARCHAR'}, max_line_size=67108864)`;
+  .join(', ')}})`;
+
+/** Inserts the command lines first seen in one source. Parameter: their JSON-lines file. */
+export const insertCommandLinesSql = `INSERT INTO command_lines SELECT command_id, command_lower
+FROM read_ndjson(?, columns={command_id: 'INTEGER', command_lower: 'VARCHAR'})`;

@@ -6,8 +6,9 @@ import type {
   LogonRecord,
   SiemBackend,
 } from '../../capability/backends/types.js';
-import type { LabDatabase } from './database.js';
+import type { LabDatabase, Row } from './database.js';
 import { narrowedWhere, whereClause } from './filters.js';
+import { rawReaderOf } from './raw.js';
 import { labEventSelect, rowToLabEvent } from './rows.js';
 
 /** Columns behind the countable fields; an allow-list, so no model-chosen name reaches the SQL. */
@@ -26,6 +27,11 @@ const countColumns: Record<CountableField, string> = {
 
 /** A SIEM over the DuckDB event store: search, fetch, count and logon history, all parameterised SQL. */
 export function createStoreSiem(database: LabDatabase): SiemBackend {
+  const raw = rawReaderOf(database);
+  const toEvents = async (rows: Row[]): Promise<LabEvent[]> => {
+    const records = await raw.read(rows);
+    return rows.map((row, index) => rowToLabEvent(row, records[index] as string));
+  };
   return {
     async searchEvents(query): Promise<EventPage> {
       const { limit, offset, ...filter } = query;
@@ -39,20 +45,21 @@ export function createStoreSiem(database: LabDatabase): SiemBackend {
         database.all(`SELECT count(*) AS n FROM events WHERE ${where.sql}`, where.params),
       ]);
       const total = Number(counted[0]?.n ?? 0);
-      const events = rows.map(rowToLabEvent);
+      const events = await toEvents(rows);
       const next = offset + events.length;
       return { events, total, nextOffset: next < total ? next : null };
     },
 
     async getEvent(id): Promise<LabEvent | null> {
       const rows = await database.all(`SELECT ${labEventSelect} FROM events WHERE id = ? LIMIT 1`, [id]);
-      return rows[0] ? rowToLabEvent(rows[0]) : null;
+      return rows[0] ? ((await toEvents(rows))[0] ?? null) : null;
     },
 
     async countEvents(query): Promise<CountResult> {
       const { field, limit, ...filter } = query;
       const column = countColumns[field];
-      const where = whereClause(filter);
+      const where = await narrowedWhere(database, filter);
+      if (where === null) return { field, buckets: [], total: 0 };
       const value = `CAST(${column} AS VARCHAR)`;
       const present = `${where.sql} AND ${column} IS NOT NULL AND ${value} <> ''`;
       const [rows, counted] = await Promise.all([

@@ -1,10 +1,17 @@
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabEvent } from '../../capability/backends/types.js';
 import type { LabDatabase } from './database.js';
+import { rawDirOf, rawFileName, rawLine } from './raw.js';
 import type { EventProvenance } from './rows.js';
-import { eventLine, rawLine } from './rows.js';
-import { bulkInsertSql, copyProcessesSql, createIndexesSql, linkAuditParentsSql } from './schema.js';
+import { eventLine } from './rows.js';
+import {
+  bulkInsertSql,
+  copyProcessesSql,
+  createIndexesSql,
+  insertCommandLinesSql,
+  linkAuditParentsSql,
+} from './schema.js';
 
 /** Appends the events of one source file; nothing is visible until `commit`. */
 export interface FileWriter {
@@ -34,25 +41,63 @@ export function eventId(stem: string, line: number): string {
   return `${stem}-${String(line).padStart(4, '0')}`;
 }
 
-/** Bytes of JSON lines buffered before a write to the staging file. */
-const flushBytes = 8 * 1024 * 1024;
+/** Characters buffered before a write to a staging or raw file. */
+const flushChars = 8 * 1024 * 1024;
+
+/** An output file written in large chunks. */
+interface Output {
+  add(text: string): void;
+  flush(): void;
+  close(): void;
+}
+
+function openOutput(path: string): Output {
+  let fd: number | null = openSync(path, 'w', 0o600);
+  let parts: string[] = [];
+  let chars = 0;
+  const flush = () => {
+    if (fd === null || parts.length === 0) return;
+    writeSync(fd, parts.join(''));
+    parts = [];
+    chars = 0;
+  };
+  return {
+    add(text) {
+      parts.push(text);
+      chars += text.length;
+      if (chars >= flushChars) flush();
+    },
+    flush,
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+      parts = [];
+    },
+  };
+}
 
 /**
- * Events are staged in two temp files beside the store (normalised columns as JSON lines, raw records
- * verbatim) and inserted with one bulk read per source: DuckDB parses them on all cores, and the raw
- * JSON is neither escaped nor parsed again. On a 54k-event archive the row-by-row Appender spent 2.0 s
- * in its per-value native calls and commit, the bulk insert 1.2-2.0 s, and the Appender keeps the
- * insert on the JavaScript thread, where the bulk insert overlaps with reading the next file.
+ * Each source is staged beside the store: its normalised columns as JSON lines in a temp file, read by
+ * one bulk insert (DuckDB parses them on all cores, overlapping the reading of the next file), and its
+ * raw records in the source's raw file (raw.ts), which stays. Command lines are deduplicated here,
+ * lower-cased, into `command_lines`; events carry the id.
  */
 export async function createStoreWriter(database: LabDatabase): Promise<StoreWriter> {
   const [next] = await database.all(
-    'SELECT (SELECT coalesce(max(seq), 0) FROM events) AS seq, (SELECT coalesce(max(file_id), 0) FROM files) AS file_id',
+    `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS seq, (SELECT coalesce(max(file_id), 0) FROM files) AS file_id,
+       (SELECT coalesce(max(command_id), 0) FROM command_lines) AS command_id`,
   );
   let seq = Number(next?.seq ?? 0);
   let fileId = Number(next?.file_id ?? 0);
+  let commandId = Number(next?.command_id ?? 0);
   const loaded = await database.all('SELECT sha256, stem FROM files');
   const hashes = new Set(loaded.map((row) => String(row.sha256)));
   const stems = new Set(loaded.map((row) => String(row.stem)));
+  const commands = new Map<string, number>();
+  for (const row of await database.all('SELECT command_id, command_lower FROM command_lines'))
+    commands.set(String(row.command_lower), Number(row.command_id));
+  const rawDir = rawDirOf(database.path);
+  mkdirSync(rawDir, { recursive: true, mode: 0o700 });
 
   return {
     beginFile(source) {
@@ -60,72 +105,97 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       const stem = stems.has(source.stem) ? `${source.stem}.${source.sha256.slice(0, 8)}` : source.stem;
       hashes.add(source.sha256);
       stems.add(stem);
-      const forget = () => {
-        hashes.delete(source.sha256);
-        stems.delete(stem);
-      };
       const id = ++fileId;
       const staging = join(dirname(database.path), `.staging-${process.pid}-${id}`);
       const columnsPath = `${staging}.ndjson`;
-      const rawPath = `${staging}.raw`;
-      let files: { columns: number; raw: number } | null = {
-        columns: openSync(columnsPath, 'w', 0o600),
-        raw: openSync(rawPath, 'w', 0o600),
+      const commandsPath = `${staging}.commands.ndjson`;
+      const rawFile = rawFileName(source.sha256);
+      const rawPath = join(rawDir, rawFile);
+      // A raw file left by a store deleted since is replaced (unlinked first: it may be a hard link).
+      rmSync(rawPath, { force: true });
+      const outputs = {
+        columns: openOutput(columnsPath),
+        commands: openOutput(commandsPath),
+        raw: openOutput(rawPath),
       };
-      let columnLines: string[] = [];
-      let rawLines: string[] = [];
-      let buffered = 0;
+      let open = true;
+      let rawBytes = 0;
       let events = 0;
-      const flush = () => {
-        if (files === null || columnLines.length === 0) return;
-        writeSync(files.columns, columnLines.join(''));
-        writeSync(files.raw, rawLines.join(''));
-        columnLines = [];
-        rawLines = [];
-        buffered = 0;
+      let newCommands: string[] = [];
+      const forget = () => {
+        hashes.delete(source.sha256);
+        stems.delete(stem);
+        for (const command of newCommands) commands.delete(command);
+        newCommands = [];
       };
-      const discard = () => {
-        if (files !== null) {
-          closeSync(files.columns);
-          closeSync(files.raw);
-        }
-        files = null;
+      const closeAll = () => {
+        open = false;
+        outputs.columns.close();
+        outputs.commands.close();
+        outputs.raw.close();
         rmSync(columnsPath, { force: true });
-        rmSync(rawPath, { force: true });
+        rmSync(commandsPath, { force: true });
+      };
+      // Most events (network, registry, image loads) carry an empty command line: no id, so the
+      // column stays sparse and its scan cheap; a search for the empty string tests the text instead.
+      const commandIdOf = (commandLine: string | undefined): number | null => {
+        if (commandLine === undefined || commandLine === '') return null;
+        const lower = commandLine.toLowerCase();
+        let known = commands.get(lower);
+        if (known === undefined) {
+          known = ++commandId;
+          commands.set(lower, known);
+          newCommands.push(lower);
+          outputs.commands.add(`${JSON.stringify({ command_id: known, command_lower: lower })}\n`);
+        }
+        return known;
       };
       return {
         fileId: id,
         stem,
         append(event, provenance) {
-          if (files === null) throw new Error('append after commit or abort');
-          const line = eventLine(event, { ...provenance, seq: ++seq, fileId: id });
+          if (!open) throw new Error('append after commit or abort');
+          const eventSeq = ++seq;
           const raw = rawLine(provenance.rawJson);
-          columnLines.push(line);
-          rawLines.push(raw);
-          buffered += line.length + raw.length;
+          const prefix = `${eventSeq}\u0001`;
+          const rawOffset = rawBytes + prefix.length;
+          const rawLength = Buffer.byteLength(raw);
+          outputs.raw.add(`${prefix}${raw}\n`);
+          rawBytes = rawOffset + rawLength + 1;
+          const line = eventLine(
+            event,
+            { ...provenance, seq: eventSeq, fileId: id },
+            { commandId: commandIdOf(event.process?.commandLine), rawOffset, rawLength },
+          );
+          outputs.columns.add(line);
           events += 1;
-          if (buffered >= flushBytes) flush();
         },
         async commit({ errors }) {
+          let committed = false;
           try {
             if (events === 0) {
               forget();
               return { events };
             }
-            flush();
+            outputs.columns.flush();
+            outputs.commands.flush();
+            outputs.raw.flush();
             await database.run('BEGIN TRANSACTION');
             try {
-              await database.run(bulkInsertSql, [columnsPath, rawPath]);
+              if (newCommands.length > 0) await database.run(insertCommandLinesSql, [commandsPath]);
+              await database.run(bulkInsertSql, [columnsPath]);
               await database.run(copyProcessesSql, [id]);
-              await database.run('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)', [
+              await database.run('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)', [
                 id,
                 source.sha256,
                 source.path,
                 stem,
                 events,
                 errors,
+                rawFile,
               ]);
               await database.run('COMMIT');
+              committed = true;
             } catch (error) {
               forget();
               await database.run('ROLLBACK');
@@ -133,12 +203,14 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
             }
             return { events };
           } finally {
-            discard();
+            closeAll();
+            if (!committed) rmSync(rawPath, { force: true });
           }
         },
         async abort() {
           forget();
-          discard();
+          closeAll();
+          rmSync(rawPath, { force: true });
         },
       };
     },

@@ -31,6 +31,10 @@ const filters: EventFilter[] = [
   { parentProcessGuid: sample.powershellGuid },
   { text: 'EdgeUpdateTask' },
   { text: 'c:\\windows\\system32\\nltest' },
+  // Only in script blocks: found in the raw records, which live outside DuckDB.
+  { text: 'lanmanserver, DFSR' },
+  { commandLine: '', host: 'FIN-WS01' },
+  { commandLine: 'USOCLIENT.exe start', process: 'system32' },
   { from: '2026-11-18T09:14:00Z', to: '2026-11-18T09:15:00Z' },
   { action: 'dns_query', host: 'FIN-WS01' },
 ];
@@ -47,6 +51,14 @@ describe('DuckDB SIEM', () => {
     expect((await store.searchEvents({ text: 'EdgeUpdateTask', limit: 5, offset: 0 })).total).toBeGreaterThan(
       1,
     );
+    for (const filter of [
+      { text: 'lanmanserver, DFSR' },
+      { commandLine: 'USOCLIENT.exe start', process: 'system32' },
+    ])
+      expect(
+        (await store.searchEvents({ ...filter, limit: 5, offset: 0 })).total,
+        JSON.stringify(filter),
+      ).toBeGreaterThan(0);
   });
 
   it('pages stably through a time window and reports the next offset', async () => {
