@@ -161,15 +161,24 @@ export function replayKillSwitches(
       return { from: event.seq - 1, until: Number.POSITIVE_INFINITY, killSwitch };
     });
   const scoped = new Map<string, { from: number; until: number; killSwitch: KillSwitch }>();
+  // The gateway decides while the call's request event may still be on its way to the store, so a
+  // denial's span starts at its request (and ends at the decision itself).
+  const requestSeq = new Map<string, number>();
   for (const event of events) {
-    if (event.type !== 'policy-decision') continue;
     const data = dataOf(event);
+    if (event.type === 'tool-call-request' && typeof data.callId === 'string') {
+      requestSeq.set(data.callId, event.seq);
+      continue;
+    }
+    if (event.type !== 'policy-decision') continue;
     if (data.check !== 'kill-switch' || data.killSwitch === null || typeof data.killSwitch !== 'object')
       continue;
     const killSwitch = data.killSwitch as KillSwitch;
+    const from =
+      (typeof data.callId === 'string' ? (requestSeq.get(data.callId) ?? event.seq) : event.seq) - 1;
     const span = scoped.get(killSwitch.id);
-    if (span) span.until = event.seq - 1;
-    else scoped.set(killSwitch.id, { from: event.seq - 1, until: event.seq - 1, killSwitch });
+    if (span) span.until = event.seq;
+    else scoped.set(killSwitch.id, { from, until: event.seq, killSwitch });
   }
   engaged.push(...scoped.values());
   const refuse = () => Promise.reject(new StateError('a replay cannot change kill switches'));
