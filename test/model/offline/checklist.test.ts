@@ -14,6 +14,7 @@ import { host, processNode, type World } from '../../fixtures/offline/world.js';
 import {
   type Answer,
   type Answerer,
+  alertFacts,
   answerFrom,
   firstRequest,
   gatewayTools,
@@ -249,28 +250,7 @@ describe('offline analyst following runbook checklists', () => {
 });
 
 describe('checklist triggers', () => {
-  const facts = (fields: Partial<AlertFacts>): AlertFacts => ({
-    ref: 'r',
-    id: 'a',
-    title: '',
-    severity: 'medium',
-    time: null,
-    host: null,
-    user: null,
-    image: null,
-    commandLine: null,
-    processGuid: null,
-    processId: null,
-    parentImage: null,
-    parentCommandLine: null,
-    parentProcessGuid: null,
-    techniques: [],
-    targetObject: null,
-    targetImage: null,
-    destination: null,
-    queryName: null,
-    ...fields,
-  });
+  const facts = (fields: Partial<AlertFacts>): AlertFacts => alertFacts(fields);
   const checklist = {
     version: 1 as const,
     triggers: { techniques: ['T1003'], processes: ['procdump.exe'], eventIds: [10], keywords: ['minidump'] },

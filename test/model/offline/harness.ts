@@ -5,6 +5,7 @@ import type {
   ProcessNode,
   ProcessTree,
 } from '../../../src/capability/backends/types.js';
+import type { AlertFacts } from '../../../src/model/offline/types.js';
 import {
   type Message,
   type ModelProvider,
@@ -309,4 +310,30 @@ export type RecommendedAction = { tool: string; args: Record<string, unknown>; r
 
 export function actionsOf(verdict: Record<string, unknown> | null): RecommendedAction[] {
   return (verdict?.recommendedActions as RecommendedAction[] | undefined) ?? [];
+}
+
+/** Alert facts with every field empty but those given, for tests of the analyst's reasoning. */
+export function alertFacts(fields: Partial<AlertFacts>, ref = 'r'): AlertFacts {
+  return {
+    ref,
+    id: 'a',
+    title: '',
+    severity: 'medium',
+    time: null,
+    host: null,
+    user: null,
+    image: null,
+    commandLine: null,
+    processId: null,
+    processGuid: null,
+    parentImage: null,
+    parentCommandLine: null,
+    parentProcessGuid: null,
+    techniques: [],
+    targetObject: null,
+    targetImage: null,
+    destination: null,
+    queryName: null,
+    ...fields,
+  };
 }

@@ -5,7 +5,7 @@ import { createOfflineAnalyst } from '../../../src/model/offline/index.js';
 import { chooseSkills } from '../../../src/model/offline/skills.js';
 import type { AlertFacts } from '../../../src/model/offline/types.js';
 import { maliciousChain } from '../../fixtures/offline/scenarios.js';
-import { type Answerer, answerFrom, firstRequest, investigate } from './harness.js';
+import { type Answerer, alertFacts, answerFrom, firstRequest, investigate } from './harness.js';
 
 describe('offline analyst walking the lineage', () => {
   test('an alert on a discovery child is judged by the encoded PowerShell that started it', async () => {
@@ -55,28 +55,7 @@ describe('offline analyst walking the lineage', () => {
 });
 
 describe('runbook choice', () => {
-  const alert = (fields: Partial<AlertFacts>): AlertFacts => ({
-    ref: 'r',
-    id: 'a',
-    title: '',
-    severity: 'medium',
-    time: null,
-    host: null,
-    user: null,
-    image: null,
-    commandLine: null,
-    processId: null,
-    processGuid: null,
-    parentImage: null,
-    parentCommandLine: null,
-    parentProcessGuid: null,
-    techniques: [],
-    targetObject: null,
-    targetImage: null,
-    destination: null,
-    queryName: null,
-    ...fields,
-  });
+  const alert = (fields: Partial<AlertFacts>): AlertFacts => alertFacts(fields);
   const index = [
     { name: 'lolbins', description: 'mshta, rundll32 and PowerShell triage' },
     { name: 'credential-dumping', description: 'LSASS access and T1003 credential theft' },

@@ -4,32 +4,12 @@ import { scoreFeatures } from '../../../src/model/offline/features.js';
 import { observe } from '../../../src/model/offline/results.js';
 import type { Transcript } from '../../../src/model/offline/transcript.js';
 import type { AlertFacts } from '../../../src/model/offline/types.js';
+import { alertFacts } from './harness.js';
 
 const system32 = 'C:\\Windows\\System32';
 
 function alertOf(fields: Partial<AlertFacts>): AlertFacts {
-  return {
-    ref: 'alert',
-    id: 'a',
-    title: '',
-    severity: 'medium',
-    time: null,
-    host: null,
-    user: null,
-    image: null,
-    commandLine: null,
-    processId: null,
-    processGuid: null,
-    parentImage: null,
-    parentCommandLine: null,
-    parentProcessGuid: null,
-    techniques: [],
-    targetObject: null,
-    targetImage: null,
-    destination: null,
-    queryName: null,
-    ...fields,
-  };
+  return alertFacts(fields, 'alert');
 }
 
 /** Features and verdict from the alert's own fields alone (no tool answered). */
