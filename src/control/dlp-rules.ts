@@ -44,12 +44,22 @@ export function luhnValid(candidate: string): boolean {
 const accountSwitch = /(?:^|\s)(?:-u|-U|--user(?:name)?|-username|-l|\/u(?:ser)?:)(?:[\s:=]|$)/;
 const passwordSwitchTools =
   /\b(?:sshpass|mysql|mysqladmin|mysqldump|psexec(?:64)?|paexec|crackmapexec|nxc|netexec|evil-winrm|xfreerdp|wmiexec(?:\.py)?|smbexec(?:\.py)?)(?:\.exe)?\b/i;
+/** Programs whose `-p` is a port, a pid or a flag. */
+const nonPasswordSwitchTools =
+  /(?:^|[\s\\/"'])(?:ssh|scp|sftp|nc|ncat|netcat|nmap|socat|telnet|mkdir|cp|tar|ps|pgrep|pkill|top|strace|gdb|lsof|docker|kubectl|git|patch|perl|python[\d.]*|netstat)(?:\.exe)?(?=\s)/i;
 
-/** A `-p VALUE` that is a password: not a port or number list, and said beside an account or by a credential tool. */
+/**
+ * Whether a `-p VALUE` is a password. Never a number or port list, a path or another flag; always
+ * beside an account (psexec -u adm -p X, xfreerdp /u:a /p:X) or in a credential tool (sshpass,
+ * mysql); not for programs whose -p is a port or a flag (ssh -p 22, mkdir -p); otherwise yes, since
+ * a missed password costs more than a redacted word.
+ */
 export function ambiguousPasswordSwitch(candidate: string, line: string): boolean {
   const value = candidate.replace(/^["']|["']$/g, '');
   if (/^\d+(?:[-,:]\d+)*$/.test(value)) return false;
-  return accountSwitch.test(line) || passwordSwitchTools.test(line);
+  if (/^[-/.~\\$%]/.test(value) || /^[a-z]:\\/i.test(value)) return false;
+  if (accountSwitch.test(line) || passwordSwitchTools.test(line)) return true;
+  return !nonPasswordSwitchTools.test(line);
 }
 
 export const builtinLeakRules: readonly LeakRule[] = [
@@ -102,8 +112,7 @@ export const builtinLeakRules: readonly LeakRule[] = [
     ),
   },
   {
-    // `-p` is a password only beside an account (psexec -u adm -p X, xfreerdp /u:a /p:X) or for
-    // tools where it always is (sshpass); elsewhere it is a port (ssh -p 22) or a flag (mkdir -p).
+    // `-p` is a password unless it is a port, a path or a flag (ambiguousPasswordSwitch).
     name: 'password-switch',
     classification: 'restricted',
     pattern: new RegExp(String.raw`(?:^|\s)(?:-|/)p(?:[:=]|\s+)${quoted}`, 'g'),

@@ -130,6 +130,8 @@ describe('leak prevention', () => {
     'nmap -p 1-1024,3389 10.0.0.0/24',
     'mkdir -p /var/tmp/stage && cp -pr src dst',
     'tar -pxzf backup.tar.gz',
+    'mkdir -p stage/payloads',
+    'git add -p src/main.ts',
   ])('leaves -p alone when it is a port or a flag: %s', async (text) => {
     const { value, redactions } = await dlp.redactForSink(text, ticket);
     expect(redactions).toEqual([]);
@@ -140,10 +142,14 @@ describe('leak prevention', () => {
     ['sshpass -p Harbour2026x ssh root@db01', 'Harbour2026x'],
     ['sshpass -pHarbour2026x ssh root@db01', 'Harbour2026x'],
     ['xfreerdp /u:adm /p:Harbour2026x /v:10.0.0.5', 'Harbour2026x'],
-  ])('redacts -p as a password beside an account or in a credential tool: %s', async (text, secret) => {
-    const { value } = await dlp.redactForSink(text, ticket);
-    expect(value).not.toContain(secret);
-  });
+    ['Collected credentials: 1-5-21-2718 | -p Harbour2026x | FS01', 'Harbour2026x'],
+  ])(
+    'redacts -p as a password beside an account, in a credential tool, or on its own: %s',
+    async (text, secret) => {
+      const { value } = await dlp.redactForSink(text, ticket);
+      expect(value).not.toContain(secret);
+    },
+  );
 
   it('leaves ordinary ticket prose and non-card numbers alone', async () => {
     const text =
