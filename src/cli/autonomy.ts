@@ -6,7 +6,8 @@ import {
   type AutonomyLevel,
   agreementOf,
   autonomyLadder,
-  bundledToolTiers,
+  bundledServerKinds,
+  bundledToolsOf,
   checkDemotions,
   createTierRegistry,
   defaultAutonomy,
@@ -41,17 +42,12 @@ export async function autonomyStatus(
   config: WardenConfig,
   extra?: EvidenceSource,
 ): Promise<ClassStatus[]> {
-  const bundledKinds = new Map(
-    Object.entries(config.servers).flatMap(([name, server]) =>
-      'bundled' in server && server.bundled ? [[name, server.bundled] as const] : [],
-    ),
-  );
+  const bundledKinds = bundledServerKinds(config);
   const tiers = createTierRegistry({ overrides: config.tiers, bundledKinds });
   const recorded = new Map((await store.autonomy.levels()).map((row) => [row.actionClass, row.level]));
   const classes = new Set<string>([...Object.keys(config.autonomy.classes), ...recorded.keys()]);
   for (const [name, kind] of bundledKinds)
-    for (const tool of Object.keys(bundledToolTiers))
-      if (tool.startsWith(`${kind}.`)) classes.add(`${name}.${tool.slice(kind.length + 1)}`);
+    for (const tool of bundledToolsOf(kind)) classes.add(`${name}.${tool}`);
   const rows: ClassStatus[] = [];
   for (const actionClass of [...classes].sort()) {
     const { tier } = tiers.tierOf(actionClass);

@@ -12,7 +12,7 @@ import {
 } from '../credential/index.js';
 import { InputError } from '../errors.js';
 import type { KillScope } from './killswitch.js';
-import { bundledToolTiers, createTierRegistry } from './tiers.js';
+import { bundledServerKinds, bundledToolsOf, createTierRegistry } from './tiers.js';
 
 /** A minted credential. `token` goes only into MCP request metadata, never into audit, logs or model context. */
 export interface IssuedCredential {
@@ -130,11 +130,7 @@ export function killRevocations(
   scope: KillScope,
   config: Pick<WardenConfig, 'servers' | 'tiers' | 'tierRules'>,
 ): RevocationMatch[] {
-  const kinds = new Map(
-    Object.entries(config.servers).flatMap(([name, server]) =>
-      'bundled' in server && server.bundled ? [[name, server.bundled] as const] : [],
-    ),
-  );
+  const kinds = bundledServerKinds(config);
   switch (scope.type) {
     case 'all':
       return [{}];
@@ -153,17 +149,14 @@ export function killRevocations(
       const registry = createTierRegistry({ overrides: config.tiers, bundledKinds: kinds, rules: [] });
       const matches: RevocationMatch[] = [];
       for (const [name, kind] of kinds) {
-        const tools = Object.keys(bundledToolTiers)
-          .filter((key) => key.startsWith(`${kind}.`))
-          .map((key) => key.slice(kind.length + 1))
-          .filter((tool) => {
-            const qualified = `${name}.${tool}`;
-            // An argument rule can lift a tool into the class for some calls: revoke it too.
-            return (
-              registry.tierOf(qualified).tier === scope.tier ||
-              config.tierRules.some((rule) => rule.tool === qualified && rule.tier === scope.tier)
-            );
-          });
+        const tools = bundledToolsOf(kind).filter((tool) => {
+          const qualified = `${name}.${tool}`;
+          // An argument rule can lift a tool into the class for some calls: revoke it too.
+          return (
+            registry.tierOf(qualified).tier === scope.tier ||
+            config.tierRules.some((rule) => rule.tool === qualified && rule.tier === scope.tier)
+          );
+        });
         if (tools.length > 0) matches.push({ server: kind, tools });
       }
       return matches;

@@ -83,4 +83,4 @@ export {
   trustResult,
 } from './taint.js';
 export type { TierLookup, TierRegistry, TierRule, TierSource } from './tiers.js';
-export { bundledToolTiers, createTierRegistry } from './tiers.js';
+export { bundledServerKinds, bundledToolsOf, bundledToolTiers, createTierRegistry } from './tiers.js';

@@ -1,4 +1,4 @@
-import type { Tier } from '../config/index.js';
+import type { Tier, WardenConfig } from '../config/index.js';
 
 /** Warden's own classification of the bundled servers' tools, keyed by bundled kind. */
 export const bundledToolTiers: Readonly<Record<string, Tier>> = {
@@ -32,6 +32,22 @@ export const bundledToolTiers: Readonly<Record<string, Tier>> = {
   'ticket.add_comment': 'reversible',
   'ticket.update_status': 'reversible',
 };
+
+/** Configured server name → bundled kind, for the servers that are Warden's own. */
+export function bundledServerKinds(config: Pick<WardenConfig, 'servers'>): Map<string, string> {
+  return new Map(
+    Object.entries(config.servers).flatMap(([name, server]) =>
+      'bundled' in server && server.bundled ? [[name, server.bundled] as const] : [],
+    ),
+  );
+}
+
+/** The bare tool names of a bundled server kind, from Warden's own tier table. */
+export function bundledToolsOf(kind: string): string[] {
+  return Object.keys(bundledToolTiers)
+    .filter((key) => key.startsWith(`${kind}.`))
+    .map((key) => key.slice(kind.length + 1));
+}
 
 export type TierSource = 'config' | 'config-rule' | 'bundled-default' | 'unclassified';
 

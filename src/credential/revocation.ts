@@ -96,6 +96,21 @@ export function openRevocationList(home: string): RevocationList {
       state.revoked = state.revoked.filter((entry) => entry.forgetAfter > now.getTime());
       state.revoked.push(...entries);
     });
+  const revokeMatching = async (matches: readonly RevocationMatch[], reason: string, now: Date) => {
+    const at = now.toISOString();
+    await add(
+      matches.map((match) => ({
+        ...(match.runId !== undefined ? { runId: match.runId } : {}),
+        ...(match.server !== undefined ? { server: match.server } : {}),
+        ...(match.tools !== undefined ? { tools: [...match.tools] } : {}),
+        issuedBefore: now.getTime(),
+        forgetAfter: now.getTime() + maxCredentialTtlSeconds * 1000,
+        reason,
+        at,
+      })),
+      now,
+    );
+  };
   return {
     revocationOf: (claims, tool) => current().find((entry) => covers(entry, claims, tool)) ?? null,
     async revokeTokens(tokens, reason, now) {
@@ -106,23 +121,9 @@ export function openRevocationList(home: string): RevocationList {
         now,
       );
     },
+    revokeMatching,
     async revokeIssuedBefore(runId, reason, now) {
-      await this.revokeMatching([runId !== null ? { runId } : {}], reason, now);
-    },
-    async revokeMatching(matches, reason, now) {
-      const at = now.toISOString();
-      await add(
-        matches.map((match) => ({
-          ...(match.runId !== undefined ? { runId: match.runId } : {}),
-          ...(match.server !== undefined ? { server: match.server } : {}),
-          ...(match.tools !== undefined ? { tools: [...match.tools] } : {}),
-          issuedBefore: now.getTime(),
-          forgetAfter: now.getTime() + maxCredentialTtlSeconds * 1000,
-          reason,
-          at,
-        })),
-        now,
-      );
+      await revokeMatching([runId !== null ? { runId } : {}], reason, now);
     },
   };
 }

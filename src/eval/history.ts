@@ -5,7 +5,7 @@
  * having to hand the reports over.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -69,11 +69,22 @@ export function readEvalHistory(home: string): EvalHistoryEntry[] {
  * (suites without malicious cases say nothing about it) and the lowest recall among them.
  */
 export function evalEvidenceSource(home: string, provider: string): EvidenceSource {
+  // Asked once per action class: the file is read again only when it changed.
+  let cached: { stamp: string; evidence: { evalRuns: number; evalRecall?: number } } | null = null;
   return async () => {
-    const recalls = readEvalHistory(home)
-      .filter((entry) => entry.provider === provider && entry.recall !== null)
-      .slice(-EVAL_EVIDENCE_WINDOW)
-      .map((entry) => entry.recall as number);
-    return { evalRuns: recalls.length, ...(recalls.length > 0 ? { evalRecall: Math.min(...recalls) } : {}) };
+    const stats = statSync(evalHistoryPath(home), { throwIfNoEntry: false });
+    const stamp = stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : 'absent';
+    if (cached?.stamp !== stamp) {
+      const recalls = readEvalHistory(home)
+        .filter((entry) => entry.provider === provider && entry.recall !== null)
+        .slice(-EVAL_EVIDENCE_WINDOW)
+        .map((entry) => entry.recall as number);
+      const evidence = {
+        evalRuns: recalls.length,
+        ...(recalls.length > 0 ? { evalRecall: Math.min(...recalls) } : {}),
+      };
+      cached = { stamp, evidence };
+    }
+    return cached.evidence;
   };
 }
