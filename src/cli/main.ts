@@ -183,7 +183,7 @@ audit
 audit
   .command('verify')
   .description(
-    'check the hash chain and signed checkpoints: names the first edited, deleted, inserted or reordered event, or a cut tail',
+    'check the hash chain and signed checkpoints: names the first edited, deleted, inserted or reordered event, or a cut tail; also the signed operator log (kill switches, hand-minted credentials, autonomy changes)',
   )
   .argument('[runs...]', 'run ids (default: every run)')
   .action(async (runIds: string[], _options, command: Command) => {
