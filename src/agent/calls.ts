@@ -7,7 +7,7 @@ import { checkVerdict, LOAD_SKILL_TOOL, READ_SKILL_RESOURCE_TOOL } from './local
 import { fallbackLine } from './model-turn.js';
 import { callGuards, observeResult } from './provenance.js';
 import { tierOf } from './queue.js';
-import { fitForModel } from './shrink.js';
+import { compactForModel, fitForModel } from './shrink.js';
 import { loadSkillCall, readResourceCall } from './skill-calls.js';
 import type { ActionOutcome, LoopState, PendingCall } from './state.js';
 import { isSubtaskTool, runSubtask, type SubtaskEnvironment } from './subtasks.js';
@@ -158,7 +158,7 @@ export async function runCall(
     };
   }
   if (outcome.notified) state.notified = [...(state.notified ?? []), outcome.ref];
-  const shown = fitForModel(outcome.value, environment.maxResultChars);
+  const shown = fitForModel(compactForModel(outcome.value), environment.maxResultChars);
   return {
     type: 'result',
     block: {

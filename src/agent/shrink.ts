@@ -1,6 +1,8 @@
 /**
  * Bounds what one tool result costs in the model's context. The audit trail keeps the full
- * value; the model gets the same structure with long strings clipped and the longest arrays cut,
+ * value; the model gets the same structure without what says nothing (null fields, and the
+ * fields of an event's `raw` source record that only repeat a value its normalised fields already
+ * show), then, if it is still too large, with long strings clipped and the longest arrays cut,
  * each cut announced beside it (`<key>Omitted`), so it can narrow its query instead of guessing.
  */
 
@@ -21,6 +23,46 @@ function clipStrings(value: Json): Json {
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, clipStrings(item)]));
   return value;
+}
+
+function scalarTexts(value: Json, into: Set<string>): Set<string> {
+  if (Array.isArray(value)) for (const item of value) scalarTexts(item, into);
+  else if (value !== null && typeof value === 'object')
+    for (const item of Object.values(value)) scalarTexts(item, into);
+  else if (value !== null && value !== undefined) into.add(String(value));
+  return into;
+}
+
+/**
+ * The value without null fields, and with each `raw` record (the source event behind a
+ * normalised one) keeping only the fields that add something: not empty, and not a value that
+ * one of the record's normalised siblings already shows (Hostname beside host, Image beside
+ * process.image). What stays in `raw` is what normalisation did not map (hashes, integrity level,
+ * target image…), so nothing the model could use is lost and the audit trail keeps it all.
+ */
+export function compactForModel(value: Json): Json {
+  if (Array.isArray(value)) return value.map(compactForModel);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, Json>;
+  const out: Record<string, Json> = {};
+  const raw = record.raw;
+  const hasRaw = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+  for (const [key, item] of Object.entries(record)) {
+    if (item === null || item === undefined || (hasRaw && key === 'raw')) continue;
+    out[key] = compactForModel(item);
+  }
+  if (hasRaw) {
+    const shown = scalarTexts(out, new Set());
+    const kept = Object.entries(raw as Record<string, Json>).filter(
+      ([, item]) =>
+        item !== null &&
+        item !== undefined &&
+        item !== '' &&
+        !(typeof item !== 'object' && shown.has(String(item))),
+    );
+    if (kept.length > 0) out.raw = compactForModel(Object.fromEntries(kept));
+  }
+  return out;
 }
 
 interface ArraySite {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitForModel } from '../../src/agent/shrink.js';
+import { compactForModel, fitForModel } from '../../src/agent/shrink.js';
 
 const event = (index: number) => ({
   id: `e-${index}`,
@@ -39,6 +39,62 @@ describe('fitForModel', () => {
     expect(fitForModel(wide, 2_000)).toMatchObject({
       error: 'result_too_large',
       message: expect.stringMatching(/narrow the query/),
+    });
+  });
+});
+
+describe('compactForModel', () => {
+  const sysmon = {
+    id: 'e-1',
+    host: 'WS01.corp.example',
+    eventCode: 1,
+    process: { guid: '{A}', pid: 6604, image: 'C:\\Windows\\cmd.exe', commandLine: 'cmd /c whoami' },
+    parent: null,
+    network: null,
+    message: null,
+    raw: {
+      Hostname: 'WS01.corp.example',
+      EventID: 1,
+      ProcessId: '6604',
+      Image: 'C:\\Windows\\cmd.exe',
+      CommandLine: 'cmd /c whoami',
+      Hashes: 'SHA256=ABC',
+      IntegrityLevel: 'High',
+      RuleName: '',
+      ParentUser: null,
+      Nested: { Image: 'C:\\Windows\\cmd.exe' },
+    },
+  };
+
+  it('drops null fields and the raw fields that repeat a normalised value, keeping what only raw has', () => {
+    expect(compactForModel({ events: [sysmon], total: 1, nextOffset: null })).toEqual({
+      events: [
+        {
+          id: 'e-1',
+          host: 'WS01.corp.example',
+          eventCode: 1,
+          process: sysmon.process,
+          raw: { Hashes: 'SHA256=ABC', IntegrityLevel: 'High', Nested: { Image: 'C:\\Windows\\cmd.exe' } },
+        },
+      ],
+      total: 1,
+    });
+  });
+
+  it('leaves out a raw record with nothing new, and does not touch the value it was given', () => {
+    const bare = { id: 'e-2', host: 'H', raw: { Hostname: 'H', Empty: '' } };
+    expect(compactForModel(bare)).toEqual({ id: 'e-2', host: 'H' });
+    expect(bare.raw).toEqual({ Hostname: 'H', Empty: '' });
+  });
+
+  it('keeps a raw value that differs from every normalised one, even when it contains one', () => {
+    const access = {
+      process: { image: 'C:\\a.exe' },
+      raw: { SourceImage: 'C:\\a.exe', TargetImage: 'C:\\Windows\\lsass.exe' },
+    };
+    expect(compactForModel(access)).toEqual({
+      process: { image: 'C:\\a.exe' },
+      raw: { TargetImage: 'C:\\Windows\\lsass.exe' },
     });
   });
 });
