@@ -107,7 +107,8 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
     summaries.push(summary);
     if (options.split && split !== options.split) summary.skipped = `in the ${split} split`;
     else if (!metadata) summary.skipped = 'no _metadata file names this archive';
-    else if (metadata.commands.length === 0) summary.skipped = 'the metadata lists no attacker commands';
+    else if (metadata.commands.length === 0 && metadata.implants.length === 0)
+      summary.skipped = 'the metadata lists no attacker commands or C2 agents';
     else selected.push({ archive, metadata, summary });
   }
   if (selected.length === 0)
@@ -134,7 +135,12 @@ export async function buildSuite(options: BuildSuiteOptions): Promise<BuildSumma
         entry.summary.skipped = 'not found in the scratch store after loading';
         continue;
       }
-      entry.attacker = await attackerProcesses(store.database, entry.fileId, entry.metadata.commands);
+      entry.attacker = await attackerProcesses(
+        store.database,
+        entry.fileId,
+        entry.metadata.commands,
+        entry.metadata.implants,
+      );
       entry.summary.seeds = entry.attacker.seeds;
       if (entry.attacker.seeds === 0) entry.summary.skipped = 'no recorded process ran an attacker command';
       else byFile.set(entry.fileId, entry);

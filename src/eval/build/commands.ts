@@ -155,8 +155,50 @@ export function scriptRunsCommand(script: string, command: AttackerCommand): boo
  * later runs it — started by services.exe, the task scheduler or Explorer — is the attacker's too.
  */
 export function stagedBy(image: string, commandLine: string, command: AttackerCommand): boolean {
+  return stagedIn(image, commandLine, command.normalised);
+}
+
+/**
+ * True when `text` (normalised: an attacker command, the arguments of an attacker process, a
+ * registry value an attacker process wrote) carries this process's program and its arguments of 8
+ * characters or more.
+ */
+export function stagedIn(image: string, commandLine: string, text: string): boolean {
   const args = normaliseCommandText(commandArguments(commandLine));
   if (args.length < 8) return false;
   const program = programName(normaliseCommandText(image));
-  return program !== '' && command.normalised.includes(program) && command.normalised.includes(args);
+  return program !== '' && text.includes(program) && text.includes(args);
+}
+
+/** A C2 agent the attacker's console lists: the process the implant lives in, on which machine. */
+export interface ListedImplant {
+  /** Machine name as the C2 shows it (a short host name). */
+  machine: string;
+  /** Process name (no `.exe`), lower case. */
+  program: string;
+  pid: number;
+}
+
+// Empire `agents`: Name  La  Internal IP  Machine Name  Username  Process  PID  Delay  Last Seen …
+const empireAgentRow =
+  /^\s*[A-Z0-9]{8}\s+(?:ps|py|cs)\s+\d{1,3}(?:\.\d{1,3}){3}\s+(\S+)\s+\S+\s+(\S+)\s+(\d+)\s+\d+\/[\d.]+\s/;
+
+/**
+ * The implants a C2 console listed in the adversary view (Empire's `agents` table names each
+ * agent's machine, process and PID): processes that are the attacker's from the start, whatever
+ * started them (an encoded stager, a persistence trigger).
+ */
+export function parseListedImplants(adversaryView: string): ListedImplant[] {
+  const found = new Map<string, ListedImplant>();
+  for (const line of adversaryView.split(/\r?\n/)) {
+    const row = empireAgentRow.exec(line);
+    if (!row) continue;
+    const implant = {
+      machine: (row[1] ?? '').toLowerCase(),
+      program: programName((row[2] ?? '').toLowerCase()),
+      pid: Number(row[3]),
+    };
+    found.set(`${implant.machine}|${implant.pid}|${implant.program}`, implant);
+  }
+  return [...found.values()];
 }

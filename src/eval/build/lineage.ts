@@ -1,12 +1,15 @@
 import { type LabDatabase, rawReaderOf } from '../../lab/store/index.js';
 import {
   type AttackerCommand,
+  commandArguments,
   isShell,
+  type ListedImplant,
   normaliseCommandText,
   programName,
   runsCommand,
   scriptRunsCommand,
   stagedBy,
+  stagedIn,
 } from './commands.js';
 
 /** A process start recorded in one dataset (Sysmon 1 with GUIDs, or Security 4688 with PIDs only). */
@@ -54,6 +57,14 @@ export function isImplantImage(image: string): boolean {
   return !isShell(program) && !consoleHosts.has(program);
 }
 
+/** True for a dropped program: an implant-like image that is not under Program Files either (no installed software). */
+export function isDroppedImage(image: string): boolean {
+  return isImplantImage(image) && !/^[a-z]:\\program files(?: \(x86\))?\\/.test(normaliseCommandText(image));
+}
+
+/** Files whose writing stages a later run: programs, libraries and scripts. */
+const runnableFile = /\.(?:exe|dll|scr|cpl|ocx|sys|com|bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta|msi|lnk)$/;
+
 function toStart(row: Record<string, unknown>): ProcessStart {
   const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return {
@@ -93,15 +104,25 @@ async function scriptSeeds(
   return seeds;
 }
 
+/** Text an attacker process left for something else to run later: its arguments, or a registry value it wrote. */
+interface StagingText {
+  ms: number;
+  text: string;
+}
+
 /**
  * Labels one dataset's processes by lineage: the processes that ran an attacker command (seeds),
- * the shell that started a seed (the attacker's console), and every descendant of either, followed
- * by ParentProcessGuid, or by parent PID on the same host when the start carries no GUID.
+ * the shell that started a seed (the attacker's console), the C2 agents the console listed, and
+ * every descendant of these, followed by ParentProcessGuid, or by parent PID on the same host when
+ * the start carries no GUID; then, until nothing changes, the processes the attacker's own processes
+ * staged (a scheduled-task action or service binPath in their arguments, a Run-key value they wrote,
+ * a program, library or script they wrote that something else then ran) and their descendants.
  */
 export async function attackerProcesses(
   database: LabDatabase,
   fileId: number,
   commands: readonly AttackerCommand[],
+  implants: readonly ListedImplant[] = [],
 ): Promise<AttackerProcesses> {
   const starts = (
     await database.all(
@@ -163,13 +184,36 @@ export async function attackerProcesses(
   for (const console of consoles) {
     if (!isImplantImage(console.parentImage)) continue;
     const implant = console.parentKey ? byGuid.get(console.parentKey) : undefined;
-    if (implant) seeded.add(implant);
-    else {
+    if (implant) {
+      seeded.add(implant);
+      // The delivery chain: the dropped programs that started the implant (an SFX dropper, a loader).
+      let carrier = implant.parentKey ? byGuid.get(implant.parentKey) : undefined;
+      for (let depth = 0; carrier && depth < 8 && isDroppedImage(carrier.image); depth++) {
+        seeded.add(carrier);
+        carrier = carrier.parentKey ? byGuid.get(carrier.parentKey) : undefined;
+      }
+    } else {
       if (console.parentKey) guids.add(console.parentKey);
       if (console.parentPid !== null)
         mark({ ...console, ms: 0, key: console.parentKey, pid: console.parentPid }, true);
     }
   }
+  // A process known only by its PID from `ms` on (it started before the recording, or its start is not recorded).
+  const markPid = (host: string, pid: number, ms = 0) =>
+    mark(
+      {
+        ms,
+        host,
+        key: null,
+        pid,
+        image: '',
+        commandLine: '',
+        parentKey: null,
+        parentPid: null,
+        parentImage: '',
+      },
+      true,
+    );
   const shellSeeds = await scriptSeeds(database, fileId, commands);
   for (const seed of shellSeeds) {
     const own = starts.filter(
@@ -177,37 +221,145 @@ export async function attackerProcesses(
     );
     const latest = own.at(-1);
     if (latest) seeded.add(latest);
-    else
-      mark(
-        {
-          ms: 0,
-          host: seed.host,
-          key: null,
-          pid: seed.pid,
-          image: '',
-          commandLine: '',
-          parentKey: null,
-          parentPid: null,
-          parentImage: '',
-        },
-        true,
-      );
+    else markPid(seed.host, seed.pid);
+  }
+  const listed = await listedImplantSeeds(database, fileId, implants, starts);
+  for (const seed of listed) {
+    if ('start' in seed) seeded.add(seed.start);
+    else if (seed.key) guids.add(seed.key);
+    else markPid(seed.host, seed.pid);
   }
 
-  for (const start of starts) {
-    const parentMalicious =
-      (start.parentKey !== null && guids.has(start.parentKey)) ||
-      (start.parentKey === null && start.parentPid !== null && pidAt(start.host, start.parentPid, start.ms));
-    mark(start, seeded.has(start) || parentMalicious);
+  const isAttacker = ({
+    host,
+    guid,
+    pid,
+    ms,
+  }: {
+    host: string;
+    guid: string | null;
+    pid: number | null;
+    ms: number;
+  }) => (guid ? guids.has(guid) : pid !== null && pidAt(host, pid, ms));
+  const propagate = () => {
+    for (const start of starts) {
+      const parentMalicious =
+        (start.parentKey !== null && guids.has(start.parentKey)) ||
+        (start.parentKey === null &&
+          start.parentPid !== null &&
+          pidAt(start.host, start.parentPid, start.ms));
+      mark(start, seeded.has(start) || parentMalicious);
+    }
+  };
+  propagate();
+
+  const registryValues = await database.all(
+    `SELECT epoch_ms(ts) AS ms, host_key, process_key, process_pid, registry_value FROM events
+     WHERE file_id = ? AND action = 'registry_set' AND length(registry_value) >= 8`,
+    [fileId],
+  );
+  const writtenFiles = (
+    await database.all(
+      `SELECT epoch_ms(ts) AS ms, host_key, process_key, process_pid, file_path FROM events
+       WHERE file_id = ? AND action = 'file_create' AND file_path IS NOT NULL`,
+      [fileId],
+    )
+  ).filter((row) => runnableFile.test(normaliseCommandText(String(row.file_path))));
+  const writerOf = (row: Record<string, unknown>) => ({
+    host: String(row.host_key),
+    guid: row.process_key === null ? null : String(row.process_key),
+    pid: row.process_pid === null ? null : Number(row.process_pid),
+    ms: Number(row.ms),
+  });
+  let staged = 0;
+  for (let round = 0; round < 8; round++) {
+    const texts: StagingText[] = [];
+    for (const start of starts) {
+      if (!isAttacker({ host: start.host, guid: start.key, pid: start.pid, ms: start.ms })) continue;
+      const args = normaliseCommandText(commandArguments(start.commandLine));
+      if (args.length >= 8) texts.push({ ms: start.ms, text: args });
+    }
+    for (const row of registryValues) {
+      const writer = writerOf(row);
+      if (isAttacker(writer))
+        texts.push({ ms: writer.ms, text: normaliseCommandText(String(row.registry_value)) });
+    }
+    // Programs, libraries and scripts an attacker process wrote: whatever later runs or loads them by path.
+    const files: StagingText[] = [];
+    for (const row of writtenFiles) {
+      const writer = writerOf(row);
+      if (isAttacker(writer))
+        files.push({ ms: writer.ms, text: normaliseCommandText(String(row.file_path)) });
+    }
+    const runsWritten = (start: ProcessStart) => {
+      const image = normaliseCommandText(start.image);
+      const commandLine = normaliseCommandText(start.commandLine);
+      return files.some(
+        (file) => file.ms <= start.ms && (image === file.text || commandLine.includes(file.text)),
+      );
+    };
+    const found = starts.filter(
+      (start) =>
+        !seeded.has(start) &&
+        !isAttacker({ host: start.host, guid: start.key, pid: start.pid, ms: start.ms }) &&
+        (runsWritten(start) ||
+          texts.some((text) => text.ms <= start.ms && stagedIn(start.image, start.commandLine, text.text))),
+    );
+    if (found.length === 0) break;
+    for (const start of found) seeded.add(start);
+    staged += found.length;
+    propagate();
   }
 
   return {
-    seeds: seeds + shellSeeds.length,
+    seeds: seeds + shellSeeds.length + listed.length + staged,
     guids,
     pids,
-    isAttacker({ host, guid, pid, ms }) {
-      if (guid) return guids.has(guid);
-      return pid !== null && pidAt(host, pid, ms);
-    },
+    isAttacker,
   };
+}
+
+type ListedSeed = { start: ProcessStart } | { host: string; pid: number; key: string | null };
+
+/**
+ * The processes behind the C2 agents the adversary view lists: on the host whose short name is
+ * the listed machine, the recorded starts of that program with that PID, or, when none was
+ * recorded (the agent started before the recording), the PID itself from the start.
+ */
+async function listedImplantSeeds(
+  database: LabDatabase,
+  fileId: number,
+  implants: readonly ListedImplant[],
+  starts: readonly ProcessStart[],
+): Promise<ListedSeed[]> {
+  if (implants.length === 0) return [];
+  const hosts = (await database.all('SELECT DISTINCT host_key FROM events WHERE file_id = ?', [fileId])).map(
+    (row) => String(row.host_key),
+  );
+  const seeds: ListedSeed[] = [];
+  for (const implant of implants) {
+    for (const host of hosts) {
+      if (host.toLowerCase().split('.')[0] !== implant.machine) continue;
+      const own = starts.filter(
+        (start) =>
+          start.host === host &&
+          start.pid === implant.pid &&
+          programName(normaliseCommandText(start.image)) === implant.program,
+      );
+      if (own.length > 0) seeds.push(...own.map((start) => ({ start })));
+      else {
+        // Started before the recording: known by its PID, and by the GUID its own events carry.
+        const keys = await database.all(
+          `SELECT DISTINCT process_key, process_image FROM events
+           WHERE file_id = ? AND host_key = ? AND process_pid = ? AND process_key IS NOT NULL`,
+          [fileId, host, implant.pid],
+        );
+        for (const row of keys)
+          if (programName(normaliseCommandText(String(row.process_image ?? ''))) === implant.program)
+            seeds.push({ host, pid: implant.pid, key: String(row.process_key) });
+        seeds.push({ host, pid: implant.pid, key: null });
+      }
+    }
+  }
+  return seeds;
 }

@@ -4,7 +4,12 @@ import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { type AttackerCommand, parseAttackerCommands } from './commands.js';
+import {
+  type AttackerCommand,
+  type ListedImplant,
+  parseAttackerCommands,
+  parseListedImplants,
+} from './commands.js';
 
 /** What a Security-Datasets `_metadata/*.yaml` says about one simulation. */
 export interface DatasetMetadata {
@@ -15,6 +20,8 @@ export interface DatasetMetadata {
   /** Basenames of the archives the metadata describes (from `files[].link`). */
   archives: string[];
   commands: AttackerCommand[];
+  /** C2 agents the adversary view lists by machine, process and PID. */
+  implants: ListedImplant[];
 }
 
 const metadataSchema = z.looseObject({
@@ -60,6 +67,7 @@ export function parseMetadata(text: string, path: string): DatasetMetadata {
     techniques: [...new Set(techniques)],
     archives: (data.files ?? []).map((file) => basename(new URL(file.link, 'file:///').pathname)),
     commands: parseAttackerCommands(data.simulation?.adversary_view ?? ''),
+    implants: parseListedImplants(data.simulation?.adversary_view ?? ''),
   };
 }
 

@@ -1,0 +1,244 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAttackerCommands, parseListedImplants } from '../../src/eval/build/commands.js';
+import { attackerProcesses, isDroppedImage } from '../../src/eval/build/lineage.js';
+import { loadLabPaths } from '../../src/lab/index.js';
+import { openLabStore } from '../../src/lab/store/index.js';
+import { tempHome } from '../helpers.js';
+
+const host = 'WORKSTATION5.theshire.local';
+const sysmon = {
+  Hostname: host,
+  Channel: 'Microsoft-Windows-Sysmon/Operational',
+  SourceName: 'Microsoft-Windows-Sysmon',
+};
+const psExe = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+const runKeyCommand = `${psExe} -c "$x=$((gp HKCU:Software\\Microsoft\\Windows\\CurrentVersion Debug).Debug);powershell -Win Hidden -enc $x"`;
+let clock = Date.parse('2020-09-04T07:00:00Z');
+const at = () => {
+  clock += 1000;
+  return new Date(clock).toISOString();
+};
+
+function start(
+  guid: string,
+  pid: number,
+  image: string,
+  commandLine: string,
+  parent: [string, number, string],
+) {
+  return {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 1,
+    ProcessGuid: guid,
+    ProcessId: String(pid),
+    Image: image,
+    CommandLine: commandLine,
+    ParentProcessGuid: parent[0],
+    ParentProcessId: String(parent[1]),
+    ParentImage: parent[2],
+  };
+}
+
+const explorer: [string, number, string] = [
+  '{00000000-0000-0000-0000-00000000e000}',
+  4000,
+  'C:\\Windows\\explorer.exe',
+];
+const agent: [string, number, string] = ['{00000000-0000-0000-0000-00000000a9e0}', 5376, psExe];
+const services: [string, number, string] = [
+  '{00000000-0000-0000-0000-0000000005e0}',
+  604,
+  'C:\\Windows\\System32\\services.exe',
+];
+const taskHost: [string, number, string] = [
+  '{00000000-0000-0000-0000-0000000007a5}',
+  1200,
+  'C:\\Windows\\System32\\svchost.exe',
+];
+
+/**
+ * An Empire agent started before the recording (known from the console's `agents` table only),
+ * persisting through a Run key and a scheduled task; a Meterpreter implant delivered by a
+ * self-extracting dropper, staging a DLL that a service then runs; and look-alikes that are not
+ * the attacker's.
+ */
+const events = [
+  // The agent's own events carry its GUID; its start is not recorded.
+  {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 13,
+    ProcessGuid: agent[0],
+    ProcessId: '5376',
+    Image: psExe,
+    TargetObject: 'HKU\\S-1-5-21-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater',
+    Details: runKeyCommand,
+  },
+  start(
+    '{00000000-0000-0000-0000-000000000101}',
+    7001,
+    'C:\\Windows\\System32\\schtasks.exe',
+    `"C:\\windows\\system32\\schtasks.exe" /Create /F /SC DAILY /TN Sync /TR "${psExe} -NonI -W hidden -c IEX (gp HKCU:Software\\Sync).Sync"`,
+    agent,
+  ),
+  // Later: the Run key fires at logon, the task fires from the scheduler.
+  start('{00000000-0000-0000-0000-000000000102}', 7002, psExe, runKeyCommand, explorer),
+  start(
+    '{00000000-0000-0000-0000-000000000103}',
+    7003,
+    psExe,
+    `${psExe} -NonI -W hidden -c IEX (gp HKCU:Software\\Sync).Sync`,
+    taskHost,
+  ),
+  start('{00000000-0000-0000-0000-000000000104}', 7004, 'C:\\Windows\\System32\\whoami.exe', 'whoami /all', [
+    '{00000000-0000-0000-0000-000000000103}',
+    7003,
+    psExe,
+  ]),
+  // The user's own PowerShell from Explorer, and a console host with the same arguments as everyone's.
+  start('{00000000-0000-0000-0000-000000000105}', 7005, psExe, `${psExe} -NoLogo -NoProfile`, explorer),
+  start(
+    '{00000000-0000-0000-0000-000000000106}',
+    7006,
+    'C:\\Windows\\System32\\conhost.exe',
+    '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1',
+    ['{00000000-0000-0000-0000-000000000101}', 7001, 'C:\\Windows\\System32\\schtasks.exe'],
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000107}',
+    7007,
+    'C:\\Windows\\System32\\conhost.exe',
+    '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1',
+    explorer,
+  ),
+  // Meterpreter: a dropper from Downloads extracts the implant; the attacker's shell runs from it.
+  start(
+    '{00000000-0000-0000-0000-000000000201}',
+    8001,
+    'C:\\Users\\nora\\Downloads\\happy_image.jpeg.exe',
+    '"C:\\Users\\nora\\Downloads\\happy_image.jpeg.exe"',
+    explorer,
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000202}',
+    8002,
+    'C:\\Users\\nora\\AppData\\Local\\Temp\\RarSFX1\\payload.exe',
+    'payload.exe',
+    ['{00000000-0000-0000-0000-000000000201}', 8001, 'C:\\Users\\nora\\Downloads\\happy_image.jpeg.exe'],
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000203}',
+    8003,
+    'C:\\Windows\\System32\\cmd.exe',
+    'C:\\Windows\\system32\\cmd.exe',
+    [
+      '{00000000-0000-0000-0000-000000000202}',
+      8002,
+      'C:\\Users\\nora\\AppData\\Local\\Temp\\RarSFX1\\payload.exe',
+    ],
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000204}',
+    8004,
+    'C:\\Windows\\System32\\systeminfo.exe',
+    'systeminfo',
+    ['{00000000-0000-0000-0000-000000000203}', 8003, 'C:\\Windows\\System32\\cmd.exe'],
+  ),
+  {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 11,
+    ProcessGuid: '{00000000-0000-0000-0000-000000000202}',
+    ProcessId: '8002',
+    Image: 'C:\\Users\\nora\\AppData\\Local\\Temp\\RarSFX1\\payload.exe',
+    TargetFilename: 'C:\\Users\\NORA~1\\AppData\\Local\\Temp\\rtcpef.dll',
+  },
+  start(
+    '{00000000-0000-0000-0000-000000000205}',
+    8005,
+    'C:\\Windows\\System32\\rundll32.exe',
+    'rundll32.exe C:\\Users\\NORA~1\\AppData\\Local\\Temp\\rtcpef.dll,a /p:rtcpef',
+    services,
+  ),
+  // Another service's rundll32, and Edge, which downloaded the dropper: not the attacker's.
+  start(
+    '{00000000-0000-0000-0000-000000000206}',
+    8006,
+    'C:\\Windows\\System32\\rundll32.exe',
+    'rundll32.exe C:\\Windows\\System32\\shell32.dll,SHCreateLocalServerRunDll',
+    services,
+  ),
+];
+
+const adversaryView = `(Empire: agents) > agents
+Name     La Internal IP     Machine Name      Username                Process            PID    Delay    Last Seen            Listener
+----     -- -----------     ------------      --------                -------            ---    -----    ---------            ----------------
+KU86XWEL ps 172.18.39.5     WORKSTATION5      THESHIRE\\pgustavo       powershell         5376   5/0.0    2020-09-04 07:02:57  http
+(Empire: KU86XWEL) > usemodule persistence/userland/registry
+meterpreter > shell
+Process 8003 created.
+C:\\Users\\nora\\Downloads>systeminfo`;
+
+describe('lineage labels: what the attacker staged and listed', () => {
+  it('reads the agents a C2 console lists, by machine, process and PID', () => {
+    expect(parseListedImplants(adversaryView)).toEqual([
+      { machine: 'workstation5', program: 'powershell', pid: 5376 },
+    ]);
+    expect(parseListedImplants('Name La Internal IP\n[*] Active agents:')).toEqual([]);
+  });
+
+  it('follows listed agents, their persistence, dropped files and delivery chain, and nothing else', async () => {
+    const dir = tempHome('warden-lineage-');
+    const dataset = join(dir, 'empire_and_meterpreter.json');
+    writeFileSync(dataset, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
+    const scratch = tempHome('warden-lineage-scratch-');
+    await loadLabPaths(scratch, [dataset], { seedFile: null });
+    const store = await openLabStore(scratch, { readOnly: true, seedFile: null });
+    try {
+      const files = await store.database.all('SELECT file_id, path FROM files');
+      const fileId = Number(files.find((row) => resolve(String(row.path)) === resolve(dataset))?.file_id);
+      const attacker = await attackerProcesses(
+        store.database,
+        fileId,
+        parseAttackerCommands(adversaryView),
+        parseListedImplants(adversaryView),
+      );
+      // The store keys a process by its GUID without braces.
+      const byGuid = (guid: string) =>
+        attacker.isAttacker({
+          host: host.toLowerCase(),
+          guid: guid.replace(/[{}]/g, ''),
+          pid: null,
+          ms: clock,
+        });
+      const guidOf = (pid: number) => `{00000000-0000-0000-0000-000000000${pid - 6900}}`;
+      // The listed agent, though its start is not recorded, and the schtasks it ran.
+      expect(byGuid(agent[0])).toBe(true);
+      expect(byGuid(guidOf(7001))).toBe(true);
+      // What its Run-key value and its scheduled task started later, and their children.
+      expect(byGuid(guidOf(7002))).toBe(true);
+      expect(byGuid(guidOf(7003))).toBe(true);
+      expect(byGuid(guidOf(7004))).toBe(true);
+      // The implant, the dropper that delivered it, and the service that ran the DLL it wrote.
+      expect(byGuid('{00000000-0000-0000-0000-000000000202}')).toBe(true);
+      expect(byGuid('{00000000-0000-0000-0000-000000000201}')).toBe(true);
+      expect(byGuid('{00000000-0000-0000-0000-000000000205}')).toBe(true);
+      // Not the attacker's: the user's PowerShell, a conhost like the attacker's, another service, Explorer.
+      expect(byGuid(guidOf(7005))).toBe(false);
+      expect(byGuid(guidOf(7007))).toBe(false);
+      expect(byGuid('{00000000-0000-0000-0000-000000000206}')).toBe(false);
+      expect(byGuid(explorer[0])).toBe(false);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  it('takes for a dropped program only what no installer put under Program Files or Windows', () => {
+    expect(isDroppedImage('C:\\Users\\nora\\Downloads\\happy_image.jpeg.exe')).toBe(true);
+    expect(isDroppedImage('C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe')).toBe(false);
+    expect(isDroppedImage('C:\\Windows\\explorer.exe')).toBe(false);
+  });
+});
