@@ -163,6 +163,50 @@ const events = [
     'rundll32.exe C:\\Users\\NORA~1\\AppData\\Local\\Temp\\rtcpef.dll,a /p:rtcpef',
     services,
   ),
+  // The agent injects into one Notepad; Windows' console host starts a thread in another.
+  start(
+    '{00000000-0000-0000-0000-000000000301}',
+    9001,
+    'C:\\Windows\\System32\\notepad.exe',
+    'notepad.exe',
+    explorer,
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000302}',
+    9002,
+    'C:\\Windows\\System32\\notepad.exe',
+    'notepad.exe',
+    explorer,
+  ),
+  {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 8,
+    SourceProcessGuid: agent[0],
+    SourceProcessId: '5376',
+    SourceImage: psExe,
+    TargetProcessGuid: '{00000000-0000-0000-0000-000000000301}',
+    TargetProcessId: '9001',
+    TargetImage: 'C:\\Windows\\System32\\notepad.exe',
+  },
+  {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 8,
+    SourceProcessGuid: '{00000000-0000-0000-0000-0000000c5e55}',
+    SourceProcessId: '512',
+    SourceImage: 'C:\\Windows\\System32\\csrss.exe',
+    TargetProcessGuid: '{00000000-0000-0000-0000-000000000302}',
+    TargetProcessId: '9002',
+    TargetImage: 'C:\\Windows\\System32\\notepad.exe',
+  },
+  start(
+    '{00000000-0000-0000-0000-000000000303}',
+    9003,
+    'C:\\Windows\\System32\\PING.EXE',
+    'ping -n 1 10.0.0.1',
+    ['{00000000-0000-0000-0000-000000000301}', 9001, 'C:\\Windows\\System32\\notepad.exe'],
+  ),
   // Another service's rundll32, and Edge, which downloaded the dropper: not the attacker's.
   start(
     '{00000000-0000-0000-0000-000000000206}',
@@ -226,6 +270,10 @@ describe('lineage labels: what the attacker staged and listed', () => {
       expect(byGuid('{00000000-0000-0000-0000-000000000202}')).toBe(true);
       expect(byGuid('{00000000-0000-0000-0000-000000000201}')).toBe(true);
       expect(byGuid('{00000000-0000-0000-0000-000000000205}')).toBe(true);
+      // The Notepad the agent injected into, and what it started; not the one csrss touched.
+      expect(byGuid('{00000000-0000-0000-0000-000000000301}')).toBe(true);
+      expect(byGuid('{00000000-0000-0000-0000-000000000303}')).toBe(true);
+      expect(byGuid('{00000000-0000-0000-0000-000000000302}')).toBe(false);
       // Not the attacker's: the user's PowerShell, a conhost like the attacker's, another service, Explorer.
       expect(byGuid(guidOf(7005))).toBe(false);
       expect(byGuid(guidOf(7007))).toBe(false);

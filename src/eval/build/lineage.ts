@@ -1,3 +1,4 @@
+import { bareGuid } from '../../lab/events.js';
 import { type LabDatabase, rawReaderOf } from '../../lab/store/index.js';
 import {
   type AttackerCommand,
@@ -116,7 +117,8 @@ interface StagingText {
  * every descendant of these, followed by ParentProcessGuid, or by parent PID on the same host when
  * the start carries no GUID; then, until nothing changes, the processes the attacker's own processes
  * staged (a scheduled-task action or service binPath in their arguments, a Run-key value they wrote,
- * a program, library or script they wrote that something else then ran) and their descendants.
+ * a program, library or script they wrote that something else then ran), the processes they started a
+ * remote thread in (injection), and their descendants.
  */
 export async function attackerProcesses(
   database: LabDatabase,
@@ -271,8 +273,18 @@ export async function attackerProcesses(
     pid: row.process_pid === null ? null : Number(row.process_pid),
     ms: Number(row.ms),
   });
+  const threads = await remoteThreads(database, fileId);
   let staged = 0;
   for (let round = 0; round < 8; round++) {
+    // A process an attacker process started a thread in (CreateRemoteThread) runs the attacker's code.
+    let injected = 0;
+    for (const thread of threads) {
+      if (guids.has(thread.target) || !isAttacker(thread.source)) continue;
+      guids.add(thread.target);
+      const start = starts.find((candidate) => candidate.key === thread.target);
+      if (start) seeded.add(start);
+      injected++;
+    }
     const texts: StagingText[] = [];
     for (const start of starts) {
       if (!isAttacker({ host: start.host, guid: start.key, pid: start.pid, ms: start.ms })) continue;
@@ -305,9 +317,9 @@ export async function attackerProcesses(
         (runsWritten(start) ||
           texts.some((text) => text.ms <= start.ms && stagedIn(start.image, start.commandLine, text.text))),
     );
-    if (found.length === 0) break;
+    if (found.length === 0 && injected === 0) break;
     for (const start of found) seeded.add(start);
-    staged += found.length;
+    staged += found.length + injected;
     propagate();
   }
 
@@ -317,6 +329,42 @@ export async function attackerProcesses(
     pids,
     isAttacker,
   };
+}
+
+/** Remote threads (Sysmon 8) of one dataset: who started a thread in which process. */
+async function remoteThreads(
+  database: LabDatabase,
+  fileId: number,
+): Promise<
+  Array<{ source: { host: string; guid: string | null; pid: number | null; ms: number }; target: string }>
+> {
+  const rows = await database.all(
+    `SELECT epoch_ms(ts) AS ms, host_key, file_id, raw_offset, raw_length FROM events
+     WHERE file_id = ? AND event_code = 8 AND channel ILIKE '%sysmon%' ORDER BY seq`,
+    [fileId],
+  );
+  const records = await rawReaderOf(database).read(rows);
+  const threads: Array<{
+    source: { host: string; guid: string | null; pid: number | null; ms: number };
+    target: string;
+  }> = [];
+  for (const [index, row] of rows.entries()) {
+    const raw = JSON.parse(records[index] as string) as Record<string, unknown>;
+    const target = raw.TargetProcessGuid ?? raw.TargetProcessGUID;
+    if (typeof target !== 'string' || target.trim() === '') continue;
+    const source = raw.SourceProcessGuid ?? raw.SourceProcessGUID;
+    const pid = Number(raw.SourceProcessId ?? Number.NaN);
+    threads.push({
+      source: {
+        host: String(row.host_key),
+        guid: typeof source === 'string' && source.trim() !== '' ? bareGuid(source) : null,
+        pid: Number.isInteger(pid) ? pid : null,
+        ms: Number(row.ms),
+      },
+      target: bareGuid(target),
+    });
+  }
+  return threads;
 }
 
 type ListedSeed = { start: ProcessStart } | { host: string; pid: number; key: string | null };
