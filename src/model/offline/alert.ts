@@ -40,6 +40,22 @@ function integer(source: JsonObject, paths: readonly string[]): number | null {
 }
 
 /** Flat Sysmon/NXLog keys, evtx_dump `Event.EventData`, and ECS-style nested keys, in one view. */
+/**
+ * The command line of the PowerShell host behind a pipeline event (Windows PowerShell 4103 and 800):
+ * `ContextInfo` (or `HostApplication`) carries `Host Application = <command line>`.
+ */
+function hostApplication(event: JsonObject): { image: string | null; commandLine: string | null } {
+  const direct = text(event, ['HostApplication']);
+  const context = text(event, ['ContextInfo']);
+  const commandLine =
+    direct ?? (context ? (/Host Application\s*=\s*([^\r\n]+)/i.exec(context)?.[1]?.trim() ?? null) : null);
+  if (!commandLine) return { image: null, commandLine: null };
+  const program = /^\s*(?:"([^"]+)"|(\S+))/.exec(commandLine);
+  const image = program?.[1] ?? program?.[2] ?? null;
+  // A host named without its extension (`powershell -enc …`) still names the program.
+  return { image: image && !/\.[a-z0-9]{2,4}$/i.test(image) ? `${image}.exe` : image, commandLine };
+}
+
 function eventView(alert: JsonObject): JsonObject {
   const event = isRecord(alert.event) ? alert.event : {};
   const nested = lookup(event, 'Event.EventData');
@@ -70,6 +86,7 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
   if (!block) throw new ProviderError('offline analyst: the first user message carries no alert data block');
   const alert = isRecord(block.value) ? block.value : {};
   const event = eventView(alert);
+  const host = hostApplication(event);
   const severity = typeof alert.severity === 'string' ? alert.severity.toLowerCase() : '';
   return {
     ref: block.ref,
@@ -81,15 +98,16 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
       text(alert, ['host', 'host.name']) ??
       text(event, ['Hostname', 'Computer', 'host.name', 'host.hostname']),
     user: text(alert, ['user', 'user.name']) ?? text(event, ['User', 'SubjectUserName', 'user.name']),
-    image: text(event, [
-      'Image',
-      'NewProcessName',
-      'SourceImage',
-      'ProcessName',
-      'process.executable',
-      'process.name',
-    ]),
-    commandLine: text(event, ['CommandLine', 'process.command_line', 'ScriptBlockText']),
+    image:
+      text(event, [
+        'Image',
+        'NewProcessName',
+        'SourceImage',
+        'ProcessName',
+        'process.executable',
+        'process.name',
+      ]) ?? host.image,
+    commandLine: text(event, ['CommandLine', 'process.command_line', 'ScriptBlockText']) ?? host.commandLine,
     processGuid: text(event, ['ProcessGuid', 'SourceProcessGUID', 'SourceProcessGuid', 'process.entity_id']),
     processId: integer(event, [
       'ProcessId',
@@ -106,6 +124,8 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
     targetObject: text(event, ['TargetObject', 'TargetFilename', 'registry.path', 'file.path']),
     details: text(event, ['Details', 'registry.data.strings']),
     targetImage: text(event, ['TargetImage']),
+    imageLoaded: text(event, ['ImageLoaded', 'dll.path']),
+    pipeName: text(event, ['PipeName', 'file.name']),
     destination: text(event, [
       'DestinationIp',
       'DestinationHostname',

@@ -6,14 +6,17 @@ import {
   discoveryCommands,
   executablePathsIn,
   imageName,
+  inertPrograms,
   isSystemDirectoryPath,
   isUserWritablePath,
   lolbins,
   lsassAccessors,
+  routineThreadInjectors,
   shells,
   systemProcesses,
 } from './lexicon.js';
 import { quoteCommand } from './redact.js';
+import { processKey } from './results.js';
 import { feature, featureWeights, patternFeature, unique } from './signals.js';
 import type { ChainProcess, Feature, FeatureContext } from './types.js';
 
@@ -62,6 +65,9 @@ function userPathFeature({ chain }: FeatureContext): Feature | null {
     [],
   );
 }
+
+/** Techniques of persistence patterns that hijack a handler Windows runs elevated or instead of a program. */
+const elevatedHandlerHijacks = new Set(['T1548.002', 'T1546.012']);
 
 export function behaviourFeatures(context: FeatureContext): Feature[] {
   const { alert, observations, chain } = context;
@@ -141,11 +147,18 @@ export function behaviourFeatures(context: FeatureContext): Feature[] {
     const payloadText = payload
       ? ` The entry runs ${quoteCommand(payload, 120)}: a shell, script or user-writable file.`
       : '';
+    // A handler Windows itself runs elevated or in place of another program (an auto-elevating
+    // binary's shell-open command, an Image File Execution Options debugger) is hijacked, whatever it runs.
+    const hijack = keys.some((key) =>
+      matching(persistencePatterns, key).some((pattern) =>
+        elevatedHandlerHijacks.has(pattern.technique ?? ''),
+      ),
+    );
     features.push(
       feature(
         'persistence',
-        featureWeights.persistence + (payload ? featureWeights.persistencePayload : 0),
-        `${base.claim}${keyText}${payloadText}`.trim(),
+        featureWeights.persistence + (payload || hijack ? featureWeights.persistencePayload : 0),
+        `${base.claim}${keyText}${payloadText}${hijack && !payload ? ' The key is a handler Windows runs elevated or in place of a program: a hijack.' : ''}`.trim(),
         writers,
         techniques,
         [...base.refs, ...refs],
@@ -199,5 +212,74 @@ export function behaviourFeatures(context: FeatureContext): Feature[] {
       ),
     );
   }
+  features.push(injectionFeature(context), hostedCodeFeature(context));
   return features.filter((candidate): candidate is Feature => candidate !== null);
+}
+
+/**
+ * The alerted event is a thread created in another process (Sysmon 8, CreateRemoteThread) by a
+ * program other than Windows' own session and defence components, from their own folder: code
+ * injection (T1055), whatever the target.
+ */
+function injectionFeature({ alert, chain }: FeatureContext): Feature | null {
+  if (alert.eventId !== 8 || alert.image === null || alert.targetImage === null) return null;
+  const routine =
+    routineThreadInjectors.has(imageName(alert.image)) &&
+    (isSystemDirectoryPath(alert.image) || !/[\\/]/.test(alert.image));
+  if (routine || imageName(alert.image) === imageName(alert.targetImage)) return null;
+  const focal = chain.find((node) => node.relation === 'focal');
+  return feature(
+    'process-injection',
+    featureWeights.processInjection,
+    `${focal?.name ?? imageName(alert.image)} started a thread inside ${imageName(alert.targetImage)}: code injection into another process.`,
+    focal ? [focal] : [],
+    ['T1055'],
+    [alert.ref],
+  );
+}
+
+/**
+ * A desktop accessory doing what only hosted code does: the alerted event is its network
+ * connection, its load of the PowerShell engine, its PowerShell host pipe or policy-test script, or
+ * its start of another program (the alerted process's parent is the accessory); or the EDR saw it
+ * connect anywhere or start a child.
+ */
+function hostedCodeFeature({ alert, chain, observations }: FeatureContext): Feature | null {
+  const focal = chain.find((node) => node.relation === 'focal');
+  const name = imageName(alert.image ?? focal?.image ?? '');
+  const doings: string[] = [];
+  let host: ChainProcess | undefined;
+  if (inertPrograms.has(name)) {
+    host = focal;
+    if (alert.destination !== null) doings.push(`connected to ${alert.destination}`);
+    if (/\\system\.management\.automation(?:\.ni)?\.dll$/i.test(alert.imageLoaded ?? ''))
+      doings.push('loaded the PowerShell engine');
+    if (/\\(?:wsmsvc|wsmauto|wsmplugin|pwrshplugin)\.dll$/i.test(alert.imageLoaded ?? ''))
+      doings.push('loaded the WS-Management (PowerShell remoting) provider');
+    if (alert.eventId === 4103 || alert.eventId === 4104 || alert.eventId === 800)
+      doings.push('ran PowerShell commands');
+    if (/^\\?pshost\./i.test(alert.pipeName ?? '')) doings.push('opened a PowerShell host pipe');
+    if (/__psscriptpolicytest_/i.test(alert.targetObject ?? ''))
+      doings.push('wrote a PowerShell policy-test script');
+    const own = processKey(focal?.guid);
+    if (own && observations.connections.some((connection) => processKey(connection.processGuid) === own))
+      doings.push('made network connections');
+    if (focal && chain.some((node) => node.relation === 'descendant' && parentOf(chain, node) === focal))
+      doings.push('started other programs');
+  }
+  const parentName = imageName(alert.parentImage ?? '');
+  if (inertPrograms.has(parentName)) {
+    host = chain.find((node) => node.relation === 'ancestor' && node.name === parentName) ?? host;
+    doings.push(`started ${name || 'a program'}`);
+  }
+  if (doings.length === 0) return null;
+  const who = inertPrograms.has(name) ? name : parentName;
+  return feature(
+    'hosted-code',
+    featureWeights.hostedCode,
+    `${who}, a desktop accessory, ${unique(doings).join(', ')}: code injected into it or run under its name.`,
+    host ? [host] : [],
+    ['T1055'],
+    [alert.ref],
+  );
 }

@@ -168,10 +168,11 @@ export const persistencePatterns: readonly Pattern[] = [
   },
   { name: 'Winlogon helper', technique: 'T1547.004', pattern: /\\winlogon\\(?:userinit|shell|notify)\b/i },
   {
+    // HKLM\Software\Classes, HKCU\Software\Classes, and the per-user hive HKU\<SID>_Classes.
     name: 'shell open command hijack',
     technique: 'T1548.002',
     pattern:
-      /\\classes\\(?:ms-settings|exefile|mscfile|folder|launcher\.systemsettings)\\shell\\open\\command\b/i,
+      /[\\_]classes\\(?:ms-settings|exefile|mscfile|folder|launcher\.systemsettings)\\shell\\open\\command\b/i,
   },
   { name: 'logon script', technique: 'T1037.001', pattern: /\buserinitmprlogonscript\b/i },
   {

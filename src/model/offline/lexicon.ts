@@ -117,6 +117,35 @@ export const administrativeTools: ReadonlySet<string> = new Set([
 ]);
 
 /** Windows processes that open LSASS as part of normal operation (session, service and security management). */
+/**
+ * Desktop accessories with no reason to load the PowerShell engine, talk to the network or start
+ * programs: doing any of it, they host someone else's code (a classic injection or spawn-to target).
+ */
+export const inertPrograms: ReadonlySet<string> = new Set([
+  'notepad.exe',
+  'calc.exe',
+  'mspaint.exe',
+  'wordpad.exe',
+  'write.exe',
+  'charmap.exe',
+  'snippingtool.exe',
+]);
+
+/** Windows components that start threads in other processes as part of their job (console, session, defence). */
+export const routineThreadInjectors: ReadonlySet<string> = new Set([
+  'csrss.exe',
+  'wininit.exe',
+  'winlogon.exe',
+  'smss.exe',
+  'services.exe',
+  'lsass.exe',
+  'svchost.exe',
+  'dwm.exe',
+  'msmpeng.exe',
+  'mssense.exe',
+  'system',
+]);
+
 export const lsassAccessors: ReadonlySet<string> = new Set([
   'wininit.exe',
   'csrss.exe',

@@ -117,7 +117,11 @@ function lineageCalls(context: PlanContext, focal: ChainProcess | undefined): Pl
       });
     }
   }
-  const searched = observations.attempted.has('find-process-wide') || !tools.has('siem.search_events');
+  const searched =
+    observations.attempted.has('find-process-wide') ||
+    !tools.has('siem.search_events') ||
+    // Known by PID alone: nothing to search the SIEM with, the EDR resolves the PID on the host.
+    (!focal.image && !focal.commandLine);
   if (!focal.guid && searched && tools.has('edr.process_tree') && alert.host && focal.pid !== null) {
     calls.push({
       name: 'edr.process_tree',

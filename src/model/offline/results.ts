@@ -77,7 +77,8 @@ function upsert(
 
 function fromAlert(alert: AlertFacts): ChainProcess[] {
   const list: ChainProcess[] = [];
-  if (alert.image || alert.commandLine || alert.processGuid) {
+  // A PowerShell pipeline or script-block event may name its process by PID alone (ExecutionProcessID).
+  if (alert.image || alert.commandLine || alert.processGuid || alert.processId !== null) {
     const input = {
       guid: alert.processGuid,
       pid: alert.processId,

@@ -28,6 +28,10 @@ export const featureWeights = {
   /** Added when the autostart entry runs a shell, script host, proxy binary or a user-writable file. */
   persistencePayload: 1,
   credentialAccess: 3,
+  /** A thread started inside another process by a program that is not one of Windows' own session managers. */
+  processInjection: 3,
+  /** A desktop accessory (Notepad, Calculator) hosting PowerShell, talking to the network or starting programs. */
+  hostedCode: 3,
   externalConnection: 2,
   lolbinNetwork: 1,
   intelHit: 4,

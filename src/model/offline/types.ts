@@ -35,6 +35,10 @@ export interface AlertFacts {
   /** The value the alerted event wrote (registry data), when it carries one. */
   details?: string | null;
   targetImage: string | null;
+  /** The module an image-load event (Sysmon 7) names. */
+  imageLoaded?: string | null;
+  /** The named pipe a pipe event (Sysmon 17, 18) names. */
+  pipeName?: string | null;
   destination: string | null;
   queryName: string | null;
 }

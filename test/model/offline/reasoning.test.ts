@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { readAlert } from '../../../src/model/offline/alert.js';
 import { assess } from '../../../src/model/offline/assess.js';
 import { scoreFeatures } from '../../../src/model/offline/features.js';
 import { observe } from '../../../src/model/offline/results.js';
@@ -93,6 +94,88 @@ describe('offline analyst reasoning from the alerted event', () => {
     );
   });
 
+  test('a shell-open hijack in the per-user classes hive (HKU\\<SID>_Classes) is UAC-bypass persistence', () => {
+    const judged = judge({
+      image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+      targetObject: 'HKU\\S-1-5-21-1-1104_Classes\\ms-settings\\Shell\\Open\\command\\DelegateExecute',
+      details: '(Empty)',
+    });
+    expect(judged.byId.get('persistence')).toBeGreaterThan(0);
+    expect(judged.verdict).not.toBe('benign');
+    expect(
+      judge({
+        image: `${system32}\\svchost.exe`,
+        targetObject: 'HKU\\S-1-5-21-1-1104_Classes\\Local Settings\\MuiCache\\1\\52C64B7E',
+      }).byId.has('persistence'),
+    ).toBe(false);
+  });
+
+  test('a thread started in another process is injection, unless a Windows session manager starts it', () => {
+    const notepad = `${system32}\\notepad.exe`;
+    const injected = judge({
+      eventId: 8,
+      image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+      targetImage: notepad,
+    });
+    expect(injected.byId.get('process-injection')).toBeGreaterThan(0);
+    expect(injected.verdict).not.toBe('benign');
+    expect(
+      judge({ eventId: 8, image: `${system32}\\csrss.exe`, targetImage: notepad }).byId.has(
+        'process-injection',
+      ),
+    ).toBe(false);
+    // csrss.exe outside System32 is a masquerade; an event other than Sysmon 8 is not a remote thread.
+    expect(
+      judge({ eventId: 8, image: 'C:\\Users\\Public\\csrss.exe', targetImage: notepad }).byId.has(
+        'process-injection',
+      ),
+    ).toBe(true);
+    expect(
+      judge({
+        eventId: 10,
+        image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+        targetImage: notepad,
+      }).byId.has('process-injection'),
+    ).toBe(false);
+  });
+
+  test('Notepad hosting PowerShell, talking to the network or starting programs hosts injected code', () => {
+    const notepad = `${system32}\\notepad.exe`;
+    const sma =
+      'C:\\Windows\\assembly\\NativeImages_v4.0.30319_64\\System.Manaa57fc8cc#\\x\\System.Management.Automation.ni.dll';
+    expect(judge({ eventId: 7, image: notepad, imageLoaded: sma }).byId.get('hosted-code')).toBeGreaterThan(
+      0,
+    );
+    expect(judge({ eventId: 3, image: notepad, destination: '172.18.39.105' }).verdict).not.toBe('benign');
+    expect(
+      judge({
+        eventId: 17,
+        image: notepad,
+        pipeName: '\\PSHost.1322.7808.DefaultAppDomain.notepad',
+      }).byId.has('hosted-code'),
+    ).toBe(true);
+    expect(judge({ image: `${system32}\\PING.EXE`, parentImage: notepad }).byId.has('hosted-code')).toBe(
+      true,
+    );
+    expect(
+      judge({ eventId: 7, image: notepad, imageLoaded: `${system32}\\WsmSvc.dll` }).byId.has('hosted-code'),
+    ).toBe(true);
+    expect(judge({ eventId: 4103, image: notepad }).byId.has('hosted-code')).toBe(true);
+    // PowerShell loading its own engine, and Notepad opening a file, are what those programs do.
+    expect(
+      judge({
+        eventId: 7,
+        image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+        imageLoaded: sma,
+      }).byId.has('hosted-code'),
+    ).toBe(false);
+    expect(
+      judge({ eventId: 1, image: notepad, commandLine: `${notepad} C:\\Users\\bob\\notes.txt` }).byId.has(
+        'hosted-code',
+      ),
+    ).toBe(false);
+  });
+
   test('opening the firewall from a console is worth a human look', () => {
     const judged = judge({
       image: `${system32}\\netsh.exe`,
@@ -111,5 +194,55 @@ describe('offline analyst reasoning from the alerted event', () => {
     });
     expect(judged.byId.get('proxy-execution')).toBeGreaterThan(0);
     expect(judged.verdict).not.toBe('benign');
+  });
+});
+
+describe('offline analyst reading PowerShell pipeline events', () => {
+  test('takes the host application of a 4103 event for the process, and judges its command line', () => {
+    const event = {
+      EventID: '4103',
+      Hostname: 'WORKSTATION5.theshire.local',
+      ExecutionProcessID: '2488',
+      Payload: 'CommandInvocation(Set-Alias): "Set-Alias"',
+      ContextInfo:
+        '        Severity = Informational\r\n        Host Application = C:\\windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -noP -sta -w 1 -enc SQBGACgAJABQAFMAVgBFAHIA\r\n        Engine Version = 5.1',
+    };
+    const alert = readAlert([
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'data',
+            label: 'alert',
+            trust: 'untrusted',
+            ref: 'r',
+            value: { id: 'a', title: 't', event },
+          },
+        ],
+      },
+    ]);
+    expect(alert.image).toBe('C:\\windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    expect(alert.commandLine).toBe(
+      'C:\\windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -noP -sta -w 1 -enc SQBGACgAJABQAFMAVgBFAHIA',
+    );
+    expect(alert.processId).toBe(2488);
+    const bare = readAlert([
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'data',
+            label: 'alert',
+            trust: 'untrusted',
+            ref: 'r',
+            value: { id: 'a', event: { HostApplication: 'powershell -nop' } },
+          },
+        ],
+      },
+    ]);
+    expect(bare.image).toBe('powershell.exe');
+    expect(judge({ image: alert.image ?? '', commandLine: alert.commandLine ?? '' }).verdict).not.toBe(
+      'benign',
+    );
   });
 });
