@@ -1,7 +1,9 @@
 /**
  * Cost of governance, printing JSON: the added latency of one governed read call (kill switch,
- * budgets, tier, Cedar decision, durable audit append of request, decision and result) against
- * the same call made directly through the MCP client, over in-memory transport; and the Cedar
+ * budgets, tier, Cedar decision, durable audit append of request and decision before the call, the
+ * result queued as the agent loop does) against the same call made directly through the MCP client,
+ * over in-memory transport; beside it the time until the result is durable too, and the call with
+ * every append awaited on its own. Then the Cedar
  * decision alone, uncached (the engine runs every time) and answered from the policy set's decision
  * cache, reported apart. Targets: added p99 ≤ 1 ms, Cedar p99 ≤ 100 µs.
  * Usage: node --import tsx bench/governed.ts [--calls N] [--decisions N]
@@ -76,23 +78,42 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
     toolCallsSoFar: 0,
     actionsSoFar: { reversible: 0, destructive: 0 },
   };
+  // As the agent loop calls: the request and decision are committed before the tool runs (write-ahead);
+  // the result is numbered and queued, and committed with the run's next write, which every later side
+  // effect waits for. The bench then waits for that commit too, to report the time until it is durable.
+  let resultCommitted: Promise<unknown> = Promise.resolve();
+  const loopContext = {
+    ...context,
+    auditQueued: async (type: string, data: unknown) => {
+      const queued = await store.audit.enqueue('bench-governed', type, data, new Date().toISOString());
+      resultCommitted = queued.committed;
+      return queued.event;
+    },
+  };
   const args = { value: '203.0.113.7' };
   const direct: number[] = [];
   const governed: number[] = [];
   const added: number[] = [];
+  const addedUntilDurable: number[] = [];
+  const addedAwaitingEach: number[] = [];
   const checksOnly: number[] = [];
   let memorySeq = 0;
   // The same checks with the audit kept in memory: separates the control checks from the durable append.
   const memoryContext = { ...context, audit: async () => ({ id: `m:${++memorySeq}` }) };
   for (let index = 0; index < calls + 200; index++) {
-    // Paired and interleaved, so machine load hits both sides alike; the first 200 warm up.
+    // Paired and interleaved, so machine load hits all sides alike; the first 200 warm up.
     let started = performance.now();
     await connection.client.callTool({ name: 'lookup', arguments: args });
     const directMs = performance.now() - started;
     started = performance.now();
-    const outcome = await gateway.call({ ...context, callId: `g${index}` }, 'vendor.lookup', args);
+    const outcome = await gateway.call({ ...loopContext, callId: `g${index}` }, 'vendor.lookup', args);
     const governedMs = performance.now() - started;
+    await resultCommitted;
+    const durableMs = performance.now() - started;
     if (outcome.type !== 'executed') throw new Error(`governed call was ${outcome.type}`);
+    started = performance.now();
+    await gateway.call({ ...context, callId: `e${index}` }, 'vendor.lookup', args);
+    const awaitingEachMs = performance.now() - started;
     started = performance.now();
     await gateway.call({ ...memoryContext, callId: `m${index}` }, 'vendor.lookup', args);
     const checksMs = performance.now() - started;
@@ -101,6 +122,8 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
     direct.push(directMs);
     governed.push(governedMs);
     added.push(governedMs - directMs);
+    addedUntilDurable.push(durableMs - directMs);
+    addedAwaitingEach.push(awaitingEachMs - directMs);
   }
   const auditEvents = (await store.audit.list('bench-governed')).length;
 
@@ -159,6 +182,8 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
       direct_ms: percentiles(direct),
       governed_ms: percentiles(governed),
       added_ms: addedStats,
+      added_until_result_durable_ms: percentiles(addedUntilDurable),
+      added_awaiting_every_append_ms: percentiles(addedAwaitingEach),
       added_without_durable_audit_ms: percentiles(checksOnly),
       audit_events_appended: auditEvents,
       target_added_p99_ms: 1,

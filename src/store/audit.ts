@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { encodeText } from './codec.js';
 import type { Sql } from './database.js';
-import type { AuditChainRow, AuditEventRecord, AuditStore } from './types.js';
+import type { AuditChainRow, AuditEventRecord, AuditStore, QueuedAuditEvent } from './types.js';
 
 /** `prevHash` of the first event of every run. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -137,7 +137,7 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     at: string,
     body: string,
     item: Omit<PendingAppend, 'record' | 'body'>,
-  ) {
+  ): AuditEventRecord {
     const previous = heads.get(runId)!;
     const seq = previous.seq + 1;
     const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
@@ -153,8 +153,14 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
       hash,
     };
     pending.push({ record, body, ...item });
-    // Whatever is queued while a write runs goes into the next one.
-    if (!flushing) void flush();
+    // The first write waits for the end of this turn of the event loop, so appends made together
+    // (a call's request and its decision) share one commit; whatever is queued while a write runs
+    // goes into the next one.
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flush());
+    }
+    return record;
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
@@ -203,7 +209,6 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
   }
 
   async function flush(): Promise<void> {
-    flushing = true;
     try {
       while (pending.length > 0) {
         const batch = pending.length <= MAX_BATCH ? pending : pending.slice(0, MAX_BATCH);
@@ -226,33 +231,46 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     }
   }
 
-  return {
-    append(runId, type, data, at) {
-      return new Promise<AuditEventRecord>((resolve, reject) => {
-        // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
-        const body = canonicalJson(data ?? null);
-        const item = { resolve, reject };
-        const waiting = loading.get(runId);
-        if (!waiting && heads.has(runId)) {
-          sequence(runId, type, at, body, item);
-          return;
-        }
-        // The head is being read (or must be): number this append after it and after every append
-        // already waiting, in call order. The chain of waiting appends ends when its last one ran.
-        const step = (waiting ?? loadHead(runId)).then(() => {
-          if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
-          sequence(runId, type, at, body, item);
-        });
-        step.catch(reject);
-        const settled = step.then(
-          () => {},
-          () => {},
-        );
-        loading.set(runId, settled);
-        void settled.then(() => {
-          if (loading.get(runId) === settled) loading.delete(runId);
-        });
+  function enqueue(runId: string, type: string, data: unknown, at: string): Promise<QueuedAuditEvent> {
+    return new Promise<QueuedAuditEvent>((numbered, reject) => {
+      // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
+      const body = canonicalJson(data ?? null);
+      let item!: Omit<PendingAppend, 'record' | 'body'>;
+      const committed = new Promise<AuditEventRecord>((resolve, rejectCommit) => {
+        item = { resolve, reject: rejectCommit };
       });
+      // The caller learns of a failed write through `committed`; unobserved, it must not end the process.
+      committed.catch(() => {});
+      const run = () => numbered({ event: sequence(runId, type, at, body, item), committed });
+      const waiting = loading.get(runId);
+      if (!waiting && heads.has(runId)) {
+        run();
+        return;
+      }
+      // The head is being read (or must be): number this append after it and after every append
+      // already waiting, in call order. The chain of waiting appends ends when its last one ran.
+      const step = (waiting ?? loadHead(runId)).then(() => {
+        if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
+        run();
+      });
+      step.catch(reject);
+      const settled = step.then(
+        () => {},
+        () => {},
+      );
+      loading.set(runId, settled);
+      void settled.then(() => {
+        if (loading.get(runId) === settled) loading.delete(runId);
+      });
+    });
+  }
+
+  return {
+    enqueue,
+
+    async append(runId, type, data, at) {
+      const { committed } = await enqueue(runId, type, data, at);
+      return committed;
     },
 
     async list(runId) {
