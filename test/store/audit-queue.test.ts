@@ -89,4 +89,27 @@ describe('queued audit appends', () => {
       events: 2,
     });
   });
+
+  it('reads a long chain page by page across a gap wider than a page, and verify names the first missing event', async () => {
+    const audit = createAuditStore(sql, writerFailing(new Set()));
+    const queued = await Promise.all(
+      Array.from({ length: 12_500 }, (_, index) =>
+        audit.enqueue('run-long', 'tool-call-result', { index, text: 'tab\there' }, at(index)),
+      ),
+    );
+    await Promise.all(queued.map((item) => item.committed));
+    const whole = await audit.chain('run-long');
+    expect(whole.map((row) => row.seq)).toEqual(Array.from({ length: 12_500 }, (_, index) => index + 1));
+    expect(verifyChain('run-long', whole, [])).toMatchObject({ status: 'ok', events: 12_500 });
+    await db.query("DELETE FROM audit_events WHERE run_id = 'run-long' AND seq BETWEEN 3000 AND 9500");
+    const cut = await audit.chain('run-long');
+    expect(cut).toHaveLength(12_500 - 6501);
+    expect(cut.at(2998)?.seq).toBe(2999);
+    expect(cut.at(2999)?.seq).toBe(9501);
+    expect(verifyChain('run-long', cut, [])).toMatchObject({
+      status: 'broken',
+      firstBadSeq: 3000,
+      problem: 'deleted',
+    });
+  });
 });
