@@ -83,11 +83,14 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
     if (deps.checkpoint && (event.seq % CHECKPOINT_EVERY === 0 || checkpointAfter.has(event.type)))
       deps.checkpoint(event);
   };
-  // A queued event whose write failed: the run's trail has a hole from there, so nothing more is
-  // recorded (the next number would go to another event) and the run stops at its next append.
+  // A queued event whose write (or checkpoint) failed: the run's trail has a hole from there, so
+  // nothing more is recorded (the next number would go to another event) and the run stops at its
+  // next append.
   let lost: unknown = null;
   const broken = () =>
-    lost === null ? null : `the audit trail of run ${runId} lost an event: ${describeError(lost)}`;
+    lost === null
+      ? null
+      : `the audit trail of run ${runId} could not record an event: ${describeError(lost)}`;
   const intact = () => {
     const problem = broken();
     if (problem) throw new StateError(problem, { cause: lost });
@@ -104,7 +107,7 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
   const auditQueued = async (type: string, data: unknown) => {
     intact();
     const { event, committed } = await deps.store.audit.enqueue(runId, type, data, now().toISOString());
-    committed.then(checkpoint, (error: unknown) => {
+    committed.then(checkpoint).catch((error: unknown) => {
       lost ??= error;
     });
     intact();

@@ -143,7 +143,7 @@ describe('a run whose queued audit write fails', () => {
     });
     expect(outcome).toMatchObject({
       status: 'failed',
-      error: expect.stringMatching(/audit trail of run run-broken lost an event: .*disk full/),
+      error: expect.stringMatching(/audit trail of run run-broken could not record an event: .*disk full/),
     });
     expect(seenAtExecution).toHaveLength(1);
     expect(provider.requests).toHaveLength(1);
