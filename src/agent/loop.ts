@@ -293,28 +293,18 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     const error = lostEvent ?? reason;
     if (lostEvent) {
       await deps.gateway.endRun(runId, `run ${status}`, audit).catch(() => {});
-      await save(status, error);
-      return {
-        runId,
-        alert: state.alert,
+    } else {
+      await deps.gateway.endRun(runId, `run ${status}`, audit);
+      await audit('run-end', {
         status,
-        verdict: state.verdict,
-        actions: state.actions,
-        pendingApproval: null,
-        queuedActions: [],
         error,
-      };
+        toolCalls: state.toolCalls,
+        turns: state.turns,
+        tokens: state.tokens,
+        costUsd: state.costUsd ?? 0,
+        activeMs: state.activeMs,
+      });
     }
-    await deps.gateway.endRun(runId, `run ${status}`, audit);
-    await audit('run-end', {
-      status,
-      error,
-      toolCalls: state.toolCalls,
-      turns: state.turns,
-      tokens: state.tokens,
-      costUsd: state.costUsd ?? 0,
-      activeMs: state.activeMs,
-    });
     await save(status, error);
     return {
       runId,
