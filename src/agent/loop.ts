@@ -14,7 +14,7 @@ import {
 import { describeError, StateError } from '../errors.js';
 import type { Skill } from '../knowledge/index.js';
 import type { ModelProvider, SubtaskName, ToolCallBlock } from '../model/index.js';
-import type { ApprovalRecord, RunStatus, Store } from '../store/index.js';
+import type { ApprovalRecord, AuditEventRecord, RunStatus, Store } from '../store/index.js';
 import type { Alert } from './alert.js';
 import { type CallEnvironment, failCall, recordResult, runCall } from './calls.js';
 import { guardRun, type RunStop } from './guard.js';
@@ -77,11 +77,40 @@ export function newRunId(): string {
 
 function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
   const now = deps.now ?? (() => new Date());
-  const audit = async (type: string, data: unknown) => {
-    const event = await deps.store.audit.append(runId, type, data, now().toISOString());
-    // Signed checkpoints: at every pause and end, and every CHECKPOINT_EVERY events in between.
-    if (deps.checkpoint && (event.seq % CHECKPOINT_EVERY === 0 || checkpointAfter.has(type)))
+  // Signed checkpoints: at every pause and end, and every CHECKPOINT_EVERY events in between; only
+  // of committed events, so a checkpoint never covers an event a crash could still lose.
+  const checkpoint = (event: AuditEventRecord) => {
+    if (deps.checkpoint && (event.seq % CHECKPOINT_EVERY === 0 || checkpointAfter.has(event.type)))
       deps.checkpoint(event);
+  };
+  // A queued event whose write (or checkpoint) failed: the run's trail has a hole from there, so
+  // nothing more is recorded (the next number would go to another event) and the run stops at its
+  // next append.
+  let lost: unknown = null;
+  const broken = () =>
+    lost === null
+      ? null
+      : `the audit trail of run ${runId} could not record an event: ${describeError(lost)}`;
+  const intact = () => {
+    const problem = broken();
+    if (problem) throw new StateError(problem, { cause: lost });
+  };
+  const audit = async (type: string, data: unknown) => {
+    intact();
+    const event = await deps.store.audit.append(runId, type, data, now().toISOString());
+    checkpoint(event);
+    return event;
+  };
+  // For events no side effect waits on (a tool's result): numbered at once, committed with the next
+  // write. Every side effect of the run waits for a later commit first (a call's write-ahead, the end),
+  // and a run's events commit in order.
+  const auditQueued = async (type: string, data: unknown) => {
+    intact();
+    const { event, committed } = await deps.store.audit.enqueue(runId, type, data, now().toISOString());
+    committed.then(checkpoint).catch((error: unknown) => {
+      lost ??= error;
+    });
+    intact();
     return event;
   };
   const runSignal = signal ?? deps.signal;
@@ -100,12 +129,13 @@ function session(deps: LoopDeps, runId: string, signal?: AbortSignal) {
     context: {
       runId,
       audit,
+      auditQueued,
       approvals: deps.store.approvals,
       now,
       ...(runSignal ? { signal: runSignal } : {}),
     },
   };
-  return { now, audit, environment };
+  return { now, audit, environment, broken };
 }
 
 /** Starts a new investigation of one alert and runs it until it ends or pauses for an approval. */
@@ -240,7 +270,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     ...(deps.killSwitches ? { killSwitches: deps.killSwitches } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  const { now, audit, environment } = session(deps, runId, guard.signal);
+  const { now, audit, environment, broken } = session(deps, runId, guard.signal);
   const meter = createCostMeter(deps.config.pricing);
   const tools = [
     ...deps.gateway.tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
@@ -254,18 +284,27 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
       now().toISOString(),
     );
   };
-  const finish = async (status: RunStatus, error: string | null = null): Promise<RunOutcome> => {
+  const finish = async (ended: RunStatus, reason: string | null = null): Promise<RunOutcome> => {
     state.activeMs = guard.elapsedMs();
-    await deps.gateway.endRun(runId, `run ${status}`, audit);
-    await audit('run-end', {
-      status,
-      error,
-      toolCalls: state.toolCalls,
-      turns: state.turns,
-      tokens: state.tokens,
-      costUsd: state.costUsd ?? 0,
-      activeMs: state.activeMs,
-    });
+    // A trail that lost an event takes no more events: the run fails, its credentials are still
+    // revoked (before their revocation would be recorded), and the runs table says why.
+    const lostEvent = broken();
+    const status = lostEvent ? 'failed' : ended;
+    const error = lostEvent ?? reason;
+    if (lostEvent) {
+      await deps.gateway.endRun(runId, `run ${status}`, audit).catch(() => {});
+    } else {
+      await deps.gateway.endRun(runId, `run ${status}`, audit);
+      await audit('run-end', {
+        status,
+        error,
+        toolCalls: state.toolCalls,
+        turns: state.turns,
+        tokens: state.tokens,
+        costUsd: state.costUsd ?? 0,
+        activeMs: state.activeMs,
+      });
+    }
     await save(status, error);
     return {
       runId,
@@ -279,6 +318,7 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
     };
   };
   const stop = async (reason: RunStop): Promise<RunOutcome> => {
+    if (broken()) return finish('failed');
     if (reason.type === 'killed') {
       const { engaged } = reason;
       await audit('kill-switch-engage', {

@@ -113,6 +113,11 @@ export async function replayRun(
           if (run === runId) cursor.appended = event.seq;
           return event;
         },
+        enqueue: async (run, type, data, at) => {
+          const queued = await (scratch as Store).audit.enqueue(run, type, data, at);
+          if (run === runId) cursor.appended = queued.event.seq;
+          return queued;
+        },
       },
     };
     const killSwitches = replayKillSwitches(events, cursor);

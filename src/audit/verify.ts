@@ -46,9 +46,13 @@ export function verifyChain(
     problem,
     detail,
   });
-  const positionOfHash = new Map(events.map((event, index) => [event.hash, index]));
+  // Where each hash stands, built only once a link is found broken (to tell a reordering).
+  let positionOfHash: Map<string, number> | null = null;
+  const positionOf = (hash: string) => {
+    positionOfHash ??= new Map(events.map((event, index) => [event.hash, index]));
+    return positionOfHash.get(hash) ?? -1;
+  };
   let previous: ChainEvent | null = null;
-  const hashes = new Map<number, string>();
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
     const expected = index + 1;
@@ -70,7 +74,7 @@ export function verifyChain(
       );
     }
     const previousHash = previous?.hash ?? AUDIT_GENESIS_HASH;
-    if (event.prevHash !== previousHash && (positionOfHash.get(event.prevHash) ?? -1) > index) {
+    if (event.prevHash !== previousHash && positionOf(event.prevHash) > index) {
       return broken(
         expected,
         'reordered',
@@ -91,14 +95,17 @@ export function verifyChain(
     }
     if (event.id !== `${runId}:${expected}`)
       return broken(expected, 'edited', `event ${expected} carries the id ${event.id}`);
-    hashes.set(expected, event.hash);
     previous = event;
   }
   const [problem] = checkpointProblems;
   if (problem) return broken(events.length + 1, 'checkpoint', problem);
   let checkpointedSeq: number | null = null;
   for (const checkpoint of checkpoints) {
-    const hash = hashes.get(checkpoint.seq);
+    // Every event checked out, so event n stands at position n - 1.
+    const hash =
+      Number.isSafeInteger(checkpoint.seq) && checkpoint.seq >= 1
+        ? events[checkpoint.seq - 1]?.hash
+        : undefined;
     if (hash === undefined) {
       return broken(
         events.length + 1,

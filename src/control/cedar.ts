@@ -60,7 +60,14 @@ export interface CedarPolicySet {
   readonly version: string;
   readonly policies: readonly PolicyMeta[];
   evaluate(request: CedarRequest): CedarVerdict;
+  /** Decisions answered from the decision cache (`hits`) and by the engine (`misses`) so far. */
+  cacheStats(): { hits: number; misses: number; size: number };
 }
+
+/** Engine answers kept per policy set; the oldest is dropped past this. */
+export const DECISION_CACHE_SIZE = 1024;
+/** Requests whose cache key is longer than this (large `args` read by a custom policy) are not cached. */
+const MAX_CACHE_KEY = 4096;
 
 const onDenyValues = new Set<PolicyEffectOnDeny>(['deny', 'require_approval', 'suggest']);
 
@@ -130,7 +137,7 @@ function denyListPolicies(
     const id = `policy.deny[${index}]`;
     return {
       text: `forbid (principal, ${scope}, resource);`,
-      uses: { context: new Set<string>(), resource: new Set<string>() },
+      uses: { context: new Set<string>(), resource: new Set<string>(), principal: false },
       meta: {
         id,
         source: 'config policy.deny',
@@ -150,10 +157,14 @@ function denyListPolicies(
 interface AttributeUses {
   context: Set<string> | null;
   resource: Set<string> | null;
+  /** The policy constrains or reads the principal (the run). */
+  principal: boolean;
 }
 
 function attributeUses(policy: unknown): AttributeUses {
-  const uses: AttributeUses = { context: new Set(), resource: new Set() };
+  const uses: AttributeUses = { context: new Set(), resource: new Set(), principal: false };
+  const scope = (policy as { principal?: { op?: unknown } } | null)?.principal;
+  if (scope?.op !== 'All') uses.principal = true;
   const isVar = (node: unknown, name: string) =>
     typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === name;
   const walk = (node: unknown): void => {
@@ -165,6 +176,7 @@ function attributeUses(policy: unknown): AttributeUses {
     const record = node as Record<string, unknown>;
     if (record.Var === 'context') uses.context = null;
     if (record.Var === 'resource') uses.resource = null;
+    if (record.Var === 'principal') uses.principal = true;
     for (const [key, value] of Object.entries(record)) {
       const access = value as { left?: unknown; attr?: unknown } | null;
       if ((key === '.' || key === 'has') && typeof access === 'object' && access !== null) {
@@ -189,8 +201,9 @@ function attributeUses(policy: unknown): AttributeUses {
 }
 
 function mergeUses(all: readonly AttributeUses[]): AttributeUses {
-  const merged: AttributeUses = { context: new Set(), resource: new Set() };
+  const merged: AttributeUses = { context: new Set(), resource: new Set(), principal: false };
   for (const uses of all) {
+    if (uses.principal) merged.principal = true;
     for (const name of ['context', 'resource'] as const) {
       const target = merged[name];
       const source = uses[name];
@@ -204,18 +217,34 @@ function mergeUses(all: readonly AttributeUses[]): AttributeUses {
 function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
   const out: Record<string, cedar.CedarValueJson> = {};
   // Only scalars Cedar can hold; floats, nulls and nested values would make every policy error.
-  for (const [key, value] of Object.entries(args)) {
+  // In key order, so the same arguments make the same decision-cache key whatever order they came in.
+  for (const key of Object.keys(args).sort()) {
+    const value = args[key];
     if (typeof value === 'string' || typeof value === 'boolean' || Number.isSafeInteger(value))
       out[key] = value as string | boolean | number;
   }
   return out;
 }
 
+/** Freezes a cached engine answer, so no caller can change what a later decision returns. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
 /**
  * Loads every `*.cedar` file of `directory` (sorted by name) plus the config deny list, checks
  * them at start-up (errors name file and line) and pre-parses them once into the wasm engine.
  */
-export function loadCedarPolicies(options: { directory: string; deny: readonly string[] }): CedarPolicySet {
+export function loadCedarPolicies(options: {
+  directory: string;
+  deny: readonly string[];
+  /** Engine answers cached (see `authorize`); 0 turns the cache off. Default DECISION_CACHE_SIZE. */
+  cacheSize?: number;
+}): CedarPolicySet {
   let files: string[];
   try {
     files = readdirSync(options.directory)
@@ -241,6 +270,11 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
   const uses = mergeUses(all.map((policy) => policy.uses));
   const contextKeys = uses.context;
   const resourceKeys = uses.resource;
+  const principalMatters = uses.principal;
+  const cacheSize = options.cacheSize ?? DECISION_CACHE_SIZE;
+  const cache = new Map<string, cedar.AuthorizationAnswer>();
+  let hits = 0;
+  let misses = 0;
   const byId = new Map<string, PolicyMeta>();
   const texts: Record<string, string> = {};
   for (const { text, meta } of all) {
@@ -280,24 +314,44 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
     if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
     if (resourceKeys === null || resourceKeys.has('criticality'))
       attrs.criticality = request.asset.criticality;
-    return cedar.statefulIsAuthorized({
-      principal: { type: 'Run', id: request.runId },
+    const entities: cedar.EntityJson[] = [
+      {
+        uid: action,
+        attrs: {},
+        parents: [
+          { type: 'Action', id: request.tier },
+          { type: 'Action', id: `${server}.*` },
+        ],
+      },
+      { uid: resource, attrs, parents: [] },
+    ];
+    const principal = { type: 'Run', id: request.runId };
+    const call = { principal, action, resource, preparsedPolicySetId: version, context, entities };
+    if (cacheSize <= 0) return cedar.statefulIsAuthorized(call);
+    // A decision is a pure function of the policy set and of exactly what the engine is sent, so the
+    // key is the whole request as sent (JSON of plain values built above, injective); the principal only
+    // when some policy reads or constrains it. The cache belongs to this policy set: a changed policy
+    // is a new set with an empty cache, and the version heads the key as well.
+    const key = JSON.stringify([
+      version,
+      principalMatters ? principal : null,
       action,
       resource,
-      preparsedPolicySetId: version,
       context,
-      entities: [
-        {
-          uid: action,
-          attrs: {},
-          parents: [
-            { type: 'Action', id: request.tier },
-            { type: 'Action', id: `${server}.*` },
-          ],
-        },
-        { uid: resource, attrs, parents: [] },
-      ],
-    });
+      entities,
+    ]);
+    if (key.length > MAX_CACHE_KEY) return cedar.statefulIsAuthorized(call);
+    const cached = cache.get(key);
+    if (cached) {
+      hits++;
+      return cached;
+    }
+    misses++;
+    const answer = cedar.statefulIsAuthorized(call);
+    if (answer.type !== 'success') return answer;
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(key, deepFreeze(answer));
+    return answer;
   }
 
   function decideOnce(request: CedarRequest): CedarVerdict {
@@ -349,6 +403,7 @@ export function loadCedarPolicies(options: { directory: string; deny: readonly s
   return {
     version,
     policies: [...byId.values()],
+    cacheStats: () => ({ hits, misses, size: cache.size }),
     evaluate(request) {
       const verdict = decideOnce(request);
       if (verdict.type !== 'require_approval' || request.approval.granted) return verdict;

@@ -85,12 +85,14 @@ export function openKillSwitchBoard(home: string): KillSwitchBoard {
   let cached: { mtimeMs: number; switches: KillSwitch[] } | null = null;
   return {
     current() {
-      let mtimeMs = 0;
+      // Checked at every decision: no exception for the usual case of no file (several times the cost).
+      let mtimeMs: number | undefined;
       try {
-        mtimeMs = statSync(path).mtimeMs;
+        mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
       } catch {
         return [];
       }
+      if (mtimeMs === undefined) return [];
       if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, switches: file.read().switches };
       return cached.switches;
     },

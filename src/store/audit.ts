@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { encodeText } from './codec.js';
 import type { Sql } from './database.js';
-import type { AuditChainRow, AuditEventRecord, AuditStore } from './types.js';
+import type { AuditChainRow, AuditEventRecord, AuditStore, QueuedAuditEvent } from './types.js';
 
 /** `prevHash` of the first event of every run. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -34,10 +34,8 @@ export function auditEventHash(
 const MAX_BATCH = 2000;
 /** Batches up to this size are one literal INSERT; larger ones one COPY (cheaper per row). */
 const COPY_FROM = 16;
-/** Rows per page of the exact (JSON) read of a chain. */
+/** Sequence numbers per page of the read of a chain: small enough for the sort to stay in memory. */
 const PAGE = 5000;
-/** Rows per page of the bulk read of a chain. */
-const BULK_PAGE = 20_000;
 
 interface Head {
   seq: number;
@@ -137,7 +135,7 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     at: string,
     body: string,
     item: Omit<PendingAppend, 'record' | 'body'>,
-  ) {
+  ): AuditEventRecord {
     const previous = heads.get(runId)!;
     const seq = previous.seq + 1;
     const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
@@ -153,8 +151,14 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
       hash,
     };
     pending.push({ record, body, ...item });
-    // Whatever is queued while a write runs goes into the next one.
-    if (!flushing) void flush();
+    // The first write waits for the end of this turn of the event loop, so appends made together
+    // (a call's request and its decision) share one commit; whatever is queued while a write runs
+    // goes into the next one.
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flush());
+    }
+    return record;
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
@@ -203,7 +207,6 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
   }
 
   async function flush(): Promise<void> {
-    flushing = true;
     try {
       while (pending.length > 0) {
         const batch = pending.length <= MAX_BATCH ? pending : pending.slice(0, MAX_BATCH);
@@ -226,33 +229,46 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     }
   }
 
-  return {
-    append(runId, type, data, at) {
-      return new Promise<AuditEventRecord>((resolve, reject) => {
-        // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
-        const body = canonicalJson(data ?? null);
-        const item = { resolve, reject };
-        const waiting = loading.get(runId);
-        if (!waiting && heads.has(runId)) {
-          sequence(runId, type, at, body, item);
-          return;
-        }
-        // The head is being read (or must be): number this append after it and after every append
-        // already waiting, in call order. The chain of waiting appends ends when its last one ran.
-        const step = (waiting ?? loadHead(runId)).then(() => {
-          if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
-          sequence(runId, type, at, body, item);
-        });
-        step.catch(reject);
-        const settled = step.then(
-          () => {},
-          () => {},
-        );
-        loading.set(runId, settled);
-        void settled.then(() => {
-          if (loading.get(runId) === settled) loading.delete(runId);
-        });
+  function enqueue(runId: string, type: string, data: unknown, at: string): Promise<QueuedAuditEvent> {
+    return new Promise<QueuedAuditEvent>((numbered, reject) => {
+      // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
+      const body = canonicalJson(data ?? null);
+      let item!: Omit<PendingAppend, 'record' | 'body'>;
+      const committed = new Promise<AuditEventRecord>((resolve, rejectCommit) => {
+        item = { resolve, reject: rejectCommit };
       });
+      // The caller learns of a failed write through `committed`; unobserved, it must not end the process.
+      committed.catch(() => {});
+      const run = () => numbered({ event: sequence(runId, type, at, body, item), committed });
+      const waiting = loading.get(runId);
+      if (!waiting && heads.has(runId)) {
+        run();
+        return;
+      }
+      // The head is being read (or must be): number this append after it and after every append
+      // already waiting, in call order. The chain of waiting appends ends when its last one ran.
+      const step = (waiting ?? loadHead(runId)).then(() => {
+        if (!heads.has(runId)) throw new Error(`audit head of run ${runId} could not be read`);
+        run();
+      });
+      step.catch(reject);
+      const settled = step.then(
+        () => {},
+        () => {},
+      );
+      loading.set(runId, settled);
+      void settled.then(() => {
+        if (loading.get(runId) === settled) loading.delete(runId);
+      });
+    });
+  }
+
+  return {
+    enqueue,
+
+    async append(runId, type, data, at) {
+      const { committed } = await enqueue(runId, type, data, at);
+      return committed;
     },
 
     async list(runId) {
@@ -272,13 +288,24 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
 
     async chain(runId) {
       const rows: AuditChainRow[] = [];
+      // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
+      // embedded database) the planner sorted every row after the page start, on disk, for each page.
       for (let after = 0; ; ) {
-        const bulk = await bulkPage(sql, runId, after);
-        const page = bulk ?? (await chainPage(sql, runId, after));
+        const until = after + PAGE;
+        const page =
+          (await bulkPage(sql, runId, after, until)) ?? (await chainPage(sql, runId, after, until));
         for (const row of page) rows.push(row);
-        const last = page.at(-1);
-        if (page.length < (bulk ? BULK_PAGE : PAGE) || !last) return rows;
-        after = last.seq;
+        if (page.length > 0) {
+          after = until;
+          continue;
+        }
+        // Nothing in this range: the end, or a gap (deleted events) to step over.
+        const [next] = await sql.query<{ seq: number | null }>(
+          'SELECT min(seq) AS seq FROM audit_events WHERE run_id = $1 AND seq > $2',
+          [runId, after],
+        );
+        if (next?.seq == null) return rows;
+        after = next.seq - 1;
       }
     },
   };
@@ -293,18 +320,24 @@ const RECORD = '\x1e';
  * canonical JSON, which writes control characters as escapes, so the separators can only occur in a
  * hand-edited field; then the count of pieces or of fields is off and the page is read exactly (null).
  */
-async function bulkPage(sql: Sql, runId: string, after: number): Promise<AuditChainRow[] | null> {
+async function bulkPage(
+  sql: Sql,
+  runId: string,
+  after: number,
+  until: number,
+): Promise<AuditChainRow[] | null> {
   const [result] = await sql.query<{ rows: number; page: string | null }>(
     `SELECT count(*)::int AS rows,
-            string_agg(concat_ws(E'\\x1f', id, seq, at, type, prev_hash, hash, body), E'\\x1e' ORDER BY seq) AS page
+            string_agg(concat_ws(E'\\x1f', id, seq, at, type, prev_hash, hash, body), E'\\x1e') AS page
        FROM (SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN 'b' || body END AS body
-               FROM audit_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${BULK_PAGE}) AS page`,
-    [runId, after],
+               FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq) AS page`,
+    [runId, after, until],
   );
   if (!result || result.rows === 0 || result.page === null) return [];
   const pieces = result.page.split(RECORD);
   if (pieces.length !== result.rows) return null;
   const rows: AuditChainRow[] = new Array(pieces.length);
+  let previousSeq = after;
   for (let index = 0; index < pieces.length; index++) {
     const fields = pieces[index]!.split(UNIT);
     // An older row (data, no body) has one field less: the exact read handles it.
@@ -318,7 +351,12 @@ async function bulkPage(sql: Sql, runId: string, after: number): Promise<AuditCh
       string,
       string,
     ];
-    rows[index] = { id, runId, seq: Number(seq), at, type, prevHash, hash, body: body.slice(1) };
+    const number = Number(seq);
+    // The rows are aggregated in the order the ordered subquery yields them, which PostgreSQL keeps but
+    // does not promise; a page out of order is read again exactly.
+    if (!(number > previousSeq)) return null;
+    previousSeq = number;
+    rows[index] = { id, runId, seq: number, at, type, prevHash, hash, body: body.slice(1) };
   }
   return rows;
 }
@@ -326,12 +364,12 @@ async function bulkPage(sql: Sql, runId: string, after: number): Promise<AuditCh
 type PageTuple = [string, number, string, string, string, string, string | null, unknown];
 
 /** One page of a chain as JSON built by the database: one value to parse instead of thousands of rows. */
-async function chainPage(sql: Sql, runId: string, after: number): Promise<AuditChainRow[]> {
+async function chainPage(sql: Sql, runId: string, after: number, until: number): Promise<AuditChainRow[]> {
   const [result] = await sql.query<{ page: string | null }>(
     `SELECT json_agg(json_build_array(id, seq, at, type, prev_hash, hash, body, data) ORDER BY seq)::text AS page
        FROM (SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END AS body, data
-               FROM audit_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}) AS page`,
-    [runId, after],
+               FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq) AS page`,
+    [runId, after, until],
   );
   if (!result?.page) return [];
   let tuples: PageTuple[];
@@ -340,8 +378,8 @@ async function chainPage(sql: Sql, runId: string, after: number): Promise<AuditC
   } catch {
     // Only a hand-edited row can carry what JSON cannot (a NUL in a text column): read that page row by row.
     const rows = await sql.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-      [runId, after],
+      `SELECT ${COLUMNS} FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      [runId, after, until],
     );
     return rows.map((row) => ({
       id: row.id,

@@ -123,12 +123,30 @@ export interface ApprovalStore {
   consume(id: string, at: string): Promise<boolean>;
 }
 
+/** An event numbered, hashed and queued for commit. */
+export interface QueuedAuditEvent {
+  /** The event as it will be stored (id, sequence number and hashes are final). */
+  event: AuditEventRecord;
+  /**
+   * Resolves once the event is committed; rejects if its write failed. Events of a run commit in
+   * order, so once one is committed every earlier one of its run is too; and if one fails, every
+   * later one of its run already queued fails with it.
+   */
+  committed: Promise<AuditEventRecord>;
+}
+
 export interface AuditStore {
   /**
    * Appends in order with the next sequence number of the run and the hash chain; resolves once
    * the event is committed. Concurrent appends (of any runs) are committed together.
    */
   append(runId: string, type: string, data: unknown, at: string): Promise<AuditEventRecord>;
+  /**
+   * Like `append`, but resolves as soon as the event is numbered and queued, with its commit as a
+   * promise beside it: for events that need not be durable before the caller goes on, as long as
+   * the caller waits for a later commit (or this one) before its next side effect.
+   */
+  enqueue(runId: string, type: string, data: unknown, at: string): Promise<QueuedAuditEvent>;
   list(runId: string): Promise<AuditEventRecord[]>;
   /** The run's chain for verification, read in pages without parsing the event data. */
   chain(runId: string): Promise<AuditChainRow[]>;

@@ -231,6 +231,94 @@ describe('Cedar deny by default', () => {
   });
 });
 
+describe('Cedar decision cache', () => {
+  it('answers a repeated request from the cache with the same decision as the engine', () => {
+    const cached = loadCedarPolicies({ directory: bundledPoliciesDirectory, deny: ['vendor.*'] });
+    const uncached = loadCedarPolicies({
+      directory: bundledPoliciesDirectory,
+      deny: ['vendor.*'],
+      cacheSize: 0,
+    });
+    const requests = [request(), destructive(), destructive({ approval: { granted: true, approvers: 1 } })];
+    for (const item of [...requests, ...requests])
+      expect(cached.evaluate(item)).toEqual(uncached.evaluate(item));
+    expect(cached.cacheStats()).toMatchObject({ hits: expect.any(Number), misses: expect.any(Number) });
+    expect(cached.cacheStats().hits).toBeGreaterThan(0);
+    expect(uncached.cacheStats()).toEqual({ hits: 0, misses: 0, size: 0 });
+  });
+
+  it('never serves a decision made for another context, resource, tool or tier', () => {
+    const set = loadCedarPolicies({ directory: bundledPoliciesDirectory, deny: [] });
+    const write = request({ tool: 'edr.kill_process', tier: 'reversible', autonomy: 'auto' });
+    expect(set.evaluate(write).type).toBe('allow');
+    // Each variant differs from a cached request in one field that decides; each must be decided afresh.
+    expect(set.evaluate({ ...write, tainted: true }).type).toBe('require_approval');
+    expect(set.evaluate({ ...write, injectionSignal: true }).type).toBe('require_approval');
+    expect(set.evaluate({ ...write, autonomy: 'suggest' }).type).toBe('suggest');
+    expect(set.evaluate({ ...write, tierSource: 'unclassified' }).type).toBe('require_approval');
+    expect(set.evaluate({ ...write, tool: 'vendor.kill_process' }).type).toBe('allow');
+    const approved = destructive({ approval: { granted: true, approvers: 1 } });
+    expect(set.evaluate(approved).type).toBe('allow');
+    const critical = {
+      ...approved,
+      asset: { kind: 'host' as const, name: 'FIN-WS01', criticality: 'critical' as const },
+    };
+    expect(set.evaluate(critical).type).toBe('require_approval');
+    expect(set.evaluate({ ...approved, approval: { granted: false, approvers: 0 } }).type).toBe(
+      'require_approval',
+    );
+    // And the cached ones still come back as they were.
+    expect(set.evaluate(write).type).toBe('allow');
+    expect(set.evaluate(approved).type).toBe('allow');
+  });
+
+  it('keys on the run and the arguments only when a policy reads them', () => {
+    const set = loadCedarPolicies({
+      directory: policyDirectory({
+        'a.cedar':
+          'permit (principal, action, resource);\n@id("no-run-2")\nforbid (principal == Run::"run-2", action, resource);\n@id("no-x")\nforbid (principal, action, resource) when { context.args has host && context.args.host == "X" };',
+      }),
+      deny: [],
+    });
+    expect(set.evaluate(request({ runId: 'run-1' })).type).toBe('allow');
+    expect(set.evaluate(request({ runId: 'run-2' }))).toMatchObject({
+      type: 'deny',
+      reasons: [{ policy: 'no-run-2' }],
+    });
+    expect(set.evaluate(request({ args: { host: 'X' } }))).toMatchObject({
+      type: 'deny',
+      reasons: [{ policy: 'no-x' }],
+    });
+    expect(set.evaluate(request({ args: { host: 'Y' } })).type).toBe('allow');
+  });
+
+  it('belongs to one policy set: a changed policy decides afresh', () => {
+    const directory = policyDirectory({ 'a.cedar': 'permit (principal, action, resource);' });
+    const before = loadCedarPolicies({ directory, deny: [] });
+    expect(before.evaluate(request()).type).toBe('allow');
+    writeFileSync(join(directory, 'a.cedar'), '@id("none")\nforbid (principal, action, resource);');
+    const after = loadCedarPolicies({ directory, deny: [] });
+    expect(after.version).not.toBe(before.version);
+    expect(after.evaluate(request())).toMatchObject({ type: 'deny', reasons: [{ policy: 'none' }] });
+    expect(before.evaluate(request()).type).toBe('allow');
+  });
+
+  it('hands out decisions a caller cannot use to change later ones', () => {
+    const set = loadCedarPolicies({ directory: bundledPoliciesDirectory, deny: [] });
+    const first = set.evaluate(request());
+    first.reasons.push({ policy: 'forged', reason: 'forged' });
+    (first.reasons[0] as { policy: string }).policy = 'forged';
+    expect(set.evaluate(request()).reasons).toEqual([{ policy: 'read-runs', reason: expect.any(String) }]);
+  });
+
+  it('stays bounded', () => {
+    const set = loadCedarPolicies({ directory: bundledPoliciesDirectory, deny: [], cacheSize: 8 });
+    for (let index = 0; index < 50; index++)
+      set.evaluate(request({ asset: { kind: 'host', name: `H${index}`, criticality: 'low' } }));
+    expect(set.cacheStats().size).toBe(8);
+  });
+});
+
 describe('invalid policy files stop start-up with file and line', () => {
   it('names the file and line of a syntax error', () => {
     const directory = policyDirectory({

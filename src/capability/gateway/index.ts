@@ -49,6 +49,13 @@ export interface CallContext {
   now: () => Date;
   toolCallsSoFar: number;
   actionsSoFar: ActionCounts;
+  /**
+   * Records an event without waiting for its commit (resolves once it is numbered). Used for what
+   * follows a call's effect (its result, its notification); whoever supplies it must wait for a
+   * commit before the run's next side effect. The next call's write-ahead does, as a run's events
+   * commit in order. Absent: `audit`.
+   */
+  auditQueued?: AuditAppend;
   /** An approval id presented as the receipt for exactly this call. */
   receipt?: string;
   /** Taint of this call's arguments, assessed by the run (control/taint.ts); untainted when absent. */
@@ -267,13 +274,15 @@ export async function createGateway(options: {
     },
   ): Promise<CallOutcome> {
     const { decision, tier } = decided;
+    // The request and decision were committed before this: what follows need not hold the caller up.
+    const record = context.auditQueued ?? context.audit;
     if (decision.type === 'deny' || decision.type === 'suggest') {
       const error = decision.type === 'deny' ? 'policy_denied' : 'suggested_only';
       const message =
         decision.type === 'deny'
           ? decision.reason
           : `not executed, recorded as a recommendation for a human: ${decision.reason}`;
-      const ref = await context.audit('tool-call-result', {
+      const ref = await record('tool-call-result', {
         callId: context.callId,
         tool,
         isError: true,
@@ -315,7 +324,7 @@ export async function createGateway(options: {
       isError,
       configured: config.provenance.trusted,
     });
-    const ref = await context.audit('tool-call-result', {
+    const ref = await record('tool-call-result', {
       callId: context.callId,
       tool,
       isError,
@@ -325,7 +334,7 @@ export async function createGateway(options: {
       ...(tier === 'read' ? {} : { args }),
     });
     if (decided.notify)
-      await context.audit('action-notify', {
+      await record('action-notify', {
         callId: context.callId,
         tool,
         args,
