@@ -75,6 +75,17 @@ export interface KillSwitchBoard {
   release(id: string): Promise<KillSwitch>;
 }
 
+/** What an unreadable switch file means: every run and tool stopped until an operator fixes the file. */
+function unreadableBoard(path: string, error: unknown): KillSwitch {
+  return {
+    id: 'kill-unreadable',
+    scope: { type: 'all' },
+    engagedBy: 'warden (fail closed)',
+    engagedAt: new Date().toISOString(),
+    reason: `the kill-switch file ${path} cannot be read (${(error as Error).message}); fix or remove it, then retry`,
+  };
+}
+
 export function killSwitchPath(home: string): string {
   return join(home, 'control', 'kill-switch.json');
 }
@@ -86,15 +97,17 @@ export function openKillSwitchBoard(home: string): KillSwitchBoard {
   return {
     current() {
       // Checked at every decision: no exception for the usual case of no file (several times the cost).
+      // A switch file that exists but cannot be read or parsed fails closed: it stops everything.
       let mtimeMs: number | undefined;
       try {
         mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
-      } catch {
-        return [];
+        if (mtimeMs === undefined) return [];
+        if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, switches: file.read().switches };
+        return cached.switches;
+      } catch (error) {
+        cached = null;
+        return [unreadableBoard(path, error)];
       }
-      if (mtimeMs === undefined) return [];
-      if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, switches: file.read().switches };
-      return cached.switches;
     },
     engage(scope, by, reason, now) {
       return file.update((state) => {
