@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -61,6 +61,54 @@ describe('suite builder: labels by process lineage', () => {
     expect(resolve(out, suiteFile.datasets[0] ?? '')).toBe(sample);
     const suite = await loadSuite(out);
     expect(suite.cases.length).toBe(cases.length);
+  }, 120_000);
+
+  it('leaves out, and counts, alerts whose event names no acting process', async () => {
+    const rules = tempHome('warden-build-rules-');
+    writeFileSync(
+      join(rules, 'failed_logon.yml'),
+      [
+        'title: Failed Logon',
+        'id: 5e0c4f6a-0000-4000-8000-00000000e0f1',
+        'status: test',
+        'logsource: { product: windows, service: security }',
+        'detection:',
+        '  selection: { EventID: 4625 }',
+        '  condition: selection',
+        'level: medium',
+      ].join('\n'),
+    );
+    copyFileSync(join(fixtures, 'rules/proc_creation_recon.yml'), join(rules, 'proc_creation_recon.yml'));
+    const out = join(tempHome('warden-build-'), 'suite');
+    const summary = await buildSuite({
+      name: 'sample-unlabelled',
+      datasets: [sample],
+      rules: [rules],
+      metadataDirs: [join(fixtures, 'sample-metadata/_metadata')],
+      out,
+      scratchHome: tempHome('warden-build-scratch-'),
+      minLevel: 'medium',
+      seed: 'test',
+      testShare: 0.3,
+      capPerDataset: 40,
+    });
+    const failedLogons = readFileSync(sample, 'utf8')
+      .split('\n')
+      .filter((line) => /"EventID":\s*4625\b/.test(line))
+      .map((line) => JSON.parse(line) as { ProcessId?: string; Hostname: string });
+    const withoutProcess = failedLogons.filter((event) => !event.ProcessId || Number(event.ProcessId) === 0);
+    expect(withoutProcess.length).toBeGreaterThan(0);
+    expect(withoutProcess.length).toBeLessThan(failedLogons.length);
+    // A failed logon with no acting process fired the rule: counted, never labelled.
+    expect(summary.datasets[0]?.unlabelled).toBe(withoutProcess.length);
+    const cases = readCases(out).filter((c) => c.alert.title === 'Failed Logon');
+    // The one svchost.exe recorded is a process lineage can judge (background here).
+    expect(cases.map((c) => [c.alert.host, c.expected.verdict])).toEqual(
+      failedLogons
+        .filter((event) => !withoutProcess.includes(event))
+        .map((event) => [event.Hostname, 'benign']),
+    );
+    expect(readCases(out).some((c) => c.alert.title === 'Account Or Domain Discovery Tool')).toBe(true);
   }, 120_000);
 
   it('splits by dataset, deterministically', () => {
