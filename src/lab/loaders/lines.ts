@@ -49,6 +49,51 @@ export function createLineSplitter(onLine: LineHandler): LineSplitter {
   };
 }
 
+/** Receives the bytes of one line (without its line break, a trailing CR dropped) and its 1-based number. */
+export type ByteLineHandler = (bytes: Buffer, line: number) => void;
+
+/**
+ * `createLineSplitter` on bytes: lines are handed out as views of the chunk (valid only during the
+ * call) and decoded by the handler when it needs text, so lines DuckDB parses are never decoded here.
+ */
+export function createByteLineSplitter(onLine: ByteLineHandler): LineSplitter {
+  let pending: Buffer | null = null;
+  let line = 0;
+  const emit = (bytes: Buffer) => {
+    line += 1;
+    onLine(bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes, line);
+  };
+  return {
+    push(chunk) {
+      let start = 0;
+      let newline = chunk.indexOf(10);
+      if (newline === -1) {
+        pending = pending ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
+        return;
+      }
+      if (pending) {
+        emit(Buffer.concat([pending, chunk.subarray(0, newline)]));
+        pending = null;
+        start = newline + 1;
+        newline = chunk.indexOf(10, start);
+      }
+      for (; newline !== -1; newline = chunk.indexOf(10, start)) {
+        emit(chunk.subarray(start, newline));
+        start = newline + 1;
+      }
+      // Copied: the stream may reuse the chunk's memory.
+      if (start < chunk.length) pending = Buffer.from(chunk.subarray(start));
+    },
+    end() {
+      if (pending && pending.length > 0) emit(pending);
+      pending = null;
+    },
+    get lines() {
+      return line;
+    },
+  };
+}
+
 /** One parsed JSON object of a source, with the text it came from when that text was one line. */
 export interface SourceRecord {
   record: Record<string, unknown>;
@@ -100,9 +145,13 @@ function createDepthTracker(): { feed(text: string): number; reset(): void } {
  * but opens an object or array, the file is read as pretty-printed documents (one, or several one
  * after another as evtx_dump writes them), each an object or an array of objects. A document that
  * does not parse is read as JSON lines after all, so a corrupt first line costs only that line.
+ * With `linesOnly` every line is read as a JSON-lines line.
  */
-export function createRecordReader(handlers: RecordHandlers): { onLine: LineHandler; end(): void } {
-  let mode: 'detect' | 'lines' | 'document' = 'detect';
+export function createRecordReader(
+  handlers: RecordHandlers,
+  options: { linesOnly?: boolean } = {},
+): { onLine: LineHandler; end(): void } {
+  let mode: 'detect' | 'lines' | 'document' = options.linesOnly ? 'lines' : 'detect';
   let document: string[] = [];
   let documentChars = 0;
   let documentLine = 0;
