@@ -1,7 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
 
-/** Receives the text of one line (without its line break) and its 1-based number. */
-export type LineHandler = (text: string, line: number) => void;
+/**
+ * Receives the text of one line (without its line break) and its 1-based number; from a byte splitter,
+ * also the line's bytes (a view valid only during the call).
+ */
+export type LineHandler = (text: string, line: number, bytes?: Buffer) => void;
 
 /** Splits a byte stream into lines synchronously, so a chunk is fully handled before the next is read. */
 export interface LineSplitter {
@@ -53,8 +56,8 @@ export function createLineSplitter(onLine: LineHandler): LineSplitter {
 export type ByteLineHandler = (bytes: Buffer, line: number) => void;
 
 /**
- * `createLineSplitter` on bytes: lines are handed out as views of the chunk (valid only during the
- * call) and decoded by the handler when it needs text, so lines DuckDB parses are never decoded here.
+ * `createLineSplitter` on bytes: each line is handed out as a view of the chunk (valid only during the
+ * call), so the loader can keep a JSON line's bytes as its raw record without encoding it again.
  */
 export function createByteLineSplitter(onLine: ByteLineHandler): LineSplitter {
   let pending: Buffer | null = null;
@@ -100,6 +103,8 @@ export interface SourceRecord {
   line: number;
   /** The line as recorded, when the record was a whole line (JSON lines); null for documents. */
   text: string | null;
+  /** The bytes of `text` as read (a view valid only during `onRecord`), when the reader was given them. */
+  bytes?: Buffer;
 }
 
 export interface RecordHandlers {
@@ -145,34 +150,32 @@ function createDepthTracker(): { feed(text: string): number; reset(): void } {
  * but opens an object or array, the file is read as pretty-printed documents (one, or several one
  * after another as evtx_dump writes them), each an object or an array of objects. A document that
  * does not parse is read as JSON lines after all, so a corrupt first line costs only that line.
- * With `linesOnly` every line is read as a JSON-lines line.
  */
-export function createRecordReader(
-  handlers: RecordHandlers,
-  options: { linesOnly?: boolean } = {},
-): { onLine: LineHandler; end(): void } {
-  let mode: 'detect' | 'lines' | 'document' = options.linesOnly ? 'lines' : 'detect';
+export function createRecordReader(handlers: RecordHandlers): { onLine: LineHandler; end(): void } {
+  let mode: 'detect' | 'lines' | 'document' = 'detect';
   let document: string[] = [];
   let documentChars = 0;
   let documentLine = 0;
   const depth = createDepthTracker();
 
-  const emitValue = (value: unknown, line: number, text: string | null) => {
+  const emitValue = (value: unknown, line: number, text: string | null, bytes?: Buffer) => {
     const values = Array.isArray(value) ? value : [value];
     for (const item of values) {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         handlers.onError(line, 'expected a JSON object');
         continue;
       }
+      const whole = values.length === 1 && text !== null;
       handlers.onRecord({
         record: item as Record<string, unknown>,
         line,
-        text: values.length === 1 ? text : null,
+        text: whole ? text : null,
+        ...(whole && bytes ? { bytes } : {}),
       });
     }
   };
 
-  const parseLine = (text: string, line: number) => {
+  const parseLine = (text: string, line: number, bytes?: Buffer) => {
     if (text.trim() === '') return;
     let value: unknown;
     try {
@@ -181,7 +184,7 @@ export function createRecordReader(
       handlers.onError(line, `not valid JSON (${(error as Error).message})`);
       return;
     }
-    emitValue(value, line, text);
+    emitValue(value, line, text, bytes);
   };
 
   const replayAsLines = () => {
@@ -216,17 +219,17 @@ export function createRecordReader(
   };
 
   return {
-    onLine(text, line) {
-      if (mode === 'lines') return parseLine(text, line);
+    onLine(text, line, bytes) {
+      if (mode === 'lines') return parseLine(text, line, bytes);
       if (mode === 'document') return addToDocument(text, line);
       const trimmed = text.trim();
       if (trimmed === '') return;
       try {
-        emitValue(JSON.parse(text), line, text);
+        emitValue(JSON.parse(text), line, text, bytes);
         mode = 'lines';
       } catch {
         mode = trimmed.startsWith('{') || trimmed.startsWith('[') ? 'document' : 'lines';
-        if (mode === 'lines') return parseLine(text, line);
+        if (mode === 'lines') return parseLine(text, line, bytes);
         addToDocument(text, line);
       }
     },

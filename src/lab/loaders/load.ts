@@ -1,9 +1,8 @@
-import { isUtf8 } from 'node:buffer';
 import { InputError } from '../../errors.js';
 import { flattenWindowsEvent, isEvtxRecord } from '../flatten.js';
 import { normaliseEvent } from '../normalise.js';
 // The writer module directly, not the store's index: the store seeds itself through this loader.
-import type { FileWriter, FlaggedLine, RawPlace, StoreWriter } from '../store/writer.js';
+import type { FileWriter, StoreWriter } from '../store/writer.js';
 import { eventId } from '../store/writer.js';
 import type { EntrySink } from './archives.js';
 import { readSource } from './archives.js';
@@ -49,8 +48,7 @@ const errorsKeptPerFile = 20;
 
 /**
  * Loads the files in order, one transaction each; corrupt lines and sources are reported, never fatal.
- * Reading file N+1 (decompressing and splitting lines in JavaScript) overlaps the parsing, normalising
- * and insert of file N (DuckDB threads).
+ * Reading and normalising file N+1 (JavaScript) overlaps the bulk insert of file N (DuckDB threads).
  */
 export async function loadSources(
   writer: StoreWriter,
@@ -82,13 +80,11 @@ export async function loadSources(
       record(file, staged.outcome);
       continue;
     }
-    const { target, outcome, errors, reparse } = staged;
+    const { target, outcome } = staged;
     // Caught at once: a rejected commit must not go unhandled while the next file is staged.
     pending = target
-      .commit({ errors, reparse })
-      .then(({ events }) =>
-        record(file, { ...outcome, events, errors: errors(), status: events > 0 ? 'loaded' : 'failed' }),
-      )
+      .commit({ errors: outcome.errors })
+      .then(({ events }) => record(file, { ...outcome, events, status: events > 0 ? 'loaded' : 'failed' }))
       .catch((error: unknown) => {
         failure = { error };
       });
@@ -102,23 +98,6 @@ export async function loadSources(
 interface StagedFile {
   target: FileWriter | null;
   outcome: FileOutcome;
-  errors: () => number;
-  reparse: (line: FlaggedLine) => void;
-}
-
-/**
- * True for a line DuckDB can read back from the raw file exactly as JSON.parse would see it: valid
- * UTF-8 without CR, U+0001 or NUL (others are normalised in JavaScript, as before).
- */
-function isPlainLine(bytes: Buffer): boolean {
-  return bytes.indexOf(13) === -1 && bytes.indexOf(1) === -1 && bytes.indexOf(0) === -1 && isUtf8(bytes);
-}
-
-/** A record the normaliser reads as it is: an object neither Winlogbeat nor evtx_dump shaped. */
-function isFlatRecord(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  return !isWinlogbeatRecord(record) && !isEvtxRecord(record);
 }
 
 async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSummary): Promise<StagedFile> {
@@ -131,64 +110,26 @@ async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSum
   };
   const sha256 = await hashFile(file.path);
   const target = writer.beginFile({ path: file.path, sha256, stem: sourceStem(file.path) });
-  const reparsers: Array<(line: FlaggedLine) => void> = [];
-  const staged = {
-    errors: () => errors,
-    reparse: (flagged: FlaggedLine) => reparsers[flagged.member]?.(flagged),
-  };
-  if (!target)
-    return { target: null, outcome: { path: file.path, status: 'skipped', events: 0, errors: 0 }, ...staged };
+  if (!target) return { target: null, outcome: { path: file.path, status: 'skipped', events: 0, errors: 0 } };
   let entries = 0;
   let current: { name: string; lines: () => number } | null = null;
   const openEntry = (name: string): EntrySink => {
     const where = file.kind === 'json' ? file.path : `${file.path}:${name}`;
     const stem = entries === 0 ? target.stem : `${target.stem}~${entries + 1}`;
     entries += 1;
-    const onError = (line: number, message: string) => report(where, line, message);
-    let place: RawPlace | undefined;
-    const append = createAppender(target, stem, name, onError);
-    const appendRecord = (record: SourceRecord) => append(record, record.text === null ? undefined : place);
-    // JSON lines go to DuckDB as bytes once the first record shows a flat layout; a line it cannot
-    // read alone, and every line of other layouts (documents, Winlogbeat, evtx_dump), is read here.
-    const member = target.addMember(name, stem);
-    const lineReader = createRecordReader({ onRecord: appendRecord, onError }, { linesOnly: true });
-    reparsers[member] = (flagged) => {
-      place = flagged;
-      lineReader.onLine(flagged.text, flagged.line);
-      place = undefined;
-    };
-    let mode: 'detect' | 'fast' | 'records' = 'detect';
-    let recordReader: ReturnType<typeof createRecordReader> | null = null;
-    const onLine = (bytes: Buffer, line: number) => {
-      if (mode === 'fast') {
-        if (bytes.length === 0) return;
-        if (bytes[0] === 0x7b && isPlainLine(bytes)) return target.appendLine(bytes, line, member);
-        return lineReader.onLine(bytes.toString('utf8'), line);
-      }
-      const text = bytes.toString('utf8');
-      if (recordReader) return recordReader.onLine(text, line);
-      const trimmed = text.trim();
-      if (trimmed === '') return;
-      let flat = false;
-      try {
-        flat = isFlatRecord(JSON.parse(text));
-      } catch {
-        flat = !trimmed.startsWith('{') && !trimmed.startsWith('[');
-      }
-      if (flat) mode = 'fast';
-      else {
-        mode = 'records';
-        recordReader = createRecordReader({ onRecord: appendRecord, onError });
-      }
-      (recordReader ?? lineReader).onLine(text, line);
-    };
-    const splitter = createByteLineSplitter(onLine);
+    const append = createAppender(target, stem, name, (line, message) => report(where, line, message));
+    const reader = createRecordReader({
+      onRecord: append,
+      onError: (line, message) => report(where, line, message),
+    });
+    // Split as bytes: a JSON line's bytes become its raw record as they are (writer.ts).
+    const splitter = createByteLineSplitter((bytes, line) => reader.onLine(bytes.toString('utf8'), line, bytes));
     current = { name: where, lines: () => splitter.lines };
     return {
       push: (chunk) => splitter.push(chunk),
       end() {
         splitter.end();
-        recordReader?.end();
+        reader.end();
       },
     };
   };
@@ -205,7 +146,7 @@ async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSum
       `unreadable: ${message}; loaded what came before`,
     );
   }
-  return { target, outcome: { path: file.path, status: 'loaded', events: 0, errors }, ...staged };
+  return { target, outcome: { path: file.path, status: 'loaded', events: 0, errors } };
 }
 
 function createAppender(
@@ -213,10 +154,10 @@ function createAppender(
   stem: string,
   entry: string,
   report: (line: number, message: string) => void,
-): (record: SourceRecord, place?: RawPlace) => void {
+): (record: SourceRecord) => void {
   let lastLine = 0;
   let sameLine = 0;
-  return ({ record, line, text }, place) => {
+  return ({ record, line, text, bytes }) => {
     sameLine = line === lastLine ? sameLine + 1 : 0;
     lastLine = line;
     const id = sameLine === 0 ? eventId(stem, line) : `${eventId(stem, line)}.${sameLine}`;
@@ -230,8 +171,8 @@ function createAppender(
       if (error instanceof InputError) return report(line, error.message.replace(/^event \S+: /, ''));
       throw error;
     }
-    const rawJson = !reshaped && text !== null ? text : JSON.stringify(flat);
-    // A line DuckDB flagged is in the raw file already; a reshaped record is written anew.
-    target.append(event, { line, entry, rawJson, flat }, reshaped ? undefined : place);
+    const asRecorded = !reshaped && text !== null;
+    const rawJson = asRecorded ? text : JSON.stringify(flat);
+    target.append(event, { line, entry, rawJson, flat, ...(asRecorded && bytes ? { rawBytes: bytes } : {}) });
   };
 }

@@ -6,25 +6,27 @@ import { eventMessage } from '../normalise.js';
 /** What the loader knows about an event beyond its normalised form. */
 export interface EventProvenance {
   seq: number;
+  fileId: number;
   line: number;
   /** The archive member (or file name) the line belongs to. */
   entry: string;
   /** The flattened record as JSON text (for flat records, the source line as recorded). */
   rawJson: string;
+  /** The bytes `rawJson` was decoded from, when it is a source line (written as they are when they can be). */
+  rawBytes?: Buffer;
   flat: FlatEvent;
 }
 
-/** Where the writer put the raw record: its byte range in the source's raw file. */
+/** Where the writer put the parts of an event kept outside its row. */
 export interface StoredParts {
+  /** Id of the lower-cased command line in `command_lines`, null without one. */
+  commandId: number | null;
+  /** Byte range of the raw record in the source's raw file. */
   rawOffset: number;
   rawLength: number;
 }
 
-/**
- * One event's normalised columns as a JSON line for the staging table (schema.ts `staged`; the raw
- * record is kept apart, the command line lower-cased for `command_lines`). normalise-sql.ts computes
- * the same columns in DuckDB.
- */
+/** One event's normalised columns as a JSON line for the bulk reader (the raw record is kept apart). */
 export function eventLine(event: LabEvent, from: EventProvenance, stored: StoredParts): string {
   const { flat } = from;
   const isAccess = event.action === 'process_access';
@@ -37,6 +39,7 @@ export function eventLine(event: LabEvent, from: EventProvenance, stored: Stored
   const columns = {
     seq: from.seq,
     id: event.id,
+    file_id: from.fileId,
     line: from.line,
     entry: from.entry,
     ts: Date.parse(event.timestamp),
@@ -52,9 +55,7 @@ export function eventLine(event: LabEvent, from: EventProvenance, stored: Stored
     process_pid: process ? process.pid : null,
     process_image: process ? process.image : null,
     process_command_line: process ? process.commandLine : null,
-    // Most events (network, registry, image loads) carry an empty command line: no id, so the
-    // column stays sparse and its scan cheap; a search for the empty string tests the text instead.
-    command_lower: process && process.commandLine !== '' ? process.commandLine.toLowerCase() : null,
+    command_id: stored.commandId,
     parent_guid: parentGuid,
     parent_key: parentGuid ? bareGuid(parentGuid) : null,
     parent_pid: parent ? parent.pid : null,

@@ -136,41 +136,17 @@ CREATE INDEX IF NOT EXISTS processes_key ON processes (process_key);
 CREATE INDEX IF NOT EXISTS processes_parent_key ON processes (parent_key);
 `;
 
-/** Columns of a staged event: those of `events` but the file (one per load) and the command line's id. */
-const stagedEventColumns = eventColumns.filter(([name]) => name !== 'file_id' && name !== 'command_id');
-
 /**
- * The events of the source being loaded, before they go to `events`: rows normalised by DuckDB
- * (normalise-sql.ts; `ok` false when JavaScript must normalise the line instead) and rows
- * normalised in JavaScript (`eventLine`). `command_lower` is the lower-cased command line, given its
- * id in `command_lines` on insert. `staged_members` names the archive member and id stem of each line.
+ * Inserts one staged source: normalised columns as JSON lines (`ts` as epoch milliseconds).
+ * Parameter: the columns file.
  */
-export const createStagedSql = `
-CREATE OR REPLACE TEMP TABLE staged (
-  ${stagedEventColumns.map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`).join(',\n  ')},
-  command_lower VARCHAR, member INTEGER, ok BOOLEAN NOT NULL
-);
-CREATE OR REPLACE TEMP TABLE staged_members (member INTEGER, entry VARCHAR, stem VARCHAR);`;
-
-/** Adds events normalised in JavaScript: JSON lines of `eventLine` (`ts` as epoch ms). Parameter: the file. */
-export const stageColumnsSql = `INSERT INTO staged BY NAME
-SELECT * EXCLUDE (ts), epoch_ms(ts) AS ts, true AS ok
-FROM read_ndjson(?, columns={${[...stagedEventColumns, ['command_lower', 'VARCHAR'] as const]
+export const bulkInsertSql = `INSERT INTO events SELECT ${eventColumns
+  .map(([name]) => (name === 'ts' ? 'epoch_ms(ts)' : name))
+  .join(', ')}
+FROM read_ndjson(?, columns={${eventColumns
   .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
   .join(', ')}})`;
 
-/** Gives the staged command lines not seen before an id each, in order of first appearance. */
-export const insertCommandLinesSql = `INSERT INTO command_lines
-SELECT (SELECT coalesce(max(command_id), 0) FROM command_lines) + row_number() OVER (ORDER BY first_seq), command_lower
-FROM (SELECT command_lower, min(seq) AS first_seq FROM staged WHERE ok AND command_lower IS NOT NULL GROUP BY command_lower) fresh
-WHERE NOT EXISTS (SELECT 1 FROM command_lines known WHERE known.command_lower = fresh.command_lower)`;
-
-/** Moves the staged events of a source to `events` (in load order but for lines normalised again). Parameter: the file id. */
-export const insertStagedEventsSql = `INSERT INTO events
-SELECT ${eventColumns
-  .map(([name]) =>
-    name === 'file_id' ? '?::INTEGER' : name === 'command_id' ? 'known.command_id' : `staged.${name}`,
-  )
-  .join(', ')}
-FROM staged LEFT JOIN command_lines known ON known.command_lower = staged.command_lower
-WHERE staged.ok`;
+/** Inserts the command lines first seen in one source. Parameter: their JSON-lines file. */
+export const insertCommandLinesSql = `INSERT INTO command_lines SELECT command_id, command_lower
+FROM read_ndjson(?, columns={command_id: 'INTEGER', command_lower: 'VARCHAR'})`;

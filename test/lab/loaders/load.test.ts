@@ -1,7 +1,14 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadLabPaths, openLabStore, readLabStatus, sampleLabDir } from '../../../src/lab/index.js';
+import {
+  labRawDir,
+  loadLabPaths,
+  openLabStore,
+  readLabStatus,
+  sampleLabDir,
+} from '../../../src/lab/index.js';
 import { useTempHome } from '../helpers.js';
 import { lsassCampaign, regressionData, sharedDatasets, truncatedTarGz, winlogbeatTarGz } from './shared.js';
 
@@ -70,6 +77,60 @@ describe('lab load', () => {
         ['CR-2', 'CR-2'],
         ['CR-3', 'CR-3'],
       ]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps each JSON line as its raw record byte for byte, and an invalid UTF-8 line as decoded', async () => {
+    const home = tempHome();
+    const dir = tempHome();
+    const sysmon = 'Microsoft-Windows-Sysmon/Operational';
+    const line = (n: number, image: string) =>
+      Buffer.from(
+        JSON.stringify({
+          EventID: 1,
+          Channel: sysmon,
+          Hostname: `RAW-${n}`,
+          '@timestamp': `2026-01-0${n}T00:00:00Z`,
+          Image: image,
+        }),
+      );
+    const invalid = Buffer.concat([
+      Buffer.from(
+        `{"EventID": 1, "Channel": "${sysmon}", "Hostname": "RAW-3", "@timestamp": "2026-01-03T00:00:00Z", "Image": "C:\\\\`,
+      ),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    const lines = [line(1, 'C:\\Windows\\café.exe'), line(2, 'C:\\tmp\\a"b.exe'), invalid];
+    writeFileSync(
+      join(dir, 'raw.jsonl'),
+      Buffer.concat(lines.flatMap((bytes) => [bytes, Buffer.from('\n')])),
+    );
+    expect(await loadLabPaths(home, [join(dir, 'raw.jsonl')])).toMatchObject({ events: 3, errorCount: 0 });
+    // Raw files are named by the source's content hash (the seeded sample has its own).
+    const sha256 = createHash('sha256')
+      .update(readFileSync(join(dir, 'raw.jsonl')))
+      .digest('hex');
+    expect(readdirSync(labRawDir(home))).toContain(`${sha256}.jsonl`);
+    const stored = readFileSync(join(labRawDir(home), `${sha256}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    const records = stored.map((text) => text.slice(text.indexOf('\u0001') + 1));
+    expect(records).toEqual(lines.map((bytes) => bytes.toString('utf8')));
+    expect(records[2]).toContain('\ufffd');
+    const store = await openLabStore(home, { readOnly: true, seedFile: sampleFile });
+    try {
+      const { events } = await store.siem.searchEvents({ text: 'raw-', limit: 5, offset: 0 });
+      expect(events.map((event) => event.process?.image)).toEqual([
+        'C:\\Windows\\café.exe',
+        'C:\\tmp\\a"b.exe',
+        'C:\\\ufffd',
+      ]);
+      expect(events.map((event) => event.raw)).toEqual(
+        lines.map((bytes) => JSON.parse(bytes.toString('utf8'))),
+      );
     } finally {
       store.close();
     }
