@@ -123,7 +123,9 @@ async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSum
       onError: (line, message) => report(where, line, message),
     });
     // Split as bytes: a JSON line's bytes become its raw record as they are (writer.ts).
-    const splitter = createByteLineSplitter((bytes, line) => reader.onLine(bytes.toString('utf8'), line, bytes));
+    const splitter = createByteLineSplitter((bytes, line) =>
+      reader.onLine(bytes.toString('utf8'), line, bytes),
+    );
     current = { name: where, lines: () => splitter.lines };
     return {
       push: (chunk) => splitter.push(chunk),
