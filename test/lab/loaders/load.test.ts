@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   labRawDir,
@@ -131,6 +132,42 @@ describe('lab load', () => {
       expect(events.map((event) => event.raw)).toEqual(
         lines.map((bytes) => JSON.parse(bytes.toString('utf8'))),
       );
+    } finally {
+      store.close();
+    }
+  });
+
+  it('inflates deflated zip members and reports one whose size differs from its directory entry', async () => {
+    const home = tempHome();
+    const dir = tempHome();
+    const jsonl = (host: string, count: number) =>
+      Buffer.from(
+        Array.from({ length: count }, (_, index) =>
+          JSON.stringify({ EventID: 1, Hostname: host, '@timestamp': `2026-02-01T00:00:0${index}Z` }),
+        ).join('\n'),
+      );
+    const good = jsonl('ZIP-GOOD', 3);
+    const bad = jsonl('ZIP-BAD', 2);
+    writeFileSync(
+      join(dir, 'members.zip'),
+      zipOf([
+        { name: 'good.jsonl', data: good, declaredSize: good.length },
+        { name: 'bad.jsonl', data: bad, declaredSize: bad.length + 10 },
+      ]),
+    );
+    const result = await loadLabPaths(home, [join(dir, 'members.zip')]);
+    expect(result).toMatchObject({ loaded: 1, events: 5, errorCount: 1 });
+    expect(result.errors).toEqual([
+      {
+        file: `${join(dir, 'members.zip')}:bad.jsonl`,
+        line: 3,
+        message: `unreadable: zip member is ${bad.length} bytes where its directory entry says ${bad.length + 10}; loaded what came before`,
+      },
+    ]);
+    const store = await openLabStore(home, { readOnly: true, seedFile: sampleFile });
+    try {
+      const page = await store.siem.searchEvents({ host: 'zip-good', limit: 5, offset: 0 });
+      expect(page.events.map((event) => event.id)).toEqual(['members-0001', 'members-0002', 'members-0003']);
     } finally {
       store.close();
     }
@@ -287,3 +324,44 @@ describe('lab load', () => {
     },
   );
 });
+
+/** A zip of deflated members, each declaring `declaredSize` as its uncompressed size. */
+function zipOf(members: Array<{ name: string; data: Buffer; declaredSize: number }>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, declaredSize } of members) {
+    const packed = deflateRawSync(data);
+    const fileName = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(declaredSize, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(declaredSize, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fileName, packed);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(members.length, 8);
+  end.writeUInt16LE(members.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
