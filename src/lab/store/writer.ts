@@ -64,13 +64,24 @@ function openOutput(path: string): Output {
   };
   return {
     add(data) {
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      if (used + size > buffer.length) flush();
-      if (size > buffer.length) {
-        if (fd !== null) writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      if (typeof data === 'string') {
+        // A string encodes to at most three bytes per UTF-16 unit: with that much room, no measuring.
+        if (buffer.length - used < data.length * 3 && used + Buffer.byteLength(data) > buffer.length) flush();
+        if (buffer.length - used < data.length * 3 && Buffer.byteLength(data) > buffer.length) {
+          if (fd !== null) writeSync(fd, data);
+          return;
+        }
+        used += buffer.write(data, used);
         return;
       }
-      used += typeof data === 'string' ? buffer.write(data, used) : data.copy(buffer, used);
+      if (used + data.length > buffer.length) flush();
+      if (data.length > buffer.length) {
+        if (fd !== null) writeSync(fd, data);
+        return;
+      }
+      // TypedArray set: Buffer#copy builds a view per call, which costs more than the copy of a line.
+      buffer.set(data, used);
+      used += data.length;
     },
     flush,
     close() {
