@@ -333,35 +333,56 @@ function zipOf(members: Array<{ name: string; data: Buffer; declaredSize: number
   for (const { name, data, declaredSize } of members) {
     const packed = deflateRawSync(data);
     const fileName = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(declaredSize, 22);
-    local.writeUInt16LE(fileName.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(declaredSize, 24);
-    central.writeUInt16LE(fileName.length, 28);
-    central.writeUInt32LE(offset, 42);
+    // Version 2.0, method 8 (deflate), CRC-32, compressed and declared sizes, name length.
+    const sizes: Field[] = [
+      [4, crc32(data)],
+      [4, packed.length],
+      [4, declaredSize],
+      [2, fileName.length],
+    ];
+    const local = littleEndian([[4, 0x04034b50], [2, 20], [2, 0], [2, 8], [4, 0], ...sizes, [2, 0]]);
+    const central = littleEndian([
+      [4, 0x02014b50],
+      [2, 20],
+      [2, 20],
+      [2, 0],
+      [2, 8],
+      [4, 0],
+      ...sizes,
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [4, 0],
+      [4, offset],
+    ]);
     locals.push(local, fileName, packed);
     centrals.push(central, fileName);
     offset += local.length + fileName.length + packed.length;
   }
   const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(members.length, 8);
-  end.writeUInt16LE(members.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const end = littleEndian([
+    [4, 0x06054b50],
+    [2, 0],
+    [2, 0],
+    [2, members.length],
+    [2, members.length],
+    [4, directory.length],
+    [4, offset],
+    [2, 0],
+  ]);
   return Buffer.concat([...locals, directory, end]);
+}
+
+/** A field of a zip record: its width in bytes and its value. */
+type Field = [2 | 4, number];
+
+/** The fields one after another, little-endian. */
+function littleEndian(fields: Field[]): Buffer {
+  const bytes = Buffer.alloc(fields.reduce((sum, [width]) => sum + width, 0));
+  let at = 0;
+  for (const [width, value] of fields) {
+    at = width === 2 ? bytes.writeUInt16LE(value, at) : bytes.writeUInt32LE(value, at);
+  }
+  return bytes;
 }
