@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
 import { Parser } from 'tar';
 import yauzl from 'yauzl';
 
@@ -59,6 +60,24 @@ function pump(stream: Readable, sink: EntrySink): Promise<void> {
   });
 }
 
+const inflateChunkBytes = 1024 * 1024;
+
+/** Passes the bytes on, failing after the last when their count is not the size the zip directory records. */
+function checkedSize(sink: EntrySink, expected: number): EntrySink {
+  let seen = 0;
+  return {
+    push(chunk) {
+      seen += chunk.length;
+      sink.push(chunk);
+    },
+    end() {
+      sink.end();
+      if (seen !== expected)
+        throw new Error(`zip member is ${seen} bytes where its directory entry says ${expected}`);
+    },
+  };
+}
+
 type ZipOpener = (callback: (error: Error | null, zip?: yauzl.ZipFile) => void) => void;
 
 async function readZip(path: string, openEntry: OpenEntry): Promise<void> {
@@ -90,9 +109,15 @@ function readZipEntries(open: ZipOpener, openEntry: OpenEntry): Promise<void> {
       zip.on('entry', (entry: yauzl.Entry) => {
         const sink = isEventEntry(entry.fileName) ? openEntry(entry.fileName) : null;
         if (!sink) return zip.readEntry();
-        zip.openReadStream(entry, (streamError, stream) => {
+        // Deflated members are inflated here in 1 MB chunks: yauzl's own inflater hands out 16 kB
+        // chunks, and the callbacks per chunk cost more than the inflating (measured 3.6 s against
+        // 1.3 s of CPU over the Security-Datasets zips).
+        const inflate = entry.compressionMethod === 8;
+        zip.openReadStream(entry, inflate ? { decompress: false } : {}, (streamError, stream) => {
           if (streamError || !stream) return reject(streamError ?? new Error('cannot read zip entry'));
-          pump(stream, sink).then(() => zip.readEntry(), reject);
+          const data = inflate ? stream.pipe(createInflateRaw({ chunkSize: inflateChunkBytes })) : stream;
+          if (inflate) stream.once('error', (error) => data.destroy(error));
+          pump(data, checkedSize(sink, entry.uncompressedSize)).then(() => zip.readEntry(), reject);
         });
       });
       zip.readEntry();

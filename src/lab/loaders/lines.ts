@@ -1,7 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
 
-/** Receives the text of one line (without its line break) and its 1-based number. */
-export type LineHandler = (text: string, line: number) => void;
+/**
+ * Receives the text of one line (without its line break) and its 1-based number; from a byte splitter,
+ * also the line's bytes (a view valid only during the call).
+ */
+export type LineHandler = (text: string, line: number, bytes?: Buffer) => void;
 
 /** Splits a byte stream into lines synchronously, so a chunk is fully handled before the next is read. */
 export interface LineSplitter {
@@ -49,12 +52,59 @@ export function createLineSplitter(onLine: LineHandler): LineSplitter {
   };
 }
 
+/** Receives the bytes of one line (without its line break, a trailing CR dropped) and its 1-based number. */
+export type ByteLineHandler = (bytes: Buffer, line: number) => void;
+
+/**
+ * `createLineSplitter` on bytes: each line is handed out as a view of the chunk (valid only during the
+ * call), so the loader can keep a JSON line's bytes as its raw record without encoding it again.
+ */
+export function createByteLineSplitter(onLine: ByteLineHandler): LineSplitter {
+  let pending: Buffer | null = null;
+  let line = 0;
+  const emit = (bytes: Buffer) => {
+    line += 1;
+    onLine(bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes, line);
+  };
+  return {
+    push(chunk) {
+      let start = 0;
+      let newline = chunk.indexOf(10);
+      if (newline === -1) {
+        pending = pending ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
+        return;
+      }
+      if (pending) {
+        emit(Buffer.concat([pending, chunk.subarray(0, newline)]));
+        pending = null;
+        start = newline + 1;
+        newline = chunk.indexOf(10, start);
+      }
+      for (; newline !== -1; newline = chunk.indexOf(10, start)) {
+        emit(chunk.subarray(start, newline));
+        start = newline + 1;
+      }
+      // Copied: the stream may reuse the chunk's memory.
+      if (start < chunk.length) pending = Buffer.from(chunk.subarray(start));
+    },
+    end() {
+      if (pending && pending.length > 0) emit(pending);
+      pending = null;
+    },
+    get lines() {
+      return line;
+    },
+  };
+}
+
 /** One parsed JSON object of a source, with the text it came from when that text was one line. */
 export interface SourceRecord {
   record: Record<string, unknown>;
   line: number;
   /** The line as recorded, when the record was a whole line (JSON lines); null for documents. */
   text: string | null;
+  /** The bytes of `text` as read (a view valid only during `onRecord`), when the reader was given them. */
+  bytes?: Buffer;
 }
 
 export interface RecordHandlers {
@@ -108,22 +158,24 @@ export function createRecordReader(handlers: RecordHandlers): { onLine: LineHand
   let documentLine = 0;
   const depth = createDepthTracker();
 
-  const emitValue = (value: unknown, line: number, text: string | null) => {
+  const emitValue = (value: unknown, line: number, text: string | null, bytes?: Buffer) => {
     const values = Array.isArray(value) ? value : [value];
     for (const item of values) {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         handlers.onError(line, 'expected a JSON object');
         continue;
       }
+      const whole = values.length === 1 && text !== null;
       handlers.onRecord({
         record: item as Record<string, unknown>,
         line,
-        text: values.length === 1 ? text : null,
+        text: whole ? text : null,
+        ...(whole && bytes ? { bytes } : {}),
       });
     }
   };
 
-  const parseLine = (text: string, line: number) => {
+  const parseLine = (text: string, line: number, bytes?: Buffer) => {
     if (text.trim() === '') return;
     let value: unknown;
     try {
@@ -132,7 +184,7 @@ export function createRecordReader(handlers: RecordHandlers): { onLine: LineHand
       handlers.onError(line, `not valid JSON (${(error as Error).message})`);
       return;
     }
-    emitValue(value, line, text);
+    emitValue(value, line, text, bytes);
   };
 
   const replayAsLines = () => {
@@ -167,17 +219,17 @@ export function createRecordReader(handlers: RecordHandlers): { onLine: LineHand
   };
 
   return {
-    onLine(text, line) {
-      if (mode === 'lines') return parseLine(text, line);
+    onLine(text, line, bytes) {
+      if (mode === 'lines') return parseLine(text, line, bytes);
       if (mode === 'document') return addToDocument(text, line);
       const trimmed = text.trim();
       if (trimmed === '') return;
       try {
-        emitValue(JSON.parse(text), line, text);
+        emitValue(JSON.parse(text), line, text, bytes);
         mode = 'lines';
       } catch {
         mode = trimmed.startsWith('{') || trimmed.startsWith('[') ? 'document' : 'lines';
-        if (mode === 'lines') return parseLine(text, line);
+        if (mode === 'lines') return parseLine(text, line, bytes);
         addToDocument(text, line);
       }
     },

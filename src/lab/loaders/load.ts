@@ -7,7 +7,7 @@ import { eventId } from '../store/writer.js';
 import type { EntrySink } from './archives.js';
 import { readSource } from './archives.js';
 import type { SourceRecord } from './lines.js';
-import { createLineSplitter, createRecordReader } from './lines.js';
+import { createByteLineSplitter, createRecordReader } from './lines.js';
 import type { SourceFile } from './sources.js';
 import { hashFile, sourceStem } from './sources.js';
 import { flattenWinlogbeat, isWinlogbeatRecord } from './winlogbeat.js';
@@ -122,7 +122,10 @@ async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSum
       onRecord: append,
       onError: (line, message) => report(where, line, message),
     });
-    const splitter = createLineSplitter(reader.onLine);
+    // Split as bytes: a JSON line's bytes become its raw record as they are (writer.ts).
+    const splitter = createByteLineSplitter((bytes, line) =>
+      reader.onLine(bytes.toString('utf8'), line, bytes),
+    );
     current = { name: where, lines: () => splitter.lines };
     return {
       push: (chunk) => splitter.push(chunk),
@@ -156,7 +159,7 @@ function createAppender(
 ): (record: SourceRecord) => void {
   let lastLine = 0;
   let sameLine = 0;
-  return ({ record, line, text }) => {
+  return ({ record, line, text, bytes }) => {
     sameLine = line === lastLine ? sameLine + 1 : 0;
     lastLine = line;
     const id = sameLine === 0 ? eventId(stem, line) : `${eventId(stem, line)}.${sameLine}`;
@@ -170,7 +173,8 @@ function createAppender(
       if (error instanceof InputError) return report(line, error.message.replace(/^event \S+: /, ''));
       throw error;
     }
-    const rawJson = !reshaped && text !== null ? text : JSON.stringify(flat);
-    target.append(event, { line, entry, rawJson, flat });
+    const asRecorded = !reshaped && text !== null;
+    const rawJson = asRecorded ? text : JSON.stringify(flat);
+    target.append(event, { line, entry, rawJson, flat, ...(asRecorded && bytes ? { rawBytes: bytes } : {}) });
   };
 }

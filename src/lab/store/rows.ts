@@ -12,6 +12,8 @@ export interface EventProvenance {
   entry: string;
   /** The flattened record as JSON text (for flat records, the source line as recorded). */
   rawJson: string;
+  /** The bytes `rawJson` was decoded from, when it is a source line (written as they are when they can be). */
+  rawBytes?: Buffer;
   flat: FlatEvent;
 }
 

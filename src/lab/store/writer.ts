@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabEvent } from '../../capability/backends/types.js';
@@ -41,39 +42,64 @@ export function eventId(stem: string, line: number): string {
   return `${stem}-${String(line).padStart(4, '0')}`;
 }
 
-/** Characters buffered before a write to a staging or raw file. */
-const flushChars = 8 * 1024 * 1024;
+/** Bytes buffered before a write to a staging or raw file. */
+const bufferBytes = 8 * 1024 * 1024;
 
-/** An output file written in large chunks. */
+/** An output file written in large chunks from one reused buffer. */
 interface Output {
-  add(text: string): void;
+  add(data: string | Buffer): void;
   flush(): void;
   close(): void;
 }
 
 function openOutput(path: string): Output {
   let fd: number | null = openSync(path, 'w', 0o600);
-  let parts: string[] = [];
-  let chars = 0;
+  const buffer = Buffer.allocUnsafe(bufferBytes);
+  let used = 0;
   const flush = () => {
-    if (fd === null || parts.length === 0) return;
-    writeSync(fd, parts.join(''));
-    parts = [];
-    chars = 0;
+    if (fd === null || used === 0) return;
+    let done = 0;
+    while (done < used) done += writeSync(fd, buffer, done, used - done);
+    used = 0;
   };
   return {
-    add(text) {
-      parts.push(text);
-      chars += text.length;
-      if (chars >= flushChars) flush();
+    add(data) {
+      if (typeof data === 'string') {
+        // A string encodes to at most three bytes per UTF-16 unit: with that much room, no measuring.
+        if (buffer.length - used < data.length * 3 && used + Buffer.byteLength(data) > buffer.length) flush();
+        if (buffer.length - used < data.length * 3 && Buffer.byteLength(data) > buffer.length) {
+          if (fd !== null) writeSync(fd, data);
+          return;
+        }
+        used += buffer.write(data, used);
+        return;
+      }
+      if (used + data.length > buffer.length) flush();
+      if (data.length > buffer.length) {
+        if (fd !== null) writeSync(fd, data);
+        return;
+      }
+      // TypedArray set: Buffer#copy builds a view per call, which costs more than the copy of a line.
+      buffer.set(data, used);
+      used += data.length;
     },
     flush,
     close() {
       if (fd !== null) closeSync(fd);
       fd = null;
-      parts = [];
+      used = 0;
     },
   };
+}
+
+const newline = Buffer.from('\n');
+
+/**
+ * True when a source line's bytes can be its raw-file line as they are: valid UTF-8 (else the text
+ * holds replacement characters) without the CR and U+0001 `rawLine` replaces.
+ */
+function isRawReady(bytes: Buffer): boolean {
+  return bytes.indexOf(13) === -1 && bytes.indexOf(1) === -1 && isUtf8(bytes);
 }
 
 /**
@@ -156,11 +182,20 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
         append(event, provenance) {
           if (!open) throw new Error('append after commit or abort');
           const eventSeq = ++seq;
-          const raw = rawLine(provenance.rawJson);
           const prefix = `${eventSeq}\u0001`;
           const rawOffset = rawBytes + prefix.length;
-          const rawLength = Buffer.byteLength(raw);
-          outputs.raw.add(`${prefix}${raw}\n`);
+          const { rawBytes: bytes } = provenance;
+          let rawLength: number;
+          outputs.raw.add(prefix);
+          if (bytes && isRawReady(bytes)) {
+            rawLength = bytes.length;
+            outputs.raw.add(bytes);
+            outputs.raw.add(newline);
+          } else {
+            const raw = rawLine(provenance.rawJson);
+            rawLength = Buffer.byteLength(raw);
+            outputs.raw.add(`${raw}\n`);
+          }
           rawBytes = rawOffset + rawLength + 1;
           const line = eventLine(
             event,

@@ -1,7 +1,15 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { loadLabPaths, openLabStore, readLabStatus, sampleLabDir } from '../../../src/lab/index.js';
+import {
+  labRawDir,
+  loadLabPaths,
+  openLabStore,
+  readLabStatus,
+  sampleLabDir,
+} from '../../../src/lab/index.js';
 import { useTempHome } from '../helpers.js';
 import { lsassCampaign, regressionData, sharedDatasets, truncatedTarGz, winlogbeatTarGz } from './shared.js';
 
@@ -70,6 +78,96 @@ describe('lab load', () => {
         ['CR-2', 'CR-2'],
         ['CR-3', 'CR-3'],
       ]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps each JSON line as its raw record byte for byte, and an invalid UTF-8 line as decoded', async () => {
+    const home = tempHome();
+    const dir = tempHome();
+    const sysmon = 'Microsoft-Windows-Sysmon/Operational';
+    const line = (n: number, image: string) =>
+      Buffer.from(
+        JSON.stringify({
+          EventID: 1,
+          Channel: sysmon,
+          Hostname: `RAW-${n}`,
+          '@timestamp': `2026-01-0${n}T00:00:00Z`,
+          Image: image,
+        }),
+      );
+    const invalid = Buffer.concat([
+      Buffer.from(
+        `{"EventID": 1, "Channel": "${sysmon}", "Hostname": "RAW-3", "@timestamp": "2026-01-03T00:00:00Z", "Image": "C:\\\\`,
+      ),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    const lines = [line(1, 'C:\\Windows\\café.exe'), line(2, 'C:\\tmp\\a"b.exe'), invalid];
+    writeFileSync(
+      join(dir, 'raw.jsonl'),
+      Buffer.concat(lines.flatMap((bytes) => [bytes, Buffer.from('\n')])),
+    );
+    expect(await loadLabPaths(home, [join(dir, 'raw.jsonl')])).toMatchObject({ events: 3, errorCount: 0 });
+    // Raw files are named by the source's content hash (the seeded sample has its own).
+    const sha256 = createHash('sha256')
+      .update(readFileSync(join(dir, 'raw.jsonl')))
+      .digest('hex');
+    expect(readdirSync(labRawDir(home))).toContain(`${sha256}.jsonl`);
+    const stored = readFileSync(join(labRawDir(home), `${sha256}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    const records = stored.map((text) => text.slice(text.indexOf('\u0001') + 1));
+    expect(records).toEqual(lines.map((bytes) => bytes.toString('utf8')));
+    expect(records[2]).toContain('\ufffd');
+    const store = await openLabStore(home, { readOnly: true, seedFile: sampleFile });
+    try {
+      const { events } = await store.siem.searchEvents({ text: 'raw-', limit: 5, offset: 0 });
+      expect(events.map((event) => event.process?.image)).toEqual([
+        'C:\\Windows\\café.exe',
+        'C:\\tmp\\a"b.exe',
+        'C:\\\ufffd',
+      ]);
+      expect(events.map((event) => event.raw)).toEqual(
+        lines.map((bytes) => JSON.parse(bytes.toString('utf8'))),
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  it('inflates deflated zip members and reports one whose size differs from its directory entry', async () => {
+    const home = tempHome();
+    const dir = tempHome();
+    const jsonl = (host: string, count: number) =>
+      Buffer.from(
+        Array.from({ length: count }, (_, index) =>
+          JSON.stringify({ EventID: 1, Hostname: host, '@timestamp': `2026-02-01T00:00:0${index}Z` }),
+        ).join('\n'),
+      );
+    const good = jsonl('ZIP-GOOD', 3);
+    const bad = jsonl('ZIP-BAD', 2);
+    writeFileSync(
+      join(dir, 'members.zip'),
+      zipOf([
+        { name: 'good.jsonl', data: good, declaredSize: good.length },
+        { name: 'bad.jsonl', data: bad, declaredSize: bad.length + 10 },
+      ]),
+    );
+    const result = await loadLabPaths(home, [join(dir, 'members.zip')]);
+    expect(result).toMatchObject({ loaded: 1, events: 5, errorCount: 1 });
+    expect(result.errors).toEqual([
+      {
+        file: `${join(dir, 'members.zip')}:bad.jsonl`,
+        line: 3,
+        message: `unreadable: zip member is ${bad.length} bytes where its directory entry says ${bad.length + 10}; loaded what came before`,
+      },
+    ]);
+    const store = await openLabStore(home, { readOnly: true, seedFile: sampleFile });
+    try {
+      const page = await store.siem.searchEvents({ host: 'zip-good', limit: 5, offset: 0 });
+      expect(page.events.map((event) => event.id)).toEqual(['members-0001', 'members-0002', 'members-0003']);
     } finally {
       store.close();
     }
@@ -226,3 +324,65 @@ describe('lab load', () => {
     },
   );
 });
+
+/** A zip of deflated members, each declaring `declaredSize` as its uncompressed size. */
+function zipOf(members: Array<{ name: string; data: Buffer; declaredSize: number }>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, declaredSize } of members) {
+    const packed = deflateRawSync(data);
+    const fileName = Buffer.from(name);
+    // Version 2.0, method 8 (deflate), CRC-32, compressed and declared sizes, name length.
+    const sizes: Field[] = [
+      [4, crc32(data)],
+      [4, packed.length],
+      [4, declaredSize],
+      [2, fileName.length],
+    ];
+    const local = littleEndian([[4, 0x04034b50], [2, 20], [2, 0], [2, 8], [4, 0], ...sizes, [2, 0]]);
+    const central = littleEndian([
+      [4, 0x02014b50],
+      [2, 20],
+      [2, 20],
+      [2, 0],
+      [2, 8],
+      [4, 0],
+      ...sizes,
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [4, 0],
+      [4, offset],
+    ]);
+    locals.push(local, fileName, packed);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = littleEndian([
+    [4, 0x06054b50],
+    [2, 0],
+    [2, 0],
+    [2, members.length],
+    [2, members.length],
+    [4, directory.length],
+    [4, offset],
+    [2, 0],
+  ]);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A field of a zip record: its width in bytes and its value. */
+type Field = [2 | 4, number];
+
+/** The fields one after another, little-endian. */
+function littleEndian(fields: Field[]): Buffer {
+  const bytes = Buffer.alloc(fields.reduce((sum, [width]) => sum + width, 0));
+  let at = 0;
+  for (const [width, value] of fields) {
+    at = width === 2 ? bytes.writeUInt16LE(value, at) : bytes.writeUInt32LE(value, at);
+  }
+  return bytes;
+}
