@@ -92,6 +92,18 @@ export function createBundledServer(name: BundledServerName, options: BundledSer
 }
 
 /**
+ * Waits for the event store behind siem, edr and iam to be open (seeded with the sample on first
+ * use), so a server does not answer before its telemetry is there. A failed open is not fatal here:
+ * the backends retry it on the next call (`lab load` may hold the store for a while).
+ */
+export async function bundledTelemetryReady(name: BundledServerName, home: string): Promise<void> {
+  if (name === 'siem' || name === 'edr' || name === 'iam')
+    await storeFor(home)
+      .ready()
+      .catch(() => undefined);
+}
+
+/**
  * Builds a bundled server, connects it to `transport` and guards every `tools/call` on it:
  * the one way Warden serves its own servers (stdio, Streamable HTTP, in-process).
  */

@@ -7,6 +7,7 @@ import { logger } from '../../logging.js';
 import {
   type BundledServerName,
   type BundledServerOptions,
+  bundledTelemetryReady,
   connectBundledServer,
   createBundledServer,
 } from './bundled.js';
@@ -43,6 +44,7 @@ export async function serveBundledHttp(
     );
   }
   createBundledServer(name, options); // load the lab now, so a broken install fails at start-up, not on a request
+  await bundledTelemetryReady(name, options.home);
   const verifier = createCredentialVerifier({ home: options.home, server: name });
 
   const httpServer = createServer((request, response) => {
