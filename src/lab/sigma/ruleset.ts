@@ -37,8 +37,10 @@ export interface RuleSet {
   readonly rules: readonly CompiledRule[];
   /** The rules whose logsource admits the event and whose detection matches it. */
   match(event: FlatEvent): CompiledRule[];
-  /** How many rules the event would be tested against. */
+  /** How many rules the logsource routing admits for the event. */
   candidates(event: FlatEvent): number;
+  /** How many of those the prefilter leaves to evaluate (all of them without the prefilter). */
+  evaluated(event: FlatEvent): number;
 }
 
 function emptyBucket(): Bucket {
@@ -78,6 +80,15 @@ export function channelOf(event: FlatEvent): string {
   if (channel && channel !== 'forwardedevents') return channel;
   const provider = event.Provider_Name ?? event.SourceName;
   return typeof provider === 'string' ? (providerChannels[provider.toLowerCase()] ?? channel) : channel;
+}
+
+function countPossible(group: Group, view: EventView): number {
+  const { rules, index } = group;
+  if (!index) return rules.length;
+  index.scan(view);
+  let count = 0;
+  for (let position = 0; position < rules.length; position++) if (index.possible(position)) count++;
+  return count;
 }
 
 function runGroup(group: Group, view: EventView, hits: CompiledRule[]): void {
@@ -156,6 +167,13 @@ export function createRuleSet(rules: readonly CompiledRule[], options: RuleSetOp
       const routed = lookup(event);
       let count = routed.plain.rules.length;
       for (const [, group] of routed.mapped) count += group.rules.length;
+      return count;
+    },
+    evaluated(event) {
+      const routed = lookup(event);
+      let count = countPossible(routed.plain, new EventView(event));
+      for (const [mapping, group] of routed.mapped)
+        count += countPossible(group, new EventView(applyMapping(mapping, event)));
       return count;
     },
   };

@@ -98,6 +98,10 @@ describe('the prefilter', () => {
     expect(ruleSet.match(event)).toEqual([whoami, negated]);
     expect(ruleSet.match({ ...event, Image: 'C:\\Windows\\System32\\cmd.exe' })).toEqual([]);
     expect(ruleSet.match({ ...event, Image: 'C:\\x\\notepad.exe' })).toEqual([negated]);
+    // The negated rule has no needle and is always evaluated; the whoami rule only when its literal is there.
+    expect(ruleSet.evaluated({ ...event, Image: 'C:\\x\\notepad.exe' })).toBe(1);
+    expect(ruleSet.evaluated(event)).toBe(2);
+    expect(ruleSet.candidates(event)).toBe(2);
   });
 });
 
