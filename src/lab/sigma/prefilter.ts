@@ -1,6 +1,7 @@
 import { type ConditionNode, expandTarget, parseCondition } from './condition.js';
+import { isMap } from './detection.js';
 import { valueShapes } from './field.js';
-import { parseModifiers } from './modifiers.js';
+import { parseModifiers, valueKinds } from './modifiers.js';
 import type { SigmaRule } from './rule.js';
 
 /**
@@ -47,24 +48,8 @@ function union(requirements: Requirement[]): Requirement {
   return needles;
 }
 
-const unindexableModifiers = [
-  'neq',
-  're',
-  'cidr',
-  'exists',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'fieldref',
-  'expand',
-  'minute',
-  'hour',
-  'day',
-  'week',
-  'month',
-  'year',
-];
+/** Entries whose match does not require a literal: negated, non-literal or placeholder values. */
+const unindexableModifiers = [...valueKinds, 'neq', 'expand'];
 
 /**
  * The needles one `field|modifiers: values` entry requires: its field's lowercased text must hold one
@@ -94,10 +79,6 @@ function entryRequirement(key: string, rawValue: unknown): Requirement {
     }
   }
   return needles;
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A selection's requirement: for a map, the cheapest of its entries; for a list, the union of its items. */
