@@ -1,8 +1,11 @@
 import type { Needle } from './prefilter.js';
 import type { EventView } from './view.js';
 
-/** Positional literals are looked up by their first or last characters, up to this many. */
-const keyLength = 4;
+/**
+ * Positional literals are looked up by their first or last characters, up to this many: long enough that
+ * common endings (`.exe`) do not pile hundreds of literals on one key, short enough to bound the lookups.
+ */
+const keyLength = 8;
 
 /** One distinct needle and the rules (indices into a group) it admits. */
 interface Entry {
@@ -16,6 +19,8 @@ type PositionalIndex = Map<number, Map<string, Entry[]>>;
 interface FieldIndex {
   field: string;
   equals: Map<string, number[]>;
+  /** The longest equals literal: longer values are not looked up (hashing a long value costs its length). */
+  equalsMax: number;
   starts: PositionalIndex;
   ends: PositionalIndex;
   contains: Entry[];
@@ -70,6 +75,7 @@ export class NeedleIndex {
           index = {
             field: needle.field,
             equals: new Map(),
+            equalsMax: -1,
             starts: new Map(),
             ends: new Map(),
             contains: [],
@@ -83,6 +89,7 @@ export class NeedleIndex {
           const rules = index.equals.get(text) ?? [];
           rules.push(rule);
           index.equals.set(text, rules);
+          index.equalsMax = Math.max(index.equalsMax, text.length);
         } else if (needle.kind === 'startswith')
           addPositional(index.starts, text, rule, text.slice(0, keyLength));
         else if (needle.kind === 'endswith') addPositional(index.ends, text, rule, text.slice(-keyLength));
@@ -132,8 +139,10 @@ export class NeedleIndex {
   private scanField(index: FieldIndex, view: EventView): void {
     const value = view.lower(index.field);
     if (value === undefined) return;
-    const equal = index.equals.get(value);
-    if (equal) this.mark(equal);
+    if (value.length <= index.equalsMax) {
+      const equal = index.equals.get(value);
+      if (equal) this.mark(equal);
+    }
     for (const [length, byKey] of index.starts) {
       if (value.length < length) continue;
       const entries = byKey.get(value.slice(0, length));
