@@ -52,7 +52,7 @@ function splitJsonValues(text: string): string[] {
 }
 
 /** Reads an evtx_dump file: one JSON object, an array of them, or several objects one after another. */
-function parseEventFile(text: string, path: string): FlatEvent[] {
+export function parseEventFile(text: string, path: string): FlatEvent[] {
   const records: unknown[] = [];
   for (const [index, value] of splitJsonValues(text).entries()) {
     try {

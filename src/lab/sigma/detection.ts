@@ -4,7 +4,7 @@ import type { CompileOptions } from './placeholders.js';
 import { unsupported } from './unsupported.js';
 import type { EventView } from './view.js';
 
-function isMap(value: unknown): value is Record<string, unknown> {
+export function isMap(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 

@@ -58,7 +58,7 @@ function valueGlobs(key: string, value: string, modifiers: Modifiers): GlobToken
 }
 
 /** Compiles one string-like value (string, number, boolean) to the shapes of its variants. */
-function valueShapes(key: string, value: unknown, modifiers: Modifiers): GlobShape[] {
+export function valueShapes(key: string, value: unknown, modifiers: Modifiers): GlobShape[] {
   if (typeof value === 'object' && value !== null)
     unsupported(`${key}: nested value ${JSON.stringify(value)}`);
   const text = typeof value === 'string' ? value : String(value);

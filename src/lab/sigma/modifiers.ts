@@ -44,7 +44,8 @@ const knownModifiers = new Set([
 const positionModifiers = ['contains', 'startswith', 'endswith'];
 const comparisons = ['lt', 'lte', 'gt', 'gte'];
 const timeParts: TimePart[] = ['minute', 'hour', 'day', 'week', 'month', 'year'];
-const valueKinds = ['re', 'cidr', 'exists', 'fieldref', ...comparisons, ...timeParts];
+/** Modifiers that make a value something other than a literal (a regex, a range, a field name…). */
+export const valueKinds = ['re', 'cidr', 'exists', 'fieldref', ...comparisons, ...timeParts];
 const transforms = ['base64', 'base64offset', 'utf16le', 'utf16be', 'wide', 'utf16', 'windash'];
 
 /** Reads a modifier chain, reporting unknown modifiers and combinations that would silently drop one. */
