@@ -21,21 +21,27 @@ function readCases(dir: string): BuiltCase[] {
     .map((line) => JSON.parse(line) as BuiltCase);
 }
 
+/** A suite built from the sample incident and its fixture metadata with these rules. */
+async function buildSample(name: string, rules: string) {
+  const out = join(tempHome('warden-build-'), 'suite');
+  const summary = await buildSuite({
+    name,
+    datasets: [sample],
+    rules: [rules],
+    metadataDirs: [join(fixtures, 'sample-metadata/_metadata')],
+    out,
+    scratchHome: tempHome('warden-build-scratch-'),
+    minLevel: 'medium',
+    seed: 'test',
+    testShare: 0.3,
+    capPerDataset: 40,
+  });
+  return { out, summary };
+}
+
 describe('suite builder: labels by process lineage', () => {
   it('marks the attacker command, its descendants, and nothing else, on the sample incident', async () => {
-    const out = join(tempHome('warden-build-'), 'suite');
-    const summary = await buildSuite({
-      name: 'sample-built',
-      datasets: [sample],
-      rules: [join(fixtures, 'rules')],
-      metadataDirs: [join(fixtures, 'sample-metadata/_metadata')],
-      out,
-      scratchHome: tempHome('warden-build-scratch-'),
-      minLevel: 'medium',
-      seed: 'test',
-      testShare: 0.3,
-      capPerDataset: 40,
-    });
+    const { out, summary } = await buildSample('sample-built', join(fixtures, 'rules'));
     expect(summary.datasets[0]?.skipped).toBeNull();
     expect(summary.datasets[0]?.seeds).toBeGreaterThan(0);
     const cases = readCases(out);
@@ -79,19 +85,7 @@ describe('suite builder: labels by process lineage', () => {
       ].join('\n'),
     );
     copyFileSync(join(fixtures, 'rules/proc_creation_recon.yml'), join(rules, 'proc_creation_recon.yml'));
-    const out = join(tempHome('warden-build-'), 'suite');
-    const summary = await buildSuite({
-      name: 'sample-unlabelled',
-      datasets: [sample],
-      rules: [rules],
-      metadataDirs: [join(fixtures, 'sample-metadata/_metadata')],
-      out,
-      scratchHome: tempHome('warden-build-scratch-'),
-      minLevel: 'medium',
-      seed: 'test',
-      testShare: 0.3,
-      capPerDataset: 40,
-    });
+    const { out, summary } = await buildSample('sample-unlabelled', rules);
     const failedLogons = readFileSync(sample, 'utf8')
       .split('\n')
       .filter((line) => /"EventID":\s*4625\b/.test(line))
