@@ -252,7 +252,12 @@ function hostedCodeFeature({ alert, chain, observations }: FeatureContext): Feat
   if (inertPrograms.has(name)) {
     host = focal;
     if (alert.destination !== null) doings.push(`connected to ${alert.destination}`);
-    if (/\\system\.management\.automation(?:\.ni)?\.dll$/i.test(alert.imageLoaded ?? ''))
+    // The PowerShell engine and its own assemblies (modules such as Microsoft.WSMan.Management).
+    if (
+      /\\(?:system\.management\.automation|microsoft\.powershell\.[\w.]+|microsoft\.wsman\.management)(?:\.ni)?\.dll$/i.test(
+        alert.imageLoaded ?? '',
+      )
+    )
       doings.push('loaded the PowerShell engine');
     if (/\\(?:wsmsvc|wsmauto|wsmplugin|pwrshplugin)\.dll$/i.test(alert.imageLoaded ?? ''))
       doings.push('loaded the WS-Management (PowerShell remoting) provider');

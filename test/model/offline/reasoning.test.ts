@@ -161,6 +161,14 @@ describe('offline analyst reasoning from the alerted event', () => {
       judge({ eventId: 7, image: notepad, imageLoaded: `${system32}\\WsmSvc.dll` }).byId.has('hosted-code'),
     ).toBe(true);
     expect(judge({ eventId: 4103, image: notepad }).byId.has('hosted-code')).toBe(true);
+    expect(
+      judge({
+        eventId: 7,
+        image: notepad,
+        imageLoaded:
+          'C:\\Windows\\assembly\\NativeImages_v4.0.30319_64\\Microsoft.We0722664#\\x\\Microsoft.WSMan.Management.ni.dll',
+      }).byId.has('hosted-code'),
+    ).toBe(true);
     // PowerShell loading its own engine, and Notepad opening a file, are what those programs do.
     expect(
       judge({
