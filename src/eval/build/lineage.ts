@@ -12,6 +12,7 @@ import {
   stagedBy,
   stagedIn,
 } from './commands.js';
+import type { ProcessReference } from './reference.js';
 
 /** A process start recorded in one dataset (Sysmon 1 with GUIDs, or Security 4688 with PIDs only). */
 interface ProcessStart {
@@ -34,7 +35,7 @@ export interface AttackerProcesses {
   /** `host|pid` → start times (ms) of attacker processes with that PID; the latest start before an event decides. */
   pids: Map<string, Array<{ ms: number; malicious: boolean }>>;
   /** Was the event, of this process on this host at this time, the attacker's? */
-  isAttacker(reference: { host: string; guid: string | null; pid: number | null; ms: number }): boolean;
+  isAttacker(reference: ProcessReference): boolean;
 }
 
 const pidKey = (host: string, pid: number) => `${host}|${pid}`;
@@ -105,7 +106,7 @@ async function scriptSeeds(
   return seeds;
 }
 
-/** Text an attacker process left for something else to run later: its arguments, or a registry value it wrote. */
+/** Text an attacker process left for something else to run later: its arguments, a registry value or a file path it wrote. */
 interface StagingText {
   ms: number;
   text: string;
@@ -232,17 +233,14 @@ export async function attackerProcesses(
     else markPid(seed.host, seed.pid);
   }
 
-  const isAttacker = ({
-    host,
-    guid,
-    pid,
-    ms,
-  }: {
-    host: string;
-    guid: string | null;
-    pid: number | null;
-    ms: number;
-  }) => (guid ? guids.has(guid) : pid !== null && pidAt(host, pid, ms));
+  const isAttacker = ({ host, guid, pid, ms }: ProcessReference) =>
+    guid ? guids.has(guid) : pid !== null && pidAt(host, pid, ms);
+  const referenceOf = (start: ProcessStart): ProcessReference => ({
+    host: start.host,
+    guid: start.key,
+    pid: start.pid,
+    ms: start.ms,
+  });
   const propagate = () => {
     for (const start of starts) {
       const parentMalicious =
@@ -267,12 +265,31 @@ export async function attackerProcesses(
       [fileId],
     )
   ).filter((row) => runnableFile.test(normaliseCommandText(String(row.file_path))));
-  const writerOf = (row: Record<string, unknown>) => ({
+  const writerOf = (row: Record<string, unknown>): ProcessReference => ({
     host: String(row.host_key),
     guid: row.process_key === null ? null : String(row.process_key),
     pid: row.process_pid === null ? null : Number(row.process_pid),
     ms: Number(row.ms),
   });
+  // Normalised once: each round below only asks again who is the attacker's.
+  const registryTexts = registryValues.map((row) => ({
+    writer: writerOf(row),
+    text: normaliseCommandText(String(row.registry_value)),
+  }));
+  const fileTexts = writtenFiles.map((row) => ({
+    writer: writerOf(row),
+    text: normaliseCommandText(String(row.file_path)),
+  }));
+  const startTexts = new Map(
+    starts.map((start) => [
+      start,
+      {
+        image: normaliseCommandText(start.image),
+        commandLine: normaliseCommandText(start.commandLine),
+        args: normaliseCommandText(commandArguments(start.commandLine)),
+      },
+    ]),
+  );
   const threads = await remoteThreads(database, fileId);
   let staged = 0;
   for (let round = 0; round < 8; round++) {
@@ -281,39 +298,30 @@ export async function attackerProcesses(
     for (const thread of threads) {
       if (guids.has(thread.target) || !isAttacker(thread.source)) continue;
       guids.add(thread.target);
-      const start = starts.find((candidate) => candidate.key === thread.target);
+      const start = byGuid.get(thread.target);
       if (start) seeded.add(start);
       injected++;
     }
     const texts: StagingText[] = [];
     for (const start of starts) {
-      if (!isAttacker({ host: start.host, guid: start.key, pid: start.pid, ms: start.ms })) continue;
-      const args = normaliseCommandText(commandArguments(start.commandLine));
-      if (args.length >= 8) texts.push({ ms: start.ms, text: args });
+      const args = startTexts.get(start)?.args ?? '';
+      if (args.length >= 8 && isAttacker(referenceOf(start))) texts.push({ ms: start.ms, text: args });
     }
-    for (const row of registryValues) {
-      const writer = writerOf(row);
-      if (isAttacker(writer))
-        texts.push({ ms: writer.ms, text: normaliseCommandText(String(row.registry_value)) });
-    }
+    for (const { writer, text } of registryTexts) if (isAttacker(writer)) texts.push({ ms: writer.ms, text });
     // Programs, libraries and scripts an attacker process wrote: whatever later runs or loads them by path.
-    const files: StagingText[] = [];
-    for (const row of writtenFiles) {
-      const writer = writerOf(row);
-      if (isAttacker(writer))
-        files.push({ ms: writer.ms, text: normaliseCommandText(String(row.file_path)) });
-    }
+    const files: StagingText[] = fileTexts
+      .filter(({ writer }) => isAttacker(writer))
+      .map(({ writer, text }) => ({ ms: writer.ms, text }));
     const runsWritten = (start: ProcessStart) => {
-      const image = normaliseCommandText(start.image);
-      const commandLine = normaliseCommandText(start.commandLine);
+      const own = startTexts.get(start);
       return files.some(
-        (file) => file.ms <= start.ms && (image === file.text || commandLine.includes(file.text)),
+        (file) => file.ms <= start.ms && (own?.image === file.text || own?.commandLine.includes(file.text)),
       );
     };
     const found = starts.filter(
       (start) =>
         !seeded.has(start) &&
-        !isAttacker({ host: start.host, guid: start.key, pid: start.pid, ms: start.ms }) &&
+        !isAttacker(referenceOf(start)) &&
         (runsWritten(start) ||
           texts.some((text) => text.ms <= start.ms && stagedIn(start.image, start.commandLine, text.text))),
     );
@@ -335,19 +343,14 @@ export async function attackerProcesses(
 async function remoteThreads(
   database: LabDatabase,
   fileId: number,
-): Promise<
-  Array<{ source: { host: string; guid: string | null; pid: number | null; ms: number }; target: string }>
-> {
+): Promise<Array<{ source: ProcessReference; target: string }>> {
   const rows = await database.all(
     `SELECT epoch_ms(ts) AS ms, host_key, file_id, raw_offset, raw_length FROM events
      WHERE file_id = ? AND event_code = 8 AND channel ILIKE '%sysmon%' ORDER BY seq`,
     [fileId],
   );
   const records = await rawReaderOf(database).read(rows);
-  const threads: Array<{
-    source: { host: string; guid: string | null; pid: number | null; ms: number };
-    target: string;
-  }> = [];
+  const threads: Array<{ source: ProcessReference; target: string }> = [];
   for (const [index, row] of rows.entries()) {
     const raw = JSON.parse(records[index] as string) as Record<string, unknown>;
     const target = raw.TargetProcessGuid ?? raw.TargetProcessGUID;
