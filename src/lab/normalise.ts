@@ -91,7 +91,7 @@ function actionFor(family: ChannelFamily, code: number): EventAction {
 
 // `@timestamp` first: in the datasets it is UTC on every channel, while `EventTime` is local time
 // without a zone and `UtcTime` exists on Sysmon records only, so mixing them would skew timelines.
-const timestampFields = ['@timestamp', 'TimeCreated', 'UtcTime', 'EventTime'] as const;
+export const timestampFields = ['@timestamp', 'TimeCreated', 'UtcTime', 'EventTime'] as const;
 
 function timestampOf(raw: Raw, id: string): string {
   for (const field of timestampFields) {

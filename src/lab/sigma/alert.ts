@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FlatEvent } from '../flatten.js';
+import { timestampFields } from '../normalise.js';
 import type { SigmaRule } from './rule.js';
 import { normaliseTime } from './time.js';
 
@@ -17,14 +18,9 @@ export interface MatchAlert {
   description?: string;
 }
 
-const timeFields = [
-  'UtcTime',
-  '@timestamp',
-  'TimeCreated',
-  'EventTime',
-  'TimeGenerated',
-  'EventReceivedTime',
-];
+// The store's own order first, so an alert's time is its event's time in the store: a window around the
+// alert then holds the event and its neighbours (Sysmon UtcTime can sit hours away from @timestamp).
+const timeFields = [...timestampFields, 'TimeGenerated', 'EventReceivedTime'];
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();

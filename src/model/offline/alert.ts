@@ -93,7 +93,8 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
     id: text(alert, ['id']) ?? 'unknown',
     title: text(alert, ['title']) ?? '',
     severity: severities.find((known) => known === severity) ?? 'medium',
-    time: text(alert, ['time', '@timestamp']) ?? text(event, ['UtcTime', '@timestamp', 'TimeCreated']),
+    // The collector's @timestamp before Sysmon's UtcTime, as the lab files events: the two can disagree.
+    time: text(alert, ['time', '@timestamp']) ?? text(event, ['@timestamp', 'TimeCreated', 'UtcTime']),
     host:
       text(alert, ['host', 'host.name']) ??
       text(event, ['Hostname', 'Computer', 'host.name', 'host.hostname']),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normaliseEvent } from '../../../src/lab/normalise.js';
 import { matchToAlert, normaliseTime } from '../../../src/lab/sigma/index.js';
 import { rule, ruleText } from './helpers.js';
 
@@ -35,6 +36,13 @@ describe('matchToAlert', () => {
       event,
       description: 'Mshta spawned something.',
     });
+  });
+
+  it('takes the time the event store files the event under, so a window around the alert holds the event', () => {
+    // Recorded skew: Sysmon's UtcTime 16 h after the collector's @timestamp, which the store uses.
+    const skewed = { ...event, '@timestamp': '2020-10-21T08:45:41.335Z', UtcTime: '2020-10-22 00:45:41.335' };
+    expect(matchToAlert(sigmaRule, skewed, 'evt-1').time).toBe('2020-10-21T08:45:41.335Z');
+    expect(normaliseEvent(skewed, 'skew-1').timestamp).toBe(matchToAlert(sigmaRule, skewed, 'evt-1').time);
   });
 
   it('keeps the id stable per (rule, event) and distinct otherwise', () => {
