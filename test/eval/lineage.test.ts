@@ -59,6 +59,33 @@ const taskHost: [string, number, string] = [
   'C:\\Windows\\System32\\svchost.exe',
 ];
 
+const dcomLaunch: [string, number, string] = [
+  '{00000000-0000-0000-0000-000000000dc0}',
+  900,
+  'C:\\Windows\\System32\\svchost.exe',
+];
+const dllhost = 'C:\\Windows\\System32\\dllhost.exe';
+const comSurrogate = (n: number) => `{00000000-0000-0000-0000-000000000${n}}`;
+const rpcssTrace =
+  'C:\\windows\\SYSTEM32\\ntdll.dll+9c584|C:\\windows\\System32\\KERNELBASE.dll+305fe|c:\\windows\\system32\\rpcss.dll+47d62';
+
+/** A Sysmon 10 record: `source` opened `target`, with this call stack. */
+function access(source: [string, number, string], target: [string, number, string], callTrace: string) {
+  return {
+    ...sysmon,
+    '@timestamp': at(),
+    EventID: 10,
+    SourceProcessGUID: source[0],
+    SourceProcessId: String(source[1]),
+    SourceImage: source[2],
+    TargetProcessGUID: target[0],
+    TargetProcessId: String(target[1]),
+    TargetImage: target[2],
+    GrantedAccess: '0x1000',
+    CallTrace: callTrace,
+  };
+}
+
 /**
  * An Empire agent started before the recording (known from the console's `agents` table only),
  * persisting through a Run key and a scheduled task; a Meterpreter implant delivered by a
@@ -207,6 +234,44 @@ const events = [
     'ping -n 1 10.0.0.1',
     ['{00000000-0000-0000-0000-000000000301}', 9001, 'C:\\Windows\\System32\\notepad.exe'],
   ),
+  // COM activation: the agent asks for an elevated COM object; the DCOM launcher checks it from RPCSS,
+  // then starts the object's surrogate, which runs a shell. Explorer's activation and a routine open
+  // of the agent (no RPCSS frame) are followed by surrogates that are not the attacker's.
+  access(dcomLaunch, agent, rpcssTrace),
+  start(
+    comSurrogate(401),
+    9401,
+    dllhost,
+    `${dllhost} /Processid:{3E5FC7F9-9A51-4367-9063-A120244FBEC7}`,
+    dcomLaunch,
+  ),
+  start(
+    '{00000000-0000-0000-0000-000000000402}',
+    9402,
+    'C:\\Windows\\System32\\cmd.exe',
+    'c:\\windows\\system32\\cmd.exe',
+    [comSurrogate(401), 9401, dllhost],
+  ),
+  access(dcomLaunch, explorer, rpcssTrace),
+  start(
+    comSurrogate(403),
+    9403,
+    dllhost,
+    `${dllhost} /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}`,
+    dcomLaunch,
+  ),
+  access(
+    dcomLaunch,
+    agent,
+    'C:\\windows\\SYSTEM32\\ntdll.dll+9c584|C:\\windows\\SYSTEM32\\psmserviceexthost.dll+222a3',
+  ),
+  start(
+    comSurrogate(404),
+    9404,
+    dllhost,
+    `${dllhost} /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}`,
+    dcomLaunch,
+  ),
   // Another service's rundll32, and Edge, which downloaded the dropper: not the attacker's.
   start(
     '{00000000-0000-0000-0000-000000000206}',
@@ -234,7 +299,7 @@ describe('lineage labels: what the attacker staged and listed', () => {
     expect(parseListedImplants('Name La Internal IP\n[*] Active agents:')).toEqual([]);
   });
 
-  it('follows listed agents, their persistence, dropped files and delivery chain, and nothing else', async () => {
+  it('follows listed agents, their persistence, dropped files, delivery chain, injections and COM activations, and nothing else', async () => {
     const dir = tempHome('warden-lineage-');
     const dataset = join(dir, 'empire_and_meterpreter.json');
     writeFileSync(dataset, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
@@ -274,6 +339,12 @@ describe('lineage labels: what the attacker staged and listed', () => {
       expect(byGuid('{00000000-0000-0000-0000-000000000301}')).toBe(true);
       expect(byGuid('{00000000-0000-0000-0000-000000000303}')).toBe(true);
       expect(byGuid('{00000000-0000-0000-0000-000000000302}')).toBe(false);
+      // The elevated COM object's surrogate the agent's activation started, and the shell it ran; not the
+      // surrogates of Explorer's activation or of a routine open of the agent.
+      expect(byGuid(comSurrogate(401))).toBe(true);
+      expect(byGuid('{00000000-0000-0000-0000-000000000402}')).toBe(true);
+      expect(byGuid(comSurrogate(403))).toBe(false);
+      expect(byGuid(comSurrogate(404))).toBe(false);
       // Not the attacker's: the user's PowerShell, a conhost like the attacker's, another service, Explorer.
       expect(byGuid(guidOf(7005))).toBe(false);
       expect(byGuid(guidOf(7007))).toBe(false);

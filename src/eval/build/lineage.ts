@@ -119,7 +119,8 @@ interface StagingText {
  * the start carries no GUID; then, until nothing changes, the processes the attacker's own processes
  * staged (a scheduled-task action or service binPath in their arguments, a Run-key value they wrote,
  * a program, library or script they wrote that something else then ran), the processes they started a
- * remote thread in (injection), and their descendants.
+ * remote thread in (injection), the COM servers their activation requests started (an elevated COM
+ * object's surrogate, as in UAC bypasses), and their descendants.
  */
 export async function attackerProcesses(
   database: LabDatabase,
@@ -291,6 +292,17 @@ export async function attackerProcesses(
     ]),
   );
   const threads = await remoteThreads(database, fileId);
+  const activations = await comActivations(database, fileId);
+  // The COM server each start is, when it is one: the activation request that its launcher took last before it.
+  const activatedBy = new Map<ProcessStart, ProcessReference>();
+  for (const start of starts) {
+    if (!start.parentKey || !comServer.test(start.commandLine)) continue;
+    const request = activations
+      .filter((item) => item.launcher === start.parentKey && item.client.ms <= start.ms)
+      .at(-1);
+    if (request && start.ms - request.client.ms <= comActivationWindowMs)
+      activatedBy.set(start, request.client);
+  }
   let staged = 0;
   for (let round = 0; round < 8; round++) {
     // A process an attacker process started a thread in (CreateRemoteThread) runs the attacker's code.
@@ -318,11 +330,17 @@ export async function attackerProcesses(
         (file) => file.ms <= start.ms && (own?.image === file.text || own?.commandLine.includes(file.text)),
       );
     };
+    // A COM server (an elevated COM object's surrogate) the attacker's own activation request started.
+    const isActivatedByAttacker = (start: ProcessStart) => {
+      const client = activatedBy.get(start);
+      return client !== undefined && isAttacker(client);
+    };
     const found = starts.filter(
       (start) =>
         !seeded.has(start) &&
         !isAttacker(referenceOf(start)) &&
         (runsWritten(start) ||
+          isActivatedByAttacker(start) ||
           texts.some((text) => text.ms <= start.ms && stagedIn(start.image, start.commandLine, text.text))),
     );
     if (found.length === 0 && injected === 0) break;
@@ -339,20 +357,33 @@ export async function attackerProcesses(
   };
 }
 
+/** One dataset's Sysmon events of one id (of processes whose image is LIKE `image`), in order, with their raw records. */
+async function sysmonRecords(
+  database: LabDatabase,
+  fileId: number,
+  eventCode: number,
+  image = '%',
+): Promise<Array<{ row: Record<string, unknown>; raw: Record<string, unknown> }>> {
+  const rows = await database.all(
+    `SELECT epoch_ms(ts) AS ms, host_key, file_id, raw_offset, raw_length FROM events
+     WHERE file_id = ? AND event_code = ? AND channel ILIKE '%sysmon%' AND coalesce(process_image, '') ILIKE ?
+     ORDER BY ts, seq`,
+    [fileId, eventCode, image],
+  );
+  const records = await rawReaderOf(database).read(rows);
+  return rows.map((row, index) => ({
+    row,
+    raw: JSON.parse(records[index] as string) as Record<string, unknown>,
+  }));
+}
+
 /** Remote threads (Sysmon 8) of one dataset: who started a thread in which process. */
 async function remoteThreads(
   database: LabDatabase,
   fileId: number,
 ): Promise<Array<{ source: ProcessReference; target: string }>> {
-  const rows = await database.all(
-    `SELECT epoch_ms(ts) AS ms, host_key, file_id, raw_offset, raw_length FROM events
-     WHERE file_id = ? AND event_code = 8 AND channel ILIKE '%sysmon%' ORDER BY seq`,
-    [fileId],
-  );
-  const records = await rawReaderOf(database).read(rows);
   const threads: Array<{ source: ProcessReference; target: string }> = [];
-  for (const [index, row] of rows.entries()) {
-    const raw = JSON.parse(records[index] as string) as Record<string, unknown>;
+  for (const { row, raw } of await sysmonRecords(database, fileId, 8)) {
     const target = raw.TargetProcessGuid ?? raw.TargetProcessGUID;
     if (typeof target !== 'string' || target.trim() === '') continue;
     const source = raw.SourceProcessGuid ?? raw.SourceProcessGUID;
@@ -368,6 +399,40 @@ async function remoteThreads(
     });
   }
   return threads;
+}
+
+/** COM servers as their launcher starts them: a surrogate for one class, or a server started `-Embedding`. */
+const comServer = /\/processid:\s*\{|(?:^|\s)[-/]embedding\b/i;
+/** The longest gap seen between RPCSS opening the client and the server's start is well under this. */
+const comActivationWindowMs = 2000;
+
+/**
+ * COM activation requests of one dataset: the DCOM launcher (an svchost) opening a client process from
+ * RPCSS (Sysmon 10 with rpcss.dll on the call stack), as it does to check the client before starting
+ * the COM server it asked for. Its routine opens (process state management) have no rpcss frame.
+ */
+async function comActivations(
+  database: LabDatabase,
+  fileId: number,
+): Promise<Array<{ launcher: string; client: ProcessReference }>> {
+  const activations: Array<{ launcher: string; client: ProcessReference }> = [];
+  for (const { row, raw } of await sysmonRecords(database, fileId, 10, '%\\svchost.exe')) {
+    if (!/\\rpcss\.dll\+/i.test(String(raw.CallTrace ?? ''))) continue;
+    const launcher = raw.SourceProcessGuid ?? raw.SourceProcessGUID;
+    const client = raw.TargetProcessGuid ?? raw.TargetProcessGUID;
+    if (typeof launcher !== 'string' || typeof client !== 'string' || client.trim() === '') continue;
+    const pid = Number(raw.TargetProcessId ?? Number.NaN);
+    activations.push({
+      launcher: bareGuid(launcher),
+      client: {
+        host: String(row.host_key),
+        guid: bareGuid(client),
+        pid: Number.isInteger(pid) ? pid : null,
+        ms: Number(row.ms),
+      },
+    });
+  }
+  return activations;
 }
 
 type ListedSeed = { start: ProcessStart } | { host: string; pid: number; key: string | null };
