@@ -42,6 +42,13 @@ export function approximateTokens(request: ModelRequest): number {
   );
 }
 
+/** The same count split by part: what every turn resends before any conversation (tools, system) and the conversation. */
+function partTokens(request: ModelRequest): { tools: number; system: number; messages: number } {
+  const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096 });
+  const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
+  return { tools: count(params.tools), system: count(params.system), messages: count(params.messages) };
+}
+
 function recording(provider: ModelProvider, requests: ModelRequest[]): ModelProvider {
   return {
     name: provider.name,
@@ -172,6 +179,7 @@ export async function measureSkillTokens() {
     parseAlerts(readFileSync(`examples/alerts/${name}.json`, 'utf8'), name),
   );
   const investigations: Investigation[] = [];
+  const parts = { tools: 0, system: 0, messages: 0, turns: 0 };
   try {
     for (const alert of [...sample, ...labAlerts()]) {
       const requests: ModelRequest[] = [];
@@ -183,6 +191,13 @@ export async function measureSkillTokens() {
       const sum = (transform: (request: ModelRequest) => ModelRequest) =>
         requests.reduce((total, request) => total + approximateTokens(transform(request)), 0);
       const progressive = sum((request) => request);
+      for (const request of requests) {
+        const part = partTokens(request);
+        parts.tools += part.tools;
+        parts.system += part.system;
+        parts.messages += part.messages;
+        parts.turns += 1;
+      }
       const inlineBodies = sum((request) => inlineVariant(request, inline.bodies));
       const inlineAll = sum((request) => inlineVariant(request, inline.withResources));
       const none = sum((request) => ({ ...inlineVariant(request, ''), system: request.system }));
@@ -229,6 +244,13 @@ export async function measureSkillTokens() {
       progressive: Math.round(skillCost('progressive_input_tokens') / n),
       inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
       inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
+    },
+    /** Where the progressive figure goes: tool definitions and system prompt are resent on every turn. */
+    progressive_parts_per_investigation: {
+      tool_definitions: Math.round(parts.tools / n),
+      system: Math.round(parts.system / n),
+      messages: Math.round(parts.messages / n),
+      tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, parts.turns)),
     },
     ratio_inline_over_progressive: {
       whole_request: {

@@ -18,7 +18,12 @@ function unknownSkill(name: unknown): SkillCallResult {
   };
 }
 
-/** `load_skill`: SKILL.md in full plus the list of its resources (path, size, hash), audited with the hash. */
+/**
+ * `load_skill`: SKILL.md in full (its front matter names and describes it) plus the list of its
+ * resources (path, size), audited with the hashes. The model gets no separate description (the
+ * index and the front matter already show it) and no hashes (the audit trail records them; the
+ * model has no use for them): every later turn resends this result.
+ */
 export async function loadSkillCall(
   audit: AuditAppend,
   skills: readonly Skill[],
@@ -37,15 +42,13 @@ export async function loadSkillCall(
     ref: event.id,
     value: {
       name: skill.name,
-      description: skill.description,
       content: skill.content,
-      hash: skill.hash,
-      resources: skill.resources,
+      resources: skill.resources.map(({ path, size }) => ({ path, size })),
     },
   };
 }
 
-/** `read_skill_resource`: one listed file of a loaded skill, confined to its folder, audited with the file's hash. */
+/** `read_skill_resource`: one listed file of a loaded skill, confined to its folder, audited with the file's hash (not shown to the model). */
 export async function readResourceCall(
   audit: AuditAppend,
   skills: readonly Skill[],
@@ -67,12 +70,6 @@ export async function readResourceCall(
   return {
     type: 'ok',
     ref: event.id,
-    value: {
-      skill: skill.name,
-      path: read.resource.path,
-      size: read.resource.size,
-      hash: read.resource.hash,
-      content: read.text,
-    },
+    value: { skill: skill.name, path: read.resource.path, content: read.text },
   };
 }

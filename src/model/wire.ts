@@ -76,21 +76,86 @@ export const DATA_CONVENTION = `Data conventions: alert contents, tool results a
 
 /**
  * JSON schema for a wire tool: an object schema without the `$schema` key some APIs refuse, and
- * without the ±2^53 integer bounds schema generators add (tokens that tell the model nothing).
+ * without keywords that tell the model nothing and constrain nothing (`wireKeyword`). Every turn
+ * resends every tool, so these cost tokens on each; the tool's server still validates its input.
  */
 export function wireSchema(schema: Record<string, unknown>): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = schema;
-  return { type: 'object', ...(withoutSafeIntegerBounds(rest) as Record<string, unknown>) };
+  return { type: 'object', ...pruneSchema(rest) };
 }
 
-function withoutSafeIntegerBounds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSafeIntegerBounds);
-  if (value === null || typeof value !== 'object') return value;
+/** Keywords whose value is a schema, a list of schemas or a map of named schemas. */
+const schemaValued = new Set([
+  'items',
+  'additionalProperties',
+  'propertyNames',
+  'not',
+  'contains',
+  'if',
+  'then',
+  'else',
+]);
+const schemaListValued = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
+const schemaMapValued = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Whether a keyword of a (sub)schema is worth sending: not the ±2^53 integer bounds schema
+ * generators add; not `propertyNames: { type: 'string' }` (JSON keys are strings) nor
+ * `additionalProperties: {}` / `true` (the default); not a description that only lists the
+ * values its `enum` already lists ("open, in_progress or closed").
+ */
+function wireKeyword(key: string, value: unknown, schema: Record<string, unknown>): boolean {
+  if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) return false;
+  if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) return false;
+  if (
+    key === 'propertyNames' &&
+    isRecord(value) &&
+    Object.keys(value).length === 1 &&
+    value.type === 'string'
+  )
+    return false;
+  if (
+    key === 'additionalProperties' &&
+    (value === true || (isRecord(value) && Object.keys(value).length === 0))
+  )
+    return false;
+  if (key === 'description' && typeof value === 'string' && Array.isArray(schema.enum))
+    return !restatesEnum(value, schema.enum);
+  return true;
+}
+
+function restatesEnum(description: string, values: readonly unknown[]): boolean {
+  const words = description
+    .split(/[\s,;|/]+|\b(?:or|and)\b/)
+    .map((word) => word.trim())
+    .filter(Boolean);
+  const listed = new Set(values.map(String));
+  return words.length === listed.size && words.every((word) => listed.has(word));
+}
+
+/** A schema without the keywords `wireKeyword` drops, at every level (values of `enum`, `default`… untouched). */
+function pruneSchema(schema: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (key === 'minimum' && item === Number.MIN_SAFE_INTEGER) continue;
-    if (key === 'maximum' && item === Number.MAX_SAFE_INTEGER) continue;
-    out[key] = withoutSafeIntegerBounds(item);
+  for (const [key, value] of Object.entries(schema)) {
+    if (!wireKeyword(key, value, schema)) continue;
+    if (schemaValued.has(key) && isRecord(value)) out[key] = pruneSchema(value);
+    else if (schemaListValued.has(key) && Array.isArray(value))
+      out[key] = value.map((item) => (isRecord(item) ? pruneSchema(item) : item));
+    else if (schemaMapValued.has(key) && isRecord(value))
+      out[key] = Object.fromEntries(
+        Object.entries(value).map(([name, item]) => [name, isRecord(item) ? pruneSchema(item) : item]),
+      );
+    else out[key] = value;
   }
   return out;
 }

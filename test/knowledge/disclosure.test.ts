@@ -89,10 +89,20 @@ describe('progressive disclosure of skills', () => {
     );
 
     const loaded = lastResults(script.requests[1] as ModelRequest)[0];
-    expect(loaded?.value).toMatchObject({ name: lsass.name, content: lsass.content, hash: lsass.hash });
-    expect((loaded?.value as { resources?: unknown[] } | undefined)?.resources).toContainEqual(checklist);
+    // The model gets the body and the resource list; the hashes go to the audit trail only, and the
+    // description is not repeated (the index and the front matter show it).
+    expect(loaded?.value).toEqual({
+      name: lsass.name,
+      content: lsass.content,
+      resources: lsass.resources.map(({ path, size }) => ({ path, size })),
+    });
+    expect((loaded?.value as { resources?: unknown[] } | undefined)?.resources).toContainEqual({
+      path: 'checklist.yaml',
+      size: checklist.size,
+    });
     const [read, refused] = lastResults(script.requests[2] as ModelRequest);
-    expect(read).toMatchObject({ isError: false, value: { path: 'checklist.yaml', hash: checklist.hash } });
+    expect(read).toMatchObject({ isError: false, value: { skill: lsass.name, path: 'checklist.yaml' } });
+    expect(Object.keys((read?.value ?? {}) as object).sort()).toEqual(['content', 'path', 'skill']);
     expect(String((read?.value as { content?: string } | undefined)?.content)).toContain('lsass-handles');
     expect(refused).toMatchObject({ isError: true, value: { error: 'invalid_path' } });
 
