@@ -6,7 +6,16 @@
  * switch may never wait for a database lock. `warden audit verify` checks it with the runs.
  */
 import { createHash, sign, verify } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { canonicalJson } from '../store/index.js';
@@ -46,6 +55,68 @@ function lines(path: string): string[] {
   }
 }
 
+const tailChunk = 64 * 1024;
+
+function parseEntry(line: string): OperatorEvent | null {
+  try {
+    const entry = JSON.parse(line) as Partial<OperatorEvent> | null;
+    return entry && Number.isInteger(entry.seq) && typeof entry.hash === 'string'
+      ? (entry as OperatorEvent)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The last entry that parses, read from the end of the file backwards (an append costs the same
+ * however long the log is). A torn last line (a crash mid-append) is passed over, so the next entry
+ * chains to the last good one; verify still reports the torn line.
+ */
+function lastEntry(path: string): OperatorEvent | null {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    let end = fstatSync(descriptor).size;
+    // The start of the earliest line seen so far, which may begin in the chunk before.
+    let carry = Buffer.alloc(0);
+    while (end > 0) {
+      const start = Math.max(0, end - tailChunk);
+      const chunk = Buffer.alloc(end - start);
+      readSync(descriptor, chunk, 0, chunk.length, start);
+      const bytes = Buffer.concat([chunk, carry]);
+      // Before the first newline, a line may begin in the chunk before this one: split on bytes, so a
+      // character cut by the chunk boundary is decoded only once whole.
+      const cut = start === 0 ? -1 : bytes.indexOf(0x0a);
+      if (start > 0 && cut < 0) {
+        carry = bytes;
+        end = start;
+        continue;
+      }
+      const whole = bytes
+        .subarray(cut + 1)
+        .toString('utf8')
+        .split('\n');
+      for (let index = whole.length - 1; index >= 0; index--) {
+        const line = whole[index]?.trim() ?? '';
+        if (line === '') continue;
+        const entry = parseEntry(line);
+        if (entry) return entry;
+      }
+      carry = bytes.subarray(0, Math.max(cut, 0));
+      end = start;
+    }
+    return null;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 /** Appends one operator action, chained to the last and signed; serialised across processes. */
 export async function appendOperatorEvent(
   home: string,
@@ -63,16 +134,7 @@ export async function appendOperatorEvent(
     retries: { retries: 100, factor: 1.2, minTimeout: 10, maxTimeout: 200 },
   });
   try {
-    const last = lines(path)
-      .filter((line) => line.trim() !== '')
-      .at(-1);
-    let previous: OperatorEvent | null = null;
-    try {
-      previous = last ? (JSON.parse(last) as OperatorEvent) : null;
-    } catch {
-      // A torn last line (a crash mid-append) is left for verify to report; chain past the last good one.
-      previous = null;
-    }
+    const previous = lastEntry(path);
     const unsigned = {
       seq: (previous?.seq ?? 0) + 1,
       prev: previous?.hash ?? GENESIS,

@@ -55,6 +55,30 @@ describe('operator log', () => {
     expect(report.status === 'broken' && report.problem).toMatch(problem);
   });
 
+  it('chains a new entry to the last good one after a torn last line', async () => {
+    const { home, key, path, lines } = await logOfThree();
+    writeFileSync(path, `${lines.join('\n')}\n${lines[2]?.slice(0, 40)}`);
+    const next = await appendOperatorEvent(home, key, { type: 'kill-switch-engage', by: 'carol', data: {} });
+    expect(next).toMatchObject({ seq: 4, prev: JSON.parse(lines[2] ?? '{}').hash });
+    // The torn line itself stays for verify to report.
+    expect(verifyOperatorLog(home, key)).toMatchObject({ status: 'broken', firstBadSeq: 4 });
+  });
+
+  it('finds the last entry of a log longer than one read, with lines and characters across read boundaries', async () => {
+    const home = tempHome();
+    const key = loadSigningKey(home, {});
+    // Entries of about 50 KB of two-byte characters: reads of 64 KB cut lines and characters.
+    for (let index = 0; index < 5; index++)
+      await appendOperatorEvent(home, key, {
+        type: 'autonomy-change',
+        by: 'carol',
+        data: { note: 'ü'.repeat(25_000 + index * 997) },
+      });
+    const last = await appendOperatorEvent(home, key, { type: 'kill-switch-engage', by: 'dan', data: {} });
+    expect(last.seq).toBe(6);
+    expect(verifyOperatorLog(home, key)).toEqual({ status: 'ok', events: 6 });
+  });
+
   it('refuses an entry re-hashed by someone without the key', async () => {
     const { home, key, path, lines } = await logOfThree();
     const forged = JSON.parse(lines[2] ?? '{}');
