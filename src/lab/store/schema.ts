@@ -4,7 +4,9 @@
  * lives outside DuckDB, in an append-only file per loaded source (see raw.ts), and `events` keeps its
  * byte range. `files` records each loaded source by content hash so a second load adds nothing.
  * `command_lines` holds each distinct lower-cased process command line once, so a substring search
- * scans those rather than every event's.
+ * scans those rather than every event's. `command_events` repeats the rows of `events` that have a
+ * command line (process creations, a small share of all events): a command-line search reads its page
+ * from there, as matches scattered over 10M events cost a random read of every column each (seconds).
  */
 
 /** Column names and DuckDB types of `events`, in appender order. */
@@ -59,7 +61,7 @@ export const eventColumns = [
 export type EventColumn = (typeof eventColumns)[number][0];
 
 /** Bumped when the tables change shape; a store of another version is refused, not migrated. */
-export const storeSchemaVersion = 2;
+export const storeSchemaVersion = 3;
 
 export const createTablesSql = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -75,6 +77,9 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS command_lines (command_id INTEGER NOT NULL, command_lower VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
+  ${eventColumns.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
+);
+CREATE TABLE IF NOT EXISTS command_events (
   ${eventColumns.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE TABLE IF NOT EXISTS processes (
@@ -102,10 +107,15 @@ SELECT seq, id, ts, host, host_key, user_name, process_key, process_guid, coales
   coalesce(process_image, ''), coalesce(process_command_line, ''), parent_key, parent_guid
 FROM events WHERE file_id = ? AND action = 'process_start' AND process_key IS NOT NULL`;
 
+/** Copies the events of one loaded file that have a command line into `command_events`. */
+export const copyCommandEventsSql = `INSERT INTO command_events
+SELECT * FROM events WHERE file_id = ? AND command_id IS NOT NULL ORDER BY seq`;
+
 /**
  * Links Security 4688 processes (keys from `auditProcessGuid`) that have no parent yet to the latest
  * creation of their creator's id on the same host at or before their own (an ASOF join; ids are
- * reused), in `processes` and `events` alike. Runs after every load, so a parent loaded later still links.
+ * reused), in `processes`, `events` and `command_events` alike. Runs after every load, so a parent
+ * loaded later still links.
  */
 export const linkAuditParentsSql = `
 CREATE OR REPLACE TEMP TABLE audit_parents AS
@@ -120,6 +130,8 @@ ASOF JOIN (SELECT host_key, process_pid, ts, process_key, process_guid FROM proc
 WHERE parent.process_key <> child.process_key;
 UPDATE processes SET parent_key = a.parent_key, parent_guid = a.parent_guid FROM audit_parents a WHERE processes.seq = a.seq;
 UPDATE events SET parent_key = a.parent_key, parent_guid = a.parent_guid FROM audit_parents a WHERE events.seq = a.seq;
+UPDATE command_events SET parent_key = a.parent_key, parent_guid = a.parent_guid FROM audit_parents a
+  WHERE command_events.seq = a.seq;
 DROP TABLE audit_parents;
 `;
 

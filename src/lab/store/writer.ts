@@ -8,6 +8,7 @@ import type { EventProvenance } from './rows.js';
 import { eventLine } from './rows.js';
 import {
   bulkInsertSql,
+  copyCommandEventsSql,
   copyProcessesSql,
   createIndexesSql,
   insertCommandLinesSql,
@@ -106,7 +107,8 @@ function isRawReady(bytes: Buffer): boolean {
  * Each source is staged beside the store: its normalised columns as JSON lines in a temp file, read by
  * one bulk insert (DuckDB parses them on all cores, overlapping the reading of the next file), and its
  * raw records in the source's raw file (raw.ts), which stays. Command lines are deduplicated here,
- * lower-cased, into `command_lines`; events carry the id.
+ * lower-cased, into `command_lines`; events carry the id, and those with one are also copied to
+ * `command_events`.
  */
 export async function createStoreWriter(database: LabDatabase): Promise<StoreWriter> {
   const [next] = await database.all(
@@ -147,6 +149,7 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       let open = true;
       let rawBytes = 0;
       let events = 0;
+      let commandEvents = 0;
       let newCommands: string[] = [];
       const forget = () => {
         hashes.delete(source.sha256);
@@ -174,6 +177,7 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
           newCommands.push(lower);
           outputs.commands.add(`${JSON.stringify({ command_id: known, command_lower: lower })}\n`);
         }
+        commandEvents += 1;
         return known;
       };
       return {
@@ -220,6 +224,7 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
               if (newCommands.length > 0) await database.run(insertCommandLinesSql, [commandsPath]);
               await database.run(bulkInsertSql, [columnsPath]);
               await database.run(copyProcessesSql, [id]);
+              if (commandEvents > 0) await database.run(copyCommandEventsSql, [id]);
               await database.run('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)', [
                 id,
                 source.sha256,
