@@ -60,6 +60,9 @@ export const eventColumns = [
 
 export type EventColumn = (typeof eventColumns)[number][0];
 
+/** Longest CSV line of one event's columns the bulk insert accepts (DuckDB's JSON reader default). */
+export const maxColumnsLineBytes = 16 * 1024 * 1024;
+
 /** Bumped when the tables change shape; a store of another version is refused, not migrated. */
 export const storeSchemaVersion = 3;
 
@@ -149,15 +152,17 @@ CREATE INDEX IF NOT EXISTS processes_parent_key ON processes (parent_key);
 `;
 
 /**
- * Inserts one staged source: normalised columns as JSON lines (`ts` as epoch milliseconds).
- * Parameter: the columns file.
+ * Inserts one staged source: its columns as CSV lines (`eventLine`; `ts` as epoch milliseconds), every
+ * string quoted and NULL an unquoted `\\N`. Parameter: the columns file.
  */
 export const bulkInsertSql = `INSERT INTO events SELECT ${eventColumns
   .map(([name]) => (name === 'ts' ? 'epoch_ms(ts)' : name))
   .join(', ')}
-FROM read_ndjson(?, columns={${eventColumns
-  .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
-  .join(', ')}})`;
+FROM read_csv(?, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
+  nullstr = '\\N', allow_quoted_nulls = false, new_line = '\\n', max_line_size = ${maxColumnsLineBytes},
+  columns = {${eventColumns
+    .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
+    .join(', ')}})`;
 
 /** Inserts the command lines first seen in one source. Parameter: their JSON-lines file. */
 export const insertCommandLinesSql = `INSERT INTO command_lines SELECT command_id, command_lower

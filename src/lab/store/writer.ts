@@ -104,7 +104,7 @@ function isRawReady(bytes: Buffer): boolean {
 }
 
 /**
- * Each source is staged beside the store: its normalised columns as JSON lines in a temp file, read by
+ * Each source is staged beside the store: its normalised columns as CSV lines in a temp file, read by
  * one bulk insert (DuckDB parses them on all cores, overlapping the reading of the next file), and its
  * raw records in the source's raw file (raw.ts), which stays. Command lines are deduplicated here,
  * lower-cased, into `command_lines`; events carry the id, and those with one are also copied to
@@ -135,7 +135,7 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       stems.add(stem);
       const id = ++fileId;
       const staging = join(dirname(database.path), `.staging-${process.pid}-${id}`);
-      const columnsPath = `${staging}.ndjson`;
+      const columnsPath = `${staging}.csv`;
       const commandsPath = `${staging}.commands.ndjson`;
       const rawFile = rawFileName(source.sha256);
       const rawPath = join(rawDir, rawFile);
