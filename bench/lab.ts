@@ -2,9 +2,10 @@
  * Lab event store benchmark, printing JSON: ingest rate over the whole Security-Datasets folder,
  * then search and process-tree latency over a store replicated to at least N events (default 10M).
  * Usage: node --import tsx bench/lab.ts [--events N] [--datasets DIR] [--rounds R] [--keep]
- * Replicas get shifted seq, ids, hosts, GUIDs and times and share the raw records (kept outside DuckDB)
- * and command lines of their originals, so the free-text search over raw records (not among the timed
- * searches) sees only the originals; the temp store is deleted at the end.
+ * Replicas (of `events`, `command_events` and `processes`) get shifted seq, ids, hosts, GUIDs and times
+ * and share the raw records (kept outside DuckDB) and command lines of their originals, so the free-text
+ * search over raw records (not among the timed searches) sees only the originals; the temp store is
+ * deleted at the end.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,10 @@ async function main(): Promise<void> {
     // One statement per table: DuckDB parallelises it; ordered by replica so zone maps stay tight.
     await writer.database.run(
       `INSERT INTO events SELECT ${replicaSelect(baseSeq)} FROM events, range(1, ${copies + 1}) AS r(k)
+       WHERE seq <= ${baseSeq} ORDER BY k, seq`,
+    );
+    await writer.database.run(
+      `INSERT INTO command_events SELECT ${replicaSelect(baseSeq)} FROM command_events, range(1, ${copies + 1}) AS r(k)
        WHERE seq <= ${baseSeq} ORDER BY k, seq`,
     );
     await writer.database.run(`INSERT INTO processes SELECT seq + k * ${baseSeq}, id || '~r' || k,

@@ -76,6 +76,16 @@ function commandLineMatch(needle: string): [string, string] {
 }
 
 /**
+ * The table a filtered query reads: `command_events` when the filter requires a (non-empty) command
+ * line substring, since every match then has a command line and so a row there, with the same columns;
+ * else `events`. A page of matches scattered over `events` would cost a random read of every column of
+ * each match.
+ */
+export function eventTableOf(filter: EventFilter): 'events' | 'command_events' {
+  return filter.commandLine !== undefined && filter.commandLine !== '' ? 'command_events' : 'events';
+}
+
+/**
  * `whereClause`, narrowed for GUID filters: the GUID's events are looked up in the ART index
  * first and the clause gains their `seq` range, which lets the ordered page query prune row
  * groups by zone map (DuckDB's top-N plans do not use the index themselves). Null when no event
@@ -97,7 +107,7 @@ export async function narrowedWhere(database: LabDatabase, filter: EventFilter):
   }
   if (filter.text !== undefined) {
     const files = await database.all(
-      `SELECT DISTINCT file_id FROM events WHERE ${where.sql} AND ${range.sql} ORDER BY file_id`,
+      `SELECT DISTINCT file_id FROM ${eventTableOf(filter)} WHERE ${where.sql} AND ${range.sql} ORDER BY file_id`,
       [...where.params, ...range.params],
     );
     const rawFiles = await rawReaderOf(database).paths(files.map((row) => Number(row.file_id)));

@@ -136,12 +136,16 @@ function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/** Longest raw-file line the free-text search reads. */
+const maxRawLineBytes = 64 * 1024 * 1024;
+
 /**
  * A subquery of the `seq` of events whose raw record (a column `raw`) meets `condition`, over the
- * given raw files (at least one).
+ * given raw files (at least one). The buffer is set: DuckDB's default is 16 times the line limit (1 GB),
+ * which made a search of every Security-Datasets raw file cost 1.5x the CPU (13.7 s against 8.7 s).
  */
 export function rawMatchSql(paths: readonly string[], condition: string): string {
   return `SELECT seq FROM read_csv([${paths.map(literal).join(', ')}], auto_detect=false, delim=chr(1),
     quote='', escape='', header=false, new_line='\\n', columns={'seq': 'BIGINT', 'raw': 'VARCHAR'},
-    max_line_size=67108864) WHERE ${condition}`;
+    max_line_size=${maxRawLineBytes}, buffer_size=${2 * maxRawLineBytes}) WHERE ${condition}`;
 }

@@ -2,6 +2,7 @@ import type { EventAction, LabEvent, ProcessRef } from '../../capability/backend
 import { bareGuid, shortHost } from '../events.js';
 import type { FlatEvent } from '../flatten.js';
 import { eventMessage } from '../normalise.js';
+import type { EventColumn } from './schema.js';
 
 /** What the loader knows about an event beyond its normalised form. */
 export interface EventProvenance {
@@ -26,8 +27,17 @@ export interface StoredParts {
   rawLength: number;
 }
 
-/** One event's normalised columns as a JSON line for the bulk reader (the raw record is kept apart). */
-export function eventLine(event: LabEvent, from: EventProvenance, stored: StoredParts): string {
+type ColumnValue = string | number | null;
+
+/**
+ * One event's normalised columns (the raw record is kept apart), keyed and ordered as `eventColumns`
+ * (test/lab/store/rows.test.ts checks the order `eventLine` relies on).
+ */
+export function eventColumnValues(
+  event: LabEvent,
+  from: EventProvenance,
+  stored: StoredParts,
+): Record<EventColumn, ColumnValue> {
   const { flat } = from;
   const isAccess = event.action === 'process_access';
   const targetGuid = isAccess ? stringField(flat.TargetProcessGUID ?? flat.TargetProcessGuid) : null;
@@ -82,8 +92,30 @@ export function eventLine(event: LabEvent, from: EventProvenance, stored: Stored
     image_loaded: event.action === 'image_load' ? stringField(flat.ImageLoaded) : null,
     raw_offset: stored.rawOffset,
     raw_length: stored.rawLength,
-  };
-  return `${JSON.stringify(columns)}\n`;
+  } satisfies Record<EventColumn, ColumnValue>;
+  return columns;
+}
+
+/**
+ * A column as a CSV field for `bulkInsertSql`: strings always quoted (quotes doubled), so an empty
+ * string is not NULL and no delimiter or line break inside one ends it; NULL (and a non-finite number,
+ * which JSON would also have written as null) as an unquoted `\N`.
+ */
+function csvField(value: ColumnValue): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N';
+  return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
+}
+
+/**
+ * One event's columns as a CSV line for the bulk reader, in `eventColumns` order. CSV rather than JSON
+ * lines: no column names repeated per row, so less than half the bytes to write and read back.
+ */
+export function eventLine(event: LabEvent, from: EventProvenance, stored: StoredParts): string {
+  const values = Object.values(eventColumnValues(event, from, stored));
+  let line = csvField(values[0] ?? null);
+  for (let index = 1; index < values.length; index += 1) line += `,${csvField(values[index] ?? null)}`;
+  return `${line}\n`;
 }
 
 /** The account part of `DOMAIN\\name`, lower-cased: what a bare user filter compares with. */

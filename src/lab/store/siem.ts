@@ -7,7 +7,7 @@ import type {
   SiemBackend,
 } from '../../capability/backends/types.js';
 import type { LabDatabase, Row } from './database.js';
-import { narrowedWhere, whereClause } from './filters.js';
+import { eventTableOf, narrowedWhere, whereClause } from './filters.js';
 import { rawReaderOf } from './raw.js';
 import { labEventSelect, rowToLabEvent } from './rows.js';
 
@@ -37,12 +37,13 @@ export function createStoreSiem(database: LabDatabase): SiemBackend {
       const { limit, offset, ...filter } = query;
       const where = await narrowedWhere(database, filter);
       if (where === null) return { events: [], total: 0, nextOffset: null };
+      const table = eventTableOf(filter);
       const [rows, counted] = await Promise.all([
         database.all(
-          `SELECT ${labEventSelect} FROM events WHERE ${where.sql} ORDER BY ts, seq LIMIT ?::BIGINT OFFSET ?::BIGINT`,
+          `SELECT ${labEventSelect} FROM ${table} WHERE ${where.sql} ORDER BY ts, seq LIMIT ?::BIGINT OFFSET ?::BIGINT`,
           [...where.params, limit, offset],
         ),
-        database.all(`SELECT count(*) AS n FROM events WHERE ${where.sql}`, where.params),
+        database.all(`SELECT count(*) AS n FROM ${table} WHERE ${where.sql}`, where.params),
       ]);
       const total = Number(counted[0]?.n ?? 0);
       const events = await toEvents(rows);

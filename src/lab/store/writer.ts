@@ -8,6 +8,7 @@ import type { EventProvenance } from './rows.js';
 import { eventLine } from './rows.js';
 import {
   bulkInsertSql,
+  copyCommandEventsSql,
   copyProcessesSql,
   createIndexesSql,
   insertCommandLinesSql,
@@ -103,10 +104,11 @@ function isRawReady(bytes: Buffer): boolean {
 }
 
 /**
- * Each source is staged beside the store: its normalised columns as JSON lines in a temp file, read by
+ * Each source is staged beside the store: its normalised columns as CSV lines in a temp file, read by
  * one bulk insert (DuckDB parses them on all cores, overlapping the reading of the next file), and its
  * raw records in the source's raw file (raw.ts), which stays. Command lines are deduplicated here,
- * lower-cased, into `command_lines`; events carry the id.
+ * lower-cased, into `command_lines`; events carry the id, and those with one are also copied to
+ * `command_events`.
  */
 export async function createStoreWriter(database: LabDatabase): Promise<StoreWriter> {
   const [next] = await database.all(
@@ -133,8 +135,11 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       stems.add(stem);
       const id = ++fileId;
       const staging = join(dirname(database.path), `.staging-${process.pid}-${id}`);
-      const columnsPath = `${staging}.ndjson`;
+      const columnsPath = `${staging}.csv`;
       const commandsPath = `${staging}.commands.ndjson`;
+      // The lines of process starts and of events with a command line again, for `processes` and
+      // `command_events` (a small share of all events: cheaper than scanning the file's rows in `events`).
+      const startsPath = `${staging}.starts.csv`;
       const rawFile = rawFileName(source.sha256);
       const rawPath = join(rawDir, rawFile);
       // A raw file left by a store deleted since is replaced (unlinked first: it may be a hard link).
@@ -142,11 +147,14 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
       const outputs = {
         columns: openOutput(columnsPath),
         commands: openOutput(commandsPath),
+        starts: openOutput(startsPath),
         raw: openOutput(rawPath),
       };
       let open = true;
       let rawBytes = 0;
       let events = 0;
+      let commandEvents = 0;
+      let processStarts = 0;
       let newCommands: string[] = [];
       const forget = () => {
         hashes.delete(source.sha256);
@@ -158,9 +166,11 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
         open = false;
         outputs.columns.close();
         outputs.commands.close();
+        outputs.starts.close();
         outputs.raw.close();
         rmSync(columnsPath, { force: true });
         rmSync(commandsPath, { force: true });
+        rmSync(startsPath, { force: true });
       };
       // Most events (network, registry, image loads) carry an empty command line: no id, so the
       // column stays sparse and its scan cheap; a search for the empty string tests the text instead.
@@ -197,13 +207,18 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
             outputs.raw.add(`${raw}\n`);
           }
           rawBytes = rawOffset + rawLength + 1;
+          const commandId = commandIdOf(event.process?.commandLine);
           const line = eventLine(
             event,
             { ...provenance, seq: eventSeq, fileId: id },
-            { commandId: commandIdOf(event.process?.commandLine), rawOffset, rawLength },
+            { commandId, rawOffset, rawLength },
           );
           outputs.columns.add(line);
           events += 1;
+          const isStart = event.action === 'process_start';
+          if (isStart) processStarts += 1;
+          if (commandId !== null) commandEvents += 1;
+          if (isStart || commandId !== null) outputs.starts.add(line);
         },
         async commit({ errors }) {
           let committed = false;
@@ -214,12 +229,14 @@ export async function createStoreWriter(database: LabDatabase): Promise<StoreWri
             }
             outputs.columns.flush();
             outputs.commands.flush();
+            outputs.starts.flush();
             outputs.raw.flush();
             await database.run('BEGIN TRANSACTION');
             try {
               if (newCommands.length > 0) await database.run(insertCommandLinesSql, [commandsPath]);
               await database.run(bulkInsertSql, [columnsPath]);
-              await database.run(copyProcessesSql, [id]);
+              if (processStarts > 0) await database.run(copyProcessesSql, [startsPath]);
+              if (commandEvents > 0) await database.run(copyCommandEventsSql, [startsPath]);
               await database.run('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)', [
                 id,
                 source.sha256,
