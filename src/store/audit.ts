@@ -413,8 +413,8 @@ export function createAuditStore(
  * aggregation. Bitmap scans are off for the statement, so the (run_id, seq) index yields the rows
  * in order with no sort (without statistics the planner otherwise sorts). With `digest`, a row's hash
  * input is put together from the stored bytes and hashed at once, instead of reading its body into a
- * string (rows whose bytes need decoding or escaping keep `body`). Null when a row is an older one
- * (data, no body): the exact read handles that page.
+ * string (rows whose bytes need decoding or escaping keep `body`). Null when a row carries `data`
+ * (an older row, or one edited so), which is what such a row is checked by: the exact read handles that page.
  */
 async function rawPage(
   raw: (text: string) => Promise<Buffer>,
@@ -424,7 +424,7 @@ async function rawPage(
   digest: boolean,
 ): Promise<AuditChainRow[] | null> {
   const response = await raw(
-    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, body FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
+    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
   );
   const rows: AuditChainRow[] = [];
   // Normally no stored byte is codec.ts's escape character; when one is, each row is checked for it.
