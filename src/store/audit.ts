@@ -4,7 +4,7 @@ import { canonicalJson, sha256Hex, sha256HexOfBytes } from './canonical.js';
 import { decodeText, encodeText } from './codec.js';
 import type { Sql } from './database.js';
 import type { AuditChainRow, AuditEventRecord, AuditStore, QueuedAuditEvent } from './types.js';
-import { forEachDataRow } from './wire.js';
+import { forEachDataRow, ResponseBuffer } from './wire.js';
 
 /** `prevHash` of the first event of every run. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -68,7 +68,7 @@ export interface AuditWriter {
    * Runs `text` by the simple query protocol and returns the backend's messages as they came, unparsed
    * (see wire.ts): far cheaper than decoded rows for reading a long chain.
    */
-  raw?(text: string): Promise<Buffer>;
+  raw?(text: string, into?: ResponseBuffer): Promise<Buffer>;
 }
 
 // Rows written since migration 3 keep the hashed text in body and leave data NULL; older rows have data.
@@ -387,10 +387,12 @@ export function createAuditStore(
     await written();
     // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
     // embedded database) the planner sorted every row after the page start, on disk, for each page.
+    const response = new ResponseBuffer();
+    const raw = writer?.raw ? (text: string) => writer.raw!(text, response) : null;
     for (let after = 0; ; ) {
       const until = after + PAGE;
       const page =
-        (writer?.raw ? await rawPage(writer.raw, runId, after, until, digest) : null) ??
+        (raw ? await rawPage(raw, runId, after, until, digest) : null) ??
         (await chainPage(sql, runId, after, until));
       if (page.length > 0) {
         yield page;

@@ -112,10 +112,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       assertLocked();
       await db.query(statement, [], { blob: new Blob([data]) });
     },
-    async raw(text) {
+    async raw(text, into) {
       if (closing) throw new StateError(`store at ${home} is closed`);
       assertLocked();
-      return rawQuery(db, text);
+      return rawQuery(db, text, into);
     },
   };
 

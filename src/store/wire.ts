@@ -7,10 +7,12 @@ import type { PGlite } from '@electric-sql/pglite';
 
 /**
  * Runs `text` by the simple query protocol, exclusively (as the driver's own queries are), and returns
- * the backend's messages unparsed.
+ * the backend's messages unparsed: in `into` when given (reused query after query, so its memory is
+ * not allocated afresh each time; the result is valid until its next use).
  */
-export async function rawQuery(db: PGlite, text: string): Promise<Buffer> {
-  const response = new ResponseBuffer();
+export async function rawQuery(db: PGlite, text: string, into?: ResponseBuffer): Promise<Buffer> {
+  const response = into ?? new ResponseBuffer();
+  response.clear();
   await db.runExclusive(() =>
     db.execProtocolRawStream(simpleQuery(text), {
       syncToFs: false,
@@ -31,18 +33,22 @@ function simpleQuery(text: string): Uint8Array {
 }
 
 /** Collects a response's chunks (views into the engine's memory, valid only during the call) into one buffer. */
-class ResponseBuffer {
+export class ResponseBuffer {
   private buffer = Buffer.allocUnsafe(1 << 16);
   private used = 0;
 
   add(chunk: Uint8Array): void {
     if (this.used + chunk.length > this.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + chunk.length));
-      this.buffer.copy(grown, 0, 0, this.used);
+      grown.set(this.buffer.subarray(0, this.used));
       this.buffer = grown;
     }
     this.buffer.set(chunk, this.used);
     this.used += chunk.length;
+  }
+
+  clear(): void {
+    this.used = 0;
   }
 
   bytes(): Buffer {
