@@ -3,7 +3,10 @@
  * budgets, tier, Cedar decision, durable audit append of request and decision before the call, the
  * result queued as the agent loop does) against the same call made directly through the MCP client,
  * over in-memory transport; beside it the time until the result is durable too, and the call with
- * every append awaited on its own. Then the Cedar
+ * every append awaited on its own. An append is durable once written to the audit journal; the
+ * database takes the events in behind, when the process is idle: after each round of calls the
+ * bench waits for that outside the timed calls and reports it apart (database_write_behind_ms, the
+ * whole round's events). Then the Cedar
  * decision alone, uncached (the engine runs every time) and answered from the policy set's decision
  * cache, reported apart. Targets: added p99 ≤ 1 ms, Cedar p99 ≤ 100 µs.
  * Usage: node --import tsx bench/governed.ts [--calls N] [--decisions N]
@@ -97,6 +100,7 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
   const addedUntilDurable: number[] = [];
   const addedAwaitingEach: number[] = [];
   const checksOnly: number[] = [];
+  const writeBehind: number[] = [];
   let memorySeq = 0;
   // The same checks with the audit kept in memory: separates the control checks from the durable append.
   const memoryContext = { ...context, audit: async () => ({ id: `m:${++memorySeq}` }) };
@@ -117,7 +121,16 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
     started = performance.now();
     await gateway.call({ ...memoryContext, callId: `m${index}` }, 'vendor.lookup', args);
     const checksMs = performance.now() - started;
+    // The database write of this round's events, deferred while calls ran back to back (an agent
+    // loop is idle most of the time, waiting for its model): not part of any call's latency.
+    started = performance.now();
+    await store.audit.written();
+    const behindMs = performance.now() - started;
+    // Untimed: the next round's timed direct call then follows an MCP call, as it did before there was a
+    // write behind, not the database's work (which leaves it slower, and the added latency smaller).
+    await connection.client.callTool({ name: 'lookup', arguments: args });
     if (index < 200) continue;
+    writeBehind.push(behindMs);
     checksOnly.push(checksMs - directMs);
     direct.push(directMs);
     governed.push(governedMs);
@@ -185,6 +198,7 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
       added_until_result_durable_ms: percentiles(addedUntilDurable),
       added_awaiting_every_append_ms: percentiles(addedAwaitingEach),
       added_without_durable_audit_ms: percentiles(checksOnly),
+      database_write_behind_ms: percentiles(writeBehind),
       audit_events_appended: auditEvents,
       target_added_p99_ms: 1,
       meets_target: addedStats.p99 <= 1,

@@ -12,4 +12,4 @@ export {
 export type { OtlpTraces } from './otel.js';
 export { runToSpans, toOtlp, traceIdOf } from './otel.js';
 export type { ChainProblem, ChainReport } from './verify.js';
-export { verifyChain } from './verify.js';
+export { verifyChain, verifyChainPages } from './verify.js';

@@ -22,8 +22,12 @@ export type ChainReport =
 
 type ChainEvent = AuditEventRecord | AuditChainRow;
 
-/** The hash an event should carry: over its stored canonical text when there is one, else over its data. */
+/**
+ * The hash an event should carry: the digest of its stored fields computed as they were read, or the
+ * hash over its stored canonical text when there is one, else over its data.
+ */
 function expectedHash(event: ChainEvent): string {
+  if ('digest' in event) return event.digest;
   return 'body' in event ? auditBodyHash(event.prevHash, event) : auditEventHash(event.prevHash, event);
 }
 
@@ -122,4 +126,48 @@ export function verifyChain(
     checkpointedSeq = Math.max(checkpointedSeq ?? 0, checkpoint.seq);
   }
   return { runId, status: 'ok', events: events.length, checkpointedSeq };
+}
+
+/**
+ * `verifyChain` over a chain read page by page, holding one page at a time: every check of an intact
+ * chain is made as the pages come. The first time anything is off (or a checkpoint does not match),
+ * the whole chain is read again by `readAll` and `verifyChain` names the problem, so the report is
+ * the same as `verifyChain`'s over the whole chain.
+ */
+export async function verifyChainPages(
+  runId: string,
+  pages: AsyncIterable<readonly ChainEvent[]>,
+  checkpoints: readonly Checkpoint[],
+  checkpointProblems: readonly string[],
+  readAll: () => Promise<readonly ChainEvent[]>,
+): Promise<ChainReport> {
+  const exactly = async () => verifyChain(runId, await readAll(), checkpoints, checkpointProblems);
+  if (checkpointProblems.length > 0) return exactly();
+  const wanted = new Map<number, string | null>();
+  for (const checkpoint of checkpoints) wanted.set(checkpoint.seq, null);
+  let expected = 1;
+  let previousHash = AUDIT_GENESIS_HASH;
+  let previousAt: string | null = null;
+  for await (const page of pages) {
+    for (const event of page) {
+      if (
+        event.seq !== expected ||
+        event.prevHash !== previousHash ||
+        (previousAt !== null && event.at < previousAt) ||
+        expectedHash(event) !== event.hash ||
+        event.id !== `${runId}:${expected}`
+      )
+        return exactly();
+      if (wanted.has(expected)) wanted.set(expected, event.hash);
+      previousHash = event.hash;
+      previousAt = event.at;
+      expected++;
+    }
+  }
+  let checkpointedSeq: number | null = null;
+  for (const checkpoint of checkpoints) {
+    if (wanted.get(checkpoint.seq) !== checkpoint.hash) return exactly();
+    checkpointedSeq = Math.max(checkpointedSeq ?? 0, checkpoint.seq);
+  }
+  return { runId, status: 'ok', events: expected - 1, checkpointedSeq };
 }

@@ -6,7 +6,7 @@ import {
   type OtlpTraces,
   readCheckpoints,
   toOtlp,
-  verifyChain,
+  verifyChainPages,
   verifyOperatorLog,
 } from '../audit/index.js';
 import { BackendError, describeError, InputError, StateError } from '../errors.js';
@@ -88,11 +88,13 @@ export async function verifyAudit(context: CliContext, runIds: string[]): Promis
           ];
     let intact = true;
     for (const runId of ids) {
-      const events = await store.audit.chain(runId);
       const { checkpoints, problems } = readCheckpoints(context.home, runId, key);
-      if (events.length === 0 && checkpoints.length === 0 && !(await store.runs.get(runId)))
+      // Read page by page; only a chain found broken is read whole, to name its first bad event.
+      const report = await verifyChainPages(runId, store.audit.chainPages(runId), checkpoints, problems, () =>
+        store.audit.chain(runId),
+      );
+      if (report.events === 0 && checkpoints.length === 0 && !(await store.runs.get(runId)))
         throw new StateError(`run ${runId} does not exist`);
-      const report = verifyChain(runId, events, checkpoints, problems);
       if (report.status === 'ok') {
         context.out(
           `${runId}  ok  ${report.events} events${report.checkpointedSeq ? `, signed through ${report.checkpointedSeq}` : ', no signed checkpoint'}`,

@@ -1,7 +1,10 @@
-import { canonicalJson, sha256Hex } from './canonical.js';
-import { encodeText } from './codec.js';
+import { StateError } from '../errors.js';
+import type { AuditJournal } from './audit-journal.js';
+import { canonicalJson, sha256Hex, sha256HexOfBytes } from './canonical.js';
+import { decodeText, encodeText } from './codec.js';
 import type { Sql } from './database.js';
 import type { AuditChainRow, AuditEventRecord, AuditStore, QueuedAuditEvent } from './types.js';
+import { forEachDataRow, ResponseBuffer } from './wire.js';
 
 /** `prevHash` of the first event of every run. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -36,6 +39,10 @@ const MAX_BATCH = 2000;
 const COPY_FROM = 16;
 /** Sequence numbers per page of the read of a chain: small enough for the sort to stay in memory. */
 const PAGE = 5000;
+/** Journaled events waiting for the database beyond which an append also waits for it (bounds memory). */
+const MAX_BACKLOG = 10_000;
+/** Journal length from which it is emptied once the database holds all of it. */
+const JOURNAL_RESET_BYTES = 1 << 20;
 
 interface Head {
   seq: number;
@@ -45,6 +52,8 @@ interface Head {
 interface PendingAppend {
   record: AuditEventRecord;
   body: string;
+  /** The event's journal line (its COPY row), when it was journaled. */
+  line?: string;
   resolve: (record: AuditEventRecord) => void;
   reject: (error: unknown) => void;
 }
@@ -55,6 +64,11 @@ export interface AuditWriter {
   exec(text: string): Promise<void>;
   /** `COPY ... FROM` with `data` in PostgreSQL's text format. */
   copyFrom(statement: string, data: string): Promise<void>;
+  /**
+   * Runs `text` by the simple query protocol and returns the backend's messages as they came, unparsed
+   * (see wire.ts): far cheaper than decoded rows for reading a long chain.
+   */
+  raw?(text: string, into?: ResponseBuffer): Promise<Buffer>;
 }
 
 // Rows written since migration 3 keep the hashed text in body and leave data NULL; older rows have data.
@@ -105,21 +119,42 @@ function copyField(text: string): string {
   return COPY_SPECIAL.test(encoded) ? encoded.replace(COPY_SPECIALS, (char) => COPY_ESCAPES[char]!) : encoded;
 }
 
+/** One `audit_events` row in COPY's text format (a journal line): id, run_id, seq, at, type, body, prev_hash, hash. */
+function copyRow(record: AuditEventRecord, body: string): string {
+  return `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${copyField(body)}\t${record.prevHash}\t${record.hash}\n`;
+}
+
 /**
  * Audit table: per-run hash chains. An append is numbered and hashed at once, in memory, in call
- * order (the chain head of a run is read from the table once per store, then kept); the event is
- * queued and written by group commit: whatever is queued while a write runs goes into the next
- * single statement (a literal INSERT, or a COPY for larger batches). An append resolves only once its event is committed, and batches
- * commit in queue order, so once an event is committed every earlier event of its run is too.
- * Heads can stay in memory because the store holds the cross-process lock for its whole life.
- * If a write fails, none of its batch was written: those appends, and every later queued append
- * of the same runs (their hashes link to the lost events), are rejected and the heads re-read.
+ * order (the chain head of a run is read from the table once per store, then kept). Heads can stay in
+ * memory because the store holds the cross-process lock for its whole life.
+ *
+ * With a journal (the store as `openStore` opens it): the event is written to the journal by one
+ * synchronous write and its append resolves then; the database takes it in behind, by group commit
+ * (below), and every read waits for that first. While more than MAX_BACKLOG events wait for the
+ * database, an append resolves only once its own database write is done. A journal write that fails
+ * leaves nothing behind: that append is rejected and the run's next one takes its number. A database
+ * write that fails stops the audit store: every later append and read is rejected (the events stay in
+ * the journal, and the next opening of the store writes them).
+ *
+ * Without a journal: an append resolves only once its event is committed to the database. If a
+ * write fails, none of its batch was written: those appends, and every later queued append of the
+ * same runs (their hashes link to the lost events), are rejected and the heads re-read.
+ *
+ * Group commit: whatever is queued while a write runs goes into the next single statement (a literal
+ * INSERT, or a COPY for larger batches); batches commit in queue order, so once an event is committed
+ * every earlier event of its run is too.
  */
-export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
+export function createAuditStore(
+  sql: Sql,
+  writer?: AuditWriter,
+  journal?: AuditJournal,
+): AuditStore & { close(): Promise<void> } {
   const heads = new Map<string, Head>();
   const loading = new Map<string, Promise<void>>();
   let pending: PendingAppend[] = [];
-  let flushing = false;
+  let flushing: Promise<void> | null = null;
+  let failure: Error | null = null;
 
   async function loadHead(runId: string): Promise<void> {
     const rows = await sql.query<Head>(
@@ -134,12 +169,11 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     type: string,
     at: string,
     body: string,
-    item: Omit<PendingAppend, 'record' | 'body'>,
+    item: Omit<PendingAppend, 'record' | 'body' | 'line'>,
   ): AuditEventRecord {
     const previous = heads.get(runId)!;
     const seq = previous.seq + 1;
     const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
-    heads.set(runId, { seq, hash });
     const record: AuditEventRecord = {
       id: `${runId}:${seq}`,
       runId,
@@ -150,22 +184,33 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
       prevHash: previous.hash,
       hash,
     };
-    pending.push({ record, body, ...item });
+    let line: string | undefined;
+    if (journal) {
+      try {
+        if (failure) throw failure;
+        line = copyRow(record, body);
+        journal.append(line);
+      } catch (error) {
+        // Nothing was written: the run's head stays, and its next append takes this number.
+        item.reject(error);
+        return record;
+      }
+      // Durable now (resolving again once the database has it changes nothing).
+      if (pending.length < MAX_BACKLOG) item.resolve(record);
+    }
+    heads.set(runId, { seq, hash });
+    pending.push({ record, body, ...(line ? { line } : {}), ...item });
     // The first write waits for the end of this turn of the event loop, so appends made together
     // (a call's request and its decision) share one commit; whatever is queued while a write runs
     // goes into the next one.
-    if (!flushing) {
-      flushing = true;
-      setImmediate(() => void flush());
-    }
+    flushing ??= new Promise<void>((resolve) => setImmediate(() => void flush().then(resolve)));
     return record;
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
     if (writer && batch.length >= COPY_FROM) {
       let data = '';
-      for (const { record, body } of batch)
-        data += `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${copyField(body)}\t${record.prevHash}\t${record.hash}\n`;
+      for (const { record, body, line } of batch) data += line ?? copyRow(record, body);
       await writer.copyFrom(
         "COPY audit_events (id, run_id, seq, at, type, body, prev_hash, hash) FROM '/dev/blob'",
         data,
@@ -215,6 +260,16 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
           await write(batch);
           for (const item of batch) item.resolve(item.record);
         } catch (error) {
+          if (journal) {
+            // The events are safe in the journal, but the database no longer follows it.
+            failure = new StateError(
+              `audit events could not be written to the database (${(error as Error).message}); they are kept in the audit journal and written when the store is next opened`,
+              { cause: error },
+            );
+            for (const item of [...batch, ...pending]) item.reject(failure);
+            pending = [];
+            return;
+          }
           // Nothing of the batch was written (one statement). Later queued events of these runs
           // link to events that do not exist: reject them as well and read the heads afresh.
           const failed = new Set(batch.map((item) => item.record.runId));
@@ -224,16 +279,30 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
           for (const item of [...batch, ...later]) item.reject(error);
         }
       }
+      // The database holds every journaled event now.
+      if (journal && journal.size >= JOURNAL_RESET_BYTES) {
+        try {
+          journal.reset();
+        } catch {
+          // A longer journal only makes the next opening skip over events the database holds.
+        }
+      }
     } finally {
-      flushing = false;
+      flushing = null;
     }
+  }
+
+  /** Resolves once every event appended so far is in the database; rejects once that has failed. */
+  async function written(): Promise<void> {
+    while (flushing) await flushing;
+    if (failure) throw failure;
   }
 
   function enqueue(runId: string, type: string, data: unknown, at: string): Promise<QueuedAuditEvent> {
     return new Promise<QueuedAuditEvent>((numbered, reject) => {
       // Serialised before queueing: a value with no JSON form fails alone and never breaks the chain.
       const body = canonicalJson(data ?? null);
-      let item!: Omit<PendingAppend, 'record' | 'body'>;
+      let item!: Omit<PendingAppend, 'record' | 'body' | 'line'>;
       const committed = new Promise<AuditEventRecord>((resolve, rejectCommit) => {
         item = { resolve, reject: rejectCommit };
       });
@@ -265,13 +334,30 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
 
   return {
     enqueue,
+    written,
 
     async append(runId, type, data, at) {
       const { committed } = await enqueue(runId, type, data, at);
       return committed;
     },
 
+    async close() {
+      // Events the database could not take stay in the journal for the next opening.
+      const complete = await written().then(
+        () => true,
+        () => false,
+      );
+      try {
+        if (complete) journal?.discard();
+      } catch {
+        // The lock was lost: the file may be another process's by now, so it is left as it is.
+      } finally {
+        journal?.close();
+      }
+    },
+
     async list(runId) {
+      await written();
       const rows = await sql.query<AuditRow>(
         `SELECT ${COLUMNS} FROM audit_events WHERE run_id = $1 ORDER BY seq`,
         [runId],
@@ -280,6 +366,7 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
     },
 
     async runIds() {
+      await written();
       const rows = await sql.query<{ run_id: string }>(
         'SELECT DISTINCT run_id FROM audit_events ORDER BY run_id',
       );
@@ -288,77 +375,171 @@ export function createAuditStore(sql: Sql, writer?: AuditWriter): AuditStore {
 
     async chain(runId) {
       const rows: AuditChainRow[] = [];
-      // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
-      // embedded database) the planner sorted every row after the page start, on disk, for each page.
-      for (let after = 0; ; ) {
-        const until = after + PAGE;
-        const page =
-          (await bulkPage(sql, runId, after, until)) ?? (await chainPage(sql, runId, after, until));
-        for (const row of page) rows.push(row);
-        if (page.length > 0) {
-          after = until;
-          continue;
-        }
-        // Nothing in this range: the end, or a gap (deleted events) to step over.
-        const [next] = await sql.query<{ seq: number | null }>(
-          'SELECT min(seq) AS seq FROM audit_events WHERE run_id = $1 AND seq > $2',
-          [runId, after],
-        );
-        if (next?.seq == null) return rows;
-        after = next.seq - 1;
-      }
+      for await (const page of pages(runId, false)) for (const row of page) rows.push(row);
+      return rows;
     },
+
+    chainPages: (runId) => pages(runId, true),
   };
+
+  /** A run's chain in pages of up to PAGE sequence numbers, in order; see rawPage for `digest`. */
+  async function* pages(runId: string, digest: boolean): AsyncGenerator<AuditChainRow[]> {
+    await written();
+    // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
+    // embedded database) the planner sorted every row after the page start, on disk, for each page.
+    const response = new ResponseBuffer();
+    const raw = writer?.raw ? (text: string) => writer.raw!(text, response) : null;
+    for (let after = 0; ; ) {
+      const until = after + PAGE;
+      const page =
+        (raw ? await rawPage(raw, runId, after, until, digest) : null) ??
+        (await chainPage(sql, runId, after, until));
+      if (page.length > 0) {
+        yield page;
+        after = until;
+        continue;
+      }
+      // Nothing in this range: the end, or a gap (deleted events) to step over.
+      const [next] = await sql.query<{ seq: number | null }>(
+        'SELECT min(seq) AS seq FROM audit_events WHERE run_id = $1 AND seq > $2',
+        [runId, after],
+      );
+      if (next?.seq == null) return;
+      after = next.seq - 1;
+    }
+  }
 }
 
-const UNIT = '\x1f';
-const RECORD = '\x1e';
-
 /**
- * One page of a chain as a single string built by the database (fields split by U+001F, rows by
- * U+001E) with the row count beside it: far cheaper to read than rows or JSON. A stored body is
- * canonical JSON, which writes control characters as escapes, so the separators can only occur in a
- * hand-edited field; then the count of pieces or of fields is off and the page is read exactly (null).
+ * One page of a chain from the database's raw response (wire.ts): no driver row parsing, no
+ * aggregation. Bitmap scans are off for the statement, so the (run_id, seq) index yields the rows
+ * in order with no sort (without statistics the planner otherwise sorts). With `digest`, a row's hash
+ * input is put together from the stored bytes and hashed at once, instead of reading its body into a
+ * string (rows whose bytes need decoding or escaping keep `body`). Null when a row carries `data`
+ * (an older row, or one edited so), which is what such a row is checked by: the exact read handles that page.
  */
-async function bulkPage(
-  sql: Sql,
+async function rawPage(
+  raw: (text: string) => Promise<Buffer>,
   runId: string,
   after: number,
   until: number,
+  digest: boolean,
 ): Promise<AuditChainRow[] | null> {
-  const [result] = await sql.query<{ rows: number; page: string | null }>(
-    `SELECT count(*)::int AS rows,
-            string_agg(concat_ws(E'\\x1f', id, seq, at, type, prev_hash, hash, body), E'\\x1e') AS page
-       FROM (SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN 'b' || body END AS body
-               FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq) AS page`,
-    [runId, after, until],
+  const response = await raw(
+    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
   );
-  if (!result || result.rows === 0 || result.page === null) return [];
-  const pieces = result.page.split(RECORD);
-  if (pieces.length !== result.rows) return null;
-  const rows: AuditChainRow[] = new Array(pieces.length);
-  let previousSeq = after;
-  for (let index = 0; index < pieces.length; index++) {
-    const fields = pieces[index]!.split(UNIT);
-    // An older row (data, no body) has one field less: the exact read handles it.
-    if (fields.length !== 7) return null;
-    const [id, seq, at, type, prevHash, hash, body] = fields as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const number = Number(seq);
-    // The rows are aggregated in the order the ordered subquery yields them, which PostgreSQL keeps but
-    // does not promise; a page out of order is read again exactly.
-    if (!(number > previousSeq)) return null;
-    previousSeq = number;
-    rows[index] = { id, runId, seq: number, at, type, prevHash, hash, body: body.slice(1) };
+  const rows: AuditChainRow[] = [];
+  // Normally no stored byte is codec.ts's escape character; when one is, each row is checked for it.
+  const input = digest ? new DigestInput(runId, response.includes(ESCAPE_LEAD)) : null;
+  let older = false;
+  forEachDataRow(response, 7, (starts, ends) => {
+    if (older || starts[6]! < 0) {
+      older = true;
+      return;
+    }
+    const id = decodeText(response.toString('utf8', starts[0], ends[0]));
+    const seq = Number(response.toString('latin1', starts[1], ends[1]));
+    const at = decodeText(response.toString('utf8', starts[2], ends[2]));
+    const type = decodeText(response.toString('utf8', starts[3], ends[3]));
+    const prevHash = decodeText(response.toString('utf8', starts[4], ends[4]));
+    const hash = decodeText(response.toString('utf8', starts[5], ends[5]));
+    const hashed = input?.digest(response, starts, ends) ?? null;
+    rows.push(
+      hashed !== null
+        ? { id, runId, seq, at, type, prevHash, hash, digest: hashed }
+        : {
+            id,
+            runId,
+            seq,
+            at,
+            type,
+            prevHash,
+            hash,
+            body: decodeText(response.toString('utf8', starts[6], ends[6])),
+          },
+    );
+  });
+  return older ? null : rows;
+}
+
+const ESCAPE_LEAD = 0xee; // first byte of U+E000 (codec.ts's escape) in UTF-8
+const AT = Buffer.from('{"at":"');
+const DATA = Buffer.from('","data":');
+const RUN_ID = Buffer.from(',"runId":');
+const SEQ = Buffer.from(',"seq":');
+const TYPE = Buffer.from(',"type":"');
+const END = Buffer.from('"}');
+
+/**
+ * Builds `auditBodyHash`'s input from a raw row's stored bytes (seq, at, type, prev_hash, body) and
+ * hashes it. The bytes stand for themselves when no field holds codec.ts's escape character and at
+ * and type need no JSON escaping; otherwise `digest` returns null and the row is read as text.
+ */
+class DigestInput {
+  private buffer = Buffer.allocUnsafe(4096);
+  private readonly runId: Buffer;
+
+  constructor(
+    runId: string,
+    private readonly escapes: boolean,
+  ) {
+    this.runId = Buffer.from(JSON.stringify(runId));
   }
-  return rows;
+
+  digest(bytes: Buffer, starts: Int32Array, ends: Int32Array): string | null {
+    const bodyStart = starts[6]!;
+    const bodyEnd = ends[6]!;
+    if (!plainJsonString(bytes, starts[2]!, ends[2]!) || !plainJsonString(bytes, starts[3]!, ends[3]!))
+      return null;
+    if (
+      this.escapes &&
+      (bytes.subarray(starts[4]!, ends[4]!).includes(ESCAPE_LEAD) ||
+        bytes.subarray(bodyStart, bodyEnd).includes(ESCAPE_LEAD))
+    )
+      return null;
+    const most = bodyEnd - bodyStart + ends[4]! - starts[4]! + this.runId.length + 256;
+    if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(2 * most);
+    const buffer = this.buffer;
+    // Short fields byte by byte (cheaper than a copy call each), the body in one copy.
+    let length = put(buffer, 0, bytes, starts[4]!, ends[4]!);
+    buffer.set(AT, length);
+    length = put(buffer, length + AT.length, bytes, starts[2]!, ends[2]!);
+    buffer.set(DATA, length);
+    length += DATA.length;
+    // A plain view: Buffer's copy and subarray cost more per call than the 300-odd bytes they move.
+    buffer.set(new Uint8Array(bytes.buffer, bytes.byteOffset + bodyStart, bodyEnd - bodyStart), length);
+    length += bodyEnd - bodyStart;
+    buffer.set(RUN_ID, length);
+    length += RUN_ID.length;
+    buffer.set(this.runId, length);
+    length += this.runId.length;
+    buffer.set(SEQ, length);
+    length = put(buffer, length + SEQ.length, bytes, starts[1]!, ends[1]!);
+    buffer.set(TYPE, length);
+    length = put(buffer, length + TYPE.length, bytes, starts[3]!, ends[3]!);
+    buffer.set(END, length);
+    return sha256HexOfBytes(buffer.subarray(0, length + END.length));
+  }
+}
+
+/** Copies bytes [start, end) of `from` to `to` at `at`; returns the offset after them. Buffers must not be views of each other. */
+function put(to: Buffer, at: number, from: Buffer, start: number, end: number): number {
+  let offset = at;
+  if (end - start > 64) {
+    to.set(new Uint8Array(from.buffer, from.byteOffset + start, end - start), at);
+    return at + end - start;
+  }
+  for (let index = start; index < end; index++) to[offset++] = from[index]!;
+  return offset;
+}
+
+/** True when bytes [start, end) are a JSON string's content as they stand: no quote, backslash, control or escape character. */
+function plainJsonString(bytes: Buffer, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) {
+    const byte = bytes[index]!;
+    if (byte < 0x20 || byte === 0x22 || byte === 0x5c || byte === ESCAPE_LEAD) return false;
+  }
+  return true;
 }
 
 type PageTuple = [string, number, string, string, string, string, string | null, unknown];

@@ -66,5 +66,12 @@ export function sha256Hex(text: string): string {
     : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** Lower-case hex SHA-256 of `bytes`. */
+export function sha256HexOfBytes(bytes: Uint8Array): string {
+  return oneShot ? oneShot('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
 // crypto.hash (Node >= 20.12) hashes a string in one call, several times faster than a Hash object.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }
+).hash;

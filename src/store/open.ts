@@ -4,6 +4,12 @@ import type { PGlite } from '@electric-sql/pglite';
 import { ConfigError, StateError } from '../errors.js';
 import { createApprovalStore } from './approvals.js';
 import { type AuditWriter, createAuditStore } from './audit.js';
+import {
+  type AuditJournal,
+  auditJournalPath,
+  openAuditJournal,
+  recoverAuditJournal,
+} from './audit-journal.js';
 import { createAutonomyStore } from './autonomy.js';
 import { openDatabase, type Sql } from './database.js';
 import { createFeedbackStore } from './feedback.js';
@@ -11,6 +17,7 @@ import { acquireStoreLock } from './lock.js';
 import { migrate } from './migrations.js';
 import { createRunStore } from './runs.js';
 import type { Store } from './types.js';
+import { rawQuery } from './wire.js';
 
 export interface OpenStoreOptions {
   /** Warden's home directory (e.g. `.warden`); created when missing. The database lives in `<home>/db`. */
@@ -65,6 +72,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       cause: error,
     });
   }
+  let journal: AuditJournal;
   try {
     await migrate(db);
     // The audit store writes string literals; they are only safe with standard-conforming strings.
@@ -73,6 +81,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     ).rows;
     if (setting?.standard_conforming_strings !== 'on')
       throw new StateError(`the store database in ${home} does not use standard_conforming_strings`);
+    // Events a killed process wrote to the audit journal but not yet to the database.
+    await recoverAuditJournal(db, auditJournalPath(home));
+    journal = openAuditJournal(auditJournalPath(home), assertLocked);
     assertLocked();
   } catch (error) {
     await shutdown(db);
@@ -80,6 +91,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
 
   let closing: Promise<void> | null = null;
+  // Set once the audit store has written its last events, just before the database closes.
+  let sealed = false;
   const sql: Sql = {
     async query<Row>(text: string, params?: unknown[]) {
       if (closing) throw new StateError(`store at ${home} is closed`);
@@ -90,25 +103,34 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
   const writer: AuditWriter = {
     async exec(text) {
-      if (closing) throw new StateError(`store at ${home} is closed`);
+      if (sealed) throw new StateError(`store at ${home} is closed`);
       assertLocked();
       await db.exec(text);
     },
     async copyFrom(statement, data) {
-      if (closing) throw new StateError(`store at ${home} is closed`);
+      if (sealed) throw new StateError(`store at ${home} is closed`);
       assertLocked();
       await db.query(statement, [], { blob: new Blob([data]) });
     },
+    async raw(text, into) {
+      if (closing) throw new StateError(`store at ${home} is closed`);
+      assertLocked();
+      return rawQuery(db, text, into);
+    },
   };
 
+  const audit = createAuditStore(sql, writer, journal);
   return {
     runs: createRunStore(sql),
     approvals: createApprovalStore(sql),
-    audit: createAuditStore(sql, writer),
+    audit,
     autonomy: createAutonomyStore(sql),
     feedback: createFeedbackStore(sql),
     close() {
-      closing ??= shutdown(db);
+      closing ??= audit.close().finally(() => {
+        sealed = true;
+        return shutdown(db);
+      });
       return closing;
     },
   };

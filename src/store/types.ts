@@ -64,9 +64,12 @@ export interface AuditEventRecord {
 
 /**
  * One stored event as `warden audit verify` reads it: `body` is the canonical JSON of its data
- * exactly as hashed (events written since schema 3); older events carry the stored `data`.
+ * exactly as hashed (events written since schema 3); older events carry the stored `data`. A row of
+ * `chainPages` may carry `digest` instead: the hash its stored fields give (prev_hash, at, type, body,
+ * with the run id and sequence number), computed from the stored bytes as the page was read.
  */
-export type AuditChainRow = Omit<AuditEventRecord, 'data'> & ({ body: string } | { data: unknown });
+export type AuditChainRow = Omit<AuditEventRecord, 'data'> &
+  ({ body: string } | { data: unknown } | { digest: string });
 
 export interface RunStore {
   create(run: {
@@ -138,7 +141,7 @@ export interface QueuedAuditEvent {
 export interface AuditStore {
   /**
    * Appends in order with the next sequence number of the run and the hash chain; resolves once
-   * the event is committed. Concurrent appends (of any runs) are committed together.
+   * the event is committed (durable: written to the audit journal, or to the database).
    */
   append(runId: string, type: string, data: unknown, at: string): Promise<AuditEventRecord>;
   /**
@@ -147,9 +150,19 @@ export interface AuditStore {
    * the caller waits for a later commit (or this one) before its next side effect.
    */
   enqueue(runId: string, type: string, data: unknown, at: string): Promise<QueuedAuditEvent>;
+  /**
+   * Resolves once every event appended so far is in the database (reads wait for this themselves);
+   * appends are durable earlier, in the audit journal.
+   */
+  written(): Promise<void>;
   list(runId: string): Promise<AuditEventRecord[]>;
   /** The run's chain for verification, read in pages without parsing the event data. */
   chain(runId: string): Promise<AuditChainRow[]>;
+  /**
+   * The same chain page by page, in order, so that a reader need not hold all of it; rows carry
+   * `digest` rather than `body` where it can be computed from the stored bytes.
+   */
+  chainPages(runId: string): AsyncIterable<AuditChainRow[]>;
   /** Every run with at least one event, whether or not the runs table still knows it. */
   runIds(): Promise<string[]>;
 }

@@ -7,6 +7,7 @@ import {
   loadSigningKey,
   readCheckpoints,
   verifyChain,
+  verifyChainPages,
   writeCheckpoint,
 } from '../../src/audit/index.js';
 import { verifyAudit } from '../../src/cli/runs.js';
@@ -36,6 +37,12 @@ async function verify(runId: string) {
     const report = verifyChain(runId, await store.audit.chain(runId), checkpoints, problems);
     // What verify reads (the stored text) and what everyone else reads (the parsed events) agree.
     expect(verifyChain(runId, await store.audit.list(runId), checkpoints, problems)).toEqual(report);
+    // So does `warden audit verify`'s page-by-page check over digests of the stored bytes.
+    expect(
+      await verifyChainPages(runId, store.audit.chainPages(runId), checkpoints, problems, () =>
+        store.audit.chain(runId),
+      ),
+    ).toEqual(report);
     return report;
   } finally {
     await store.close();

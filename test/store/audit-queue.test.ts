@@ -4,6 +4,7 @@ import { verifyChain } from '../../src/audit/index.js';
 import { type AuditWriter, createAuditStore } from '../../src/store/audit.js';
 import type { Sql } from '../../src/store/database.js';
 import { migrate } from '../../src/store/migrations.js';
+import { type ResponseBuffer, rawQuery } from '../../src/store/wire.js';
 import { at } from './helpers.js';
 
 let db: PGlite;
@@ -37,6 +38,7 @@ function writerFailing(fail: Set<number>): AuditWriter & { statements: number } 
       await failIfNamed();
       await db.query(statement, [], { blob: new Blob([data]) });
     },
+    raw: (text: string, into?: ResponseBuffer) => rawQuery(db, text, into),
   };
   return writer;
 }

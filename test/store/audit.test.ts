@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChainPages } from '../../src/audit/index.js';
 import { InputError, StateError } from '../../src/errors.js';
 import {
   AUDIT_GENESIS_HASH,
@@ -123,6 +124,26 @@ describe('audit trail', () => {
         listed.map(({ data, ...rest }) => ({ ...rest, body: canonicalJson(data) })),
       );
     }
+  });
+
+  it('reads a chain for verify as digests of the stored bytes, or as text where the bytes need decoding', async () => {
+    const plain = { text: 'quote " back \\ tab \t new line \n 日本語 😀', list: [1, 2.5, null] };
+    const runId = 'run-"digest\\';
+    await store.audit.append(runId, 'tool-call-result', plain, at(0));
+    await store.audit.append(runId, 'tool-call-result', awkwardData, at(1));
+    await store.audit.append(runId, 'type\twith tab', plain, at(2));
+    const rows = [];
+    for await (const page of store.audit.chainPages(runId)) rows.push(...page);
+    // The second holds the codec's escape character, the third a type that JSON escapes: read as text.
+    expect(rows.map((row) => ('digest' in row ? 'digest' : 'body' in row ? 'body' : 'data'))).toEqual([
+      'digest',
+      'body',
+      'body',
+    ]);
+    expect(rows.map((row) => ('digest' in row ? row.digest : null))).toEqual([rows[0]?.hash, null, null]);
+    expect(
+      await verifyChainPages(runId, store.audit.chainPages(runId), [], [], () => store.audit.chain(runId)),
+    ).toEqual({ runId, status: 'ok', events: 3, checkpointedSeq: null });
   });
 
   it('stores scalar and missing data as JSON', async () => {
