@@ -14,8 +14,6 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createGateway } from '../src/capability/gateway/index.js';
@@ -27,7 +25,7 @@ import {
   openKillSwitchBoard,
 } from '../src/control/index.js';
 import { openStore } from '../src/store/index.js';
-import { tempHome } from '../test/helpers.js';
+import { linkedConnection, tempHome } from '../test/helpers.js';
 
 function percentiles(samples: number[]): { p50: number; p99: number; max: number; n: number } {
   const sorted = Float64Array.from(samples).sort();
@@ -51,12 +49,7 @@ async function lookupServer() {
       { type: 'text', text: JSON.stringify({ indicator: request.params.arguments?.value, hits: 0 }) },
     ],
   }));
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(clientSide);
-  const { tools } = await client.listTools();
-  return { name: 'vendor', bundledKind: null, client, tools, close: () => client.close() };
+  return linkedConnection('vendor', server);
 }
 
 export async function measureGoverned(options: { calls?: number; decisions?: number } = {}) {

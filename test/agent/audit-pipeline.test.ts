@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +8,7 @@ import { createGateway, type Gateway, type ServerConnection } from '../../src/ca
 import { configSchema } from '../../src/config/index.js';
 import { createScriptedProvider, type ToolCallBlock } from '../../src/model/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { tempHome } from '../helpers.js';
+import { linkedConnection, tempHome } from '../helpers.js';
 
 const RUN = 'run-pipeline';
 
@@ -31,12 +29,7 @@ async function vendorServer(): Promise<ServerConnection> {
     seenAtExecution.push((await store.audit.list(runId)).map((event) => event.type));
     return { content: [{ type: 'text', text: JSON.stringify({ hits: 0 }) }] };
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
-  const { tools } = await client.listTools();
-  return { name: 'vendor', bundledKind: null, client, tools, close: () => client.close() };
+  return linkedConnection('vendor', server);
 }
 
 const config = configSchema.parse({ servers: {}, tiers: { 'vendor.lookup': 'read' } });

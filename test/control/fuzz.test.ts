@@ -1,5 +1,3 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
@@ -13,7 +11,7 @@ import {
 import { configSchema } from '../../src/config/index.js';
 import { createDlp, decideApproval, hashArgs, type KillSwitch } from '../../src/control/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { tempHome } from '../helpers.js';
+import { linkedConnection, tempHome } from '../helpers.js';
 
 /**
  * Property-based fuzzing of the control layer: random adversarial episodes (tool sequences,
@@ -61,12 +59,7 @@ async function opsServer(): Promise<ServerConnection> {
     });
     return { content: [{ type: 'text', text: '{"ok":true}' }] };
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'fuzz', version: '1' });
-  await client.connect(clientSide);
-  const { tools } = await client.listTools();
-  return { name: 'ops', bundledKind: null, client, tools, close: () => client.close() };
+  return linkedConnection('ops', server);
 }
 
 beforeAll(async () => {

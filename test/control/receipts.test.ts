@@ -1,7 +1,5 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +13,7 @@ import {
 import { configSchema } from '../../src/config/index.js';
 import { bundledPoliciesDirectory, decideApproval } from '../../src/control/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { tempHome } from '../helpers.js';
+import { linkedConnection, tempHome } from '../helpers.js';
 
 const RUN = 'run-receipts';
 let home: string;
@@ -38,12 +36,7 @@ async function vendorConnection(): Promise<ServerConnection> {
     executed.push({ tool: request.params.name, ...(request.params.arguments ?? {}) });
     return { content: [{ type: 'text', text: '{"done":true}' }] };
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
-  const { tools } = await client.listTools();
-  return { name: 'vendor', bundledKind: null, client, tools, close: () => client.close() };
+  return linkedConnection('vendor', server);
 }
 
 const config = configSchema.parse({

@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +8,7 @@ import { serveBundledHttp } from '../../../src/capability/servers/index.js';
 import { configSchema } from '../../../src/config/index.js';
 import { decideApproval, loadAssets, sampleInventoryPath } from '../../../src/control/index.js';
 import { openStore, type Store } from '../../../src/store/index.js';
-import { tempHome, tsxArgs } from '../../helpers.js';
+import { linkedConnection, tempHome, tsxArgs } from '../../helpers.js';
 
 const RUN = 'run-gateway-test';
 let home: string;
@@ -223,15 +221,10 @@ describe('gateway and a server that breaks the protocol', () => {
       content: [],
       structuredContent: { n: 'many' },
     }));
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'test', version: '1' });
-    await client.connect(clientSide);
-    const { tools } = await client.listTools();
     const liar = await createGateway({
       config: configSchema.parse({ servers: {}, tiers: { 'liar.*': 'read' } }),
       home,
-      connections: [{ name: 'liar', bundledKind: null, client, tools, close: () => client.close() }],
+      connections: [await linkedConnection('liar', server)],
     });
     const outcome = await liar.call(context(), 'liar.count', {});
     expect(outcome).toMatchObject({
