@@ -444,20 +444,18 @@ async function rawPage(
     const prevHash = decodeText(response.toString('utf8', starts[4], ends[4]));
     const hash = decodeText(response.toString('utf8', starts[5], ends[5]));
     const hashed = input?.digest(response, starts, ends) ?? null;
-    rows.push(
-      hashed !== null
-        ? { id, runId, seq, at, type, prevHash, hash, digest: hashed }
-        : {
-            id,
-            runId,
-            seq,
-            at,
-            type,
-            prevHash,
-            hash,
-            body: decodeText(response.toString('utf8', starts[6], ends[6])),
-          },
-    );
+    rows.push({
+      id,
+      runId,
+      seq,
+      at,
+      type,
+      prevHash,
+      hash,
+      ...(hashed !== null
+        ? { digest: hashed }
+        : { body: decodeText(response.toString('utf8', starts[6], ends[6])) }),
+    });
   });
   return older ? null : rows;
 }

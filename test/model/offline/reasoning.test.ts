@@ -22,6 +22,11 @@ function judge(fields: Partial<AlertFacts>) {
   return { byId, verdict: assess(alert, observations, features, new Set(), 0).verdict };
 }
 
+/** Does the alert's own event alone raise this feature? */
+function raises(fields: Partial<AlertFacts>, feature: string): boolean {
+  return judge(fields).byId.has(feature);
+}
+
 describe('offline analyst reasoning from the alerted event', () => {
   test('the service control manager starting PowerShell is a service running a command', () => {
     const judged = judge({
@@ -32,7 +37,8 @@ describe('offline analyst reasoning from the alerted event', () => {
     expect(judged.byId.get('service-spawned-shell')).toBeGreaterThan(0);
     expect(judged.verdict).not.toBe('benign');
     expect(
-      judge({ image: `${system32}\\svchost.exe`, parentImage: `${system32}\\services.exe` }).byId.has(
+      raises(
+        { image: `${system32}\\svchost.exe`, parentImage: `${system32}\\services.exe` },
         'service-spawned-shell',
       ),
     ).toBe(false);
@@ -82,13 +88,13 @@ describe('offline analyst reasoning from the alerted event', () => {
 
   test('LSASS opened by a Windows session manager is routine; by a program from a user folder it is not', () => {
     const lsass = `${system32}\\lsass.exe`;
-    expect(
-      judge({ image: `${system32}\\wininit.exe`, targetImage: lsass }).byId.has('credential-access'),
-    ).toBe(false);
+    expect(raises({ image: `${system32}\\wininit.exe`, targetImage: lsass }, 'credential-access')).toBe(
+      false,
+    );
     // The same name outside System32 is a masquerade, not the session manager.
-    expect(
-      judge({ image: 'C:\\Users\\Public\\wininit.exe', targetImage: lsass }).byId.has('credential-access'),
-    ).toBe(true);
+    expect(raises({ image: 'C:\\Users\\Public\\wininit.exe', targetImage: lsass }, 'credential-access')).toBe(
+      true,
+    );
     expect(judge({ image: 'C:\\Users\\bob\\Desktop\\tool.exe', targetImage: lsass }).verdict).not.toBe(
       'benign',
     );
@@ -103,10 +109,13 @@ describe('offline analyst reasoning from the alerted event', () => {
     expect(judged.byId.get('persistence')).toBeGreaterThan(0);
     expect(judged.verdict).not.toBe('benign');
     expect(
-      judge({
-        image: `${system32}\\svchost.exe`,
-        targetObject: 'HKU\\S-1-5-21-1-1104_Classes\\Local Settings\\MuiCache\\1\\52C64B7E',
-      }).byId.has('persistence'),
+      raises(
+        {
+          image: `${system32}\\svchost.exe`,
+          targetObject: 'HKU\\S-1-5-21-1-1104_Classes\\Local Settings\\MuiCache\\1\\52C64B7E',
+        },
+        'persistence',
+      ),
     ).toBe(false);
   });
 
@@ -120,22 +129,24 @@ describe('offline analyst reasoning from the alerted event', () => {
     expect(injected.byId.get('process-injection')).toBeGreaterThan(0);
     expect(injected.verdict).not.toBe('benign');
     expect(
-      judge({ eventId: 8, image: `${system32}\\csrss.exe`, targetImage: notepad }).byId.has(
-        'process-injection',
-      ),
+      raises({ eventId: 8, image: `${system32}\\csrss.exe`, targetImage: notepad }, 'process-injection'),
     ).toBe(false);
     // csrss.exe outside System32 is a masquerade; an event other than Sysmon 8 is not a remote thread.
     expect(
-      judge({ eventId: 8, image: 'C:\\Users\\Public\\csrss.exe', targetImage: notepad }).byId.has(
+      raises(
+        { eventId: 8, image: 'C:\\Users\\Public\\csrss.exe', targetImage: notepad },
         'process-injection',
       ),
     ).toBe(true);
     expect(
-      judge({
-        eventId: 10,
-        image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
-        targetImage: notepad,
-      }).byId.has('process-injection'),
+      raises(
+        {
+          eventId: 10,
+          image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+          targetImage: notepad,
+        },
+        'process-injection',
+      ),
     ).toBe(false);
   });
 
@@ -148,37 +159,45 @@ describe('offline analyst reasoning from the alerted event', () => {
     );
     expect(judge({ eventId: 3, image: notepad, destination: '172.18.39.105' }).verdict).not.toBe('benign');
     expect(
-      judge({
-        eventId: 17,
-        image: notepad,
-        pipeName: '\\PSHost.1322.7808.DefaultAppDomain.notepad',
-      }).byId.has('hosted-code'),
+      raises(
+        {
+          eventId: 17,
+          image: notepad,
+          pipeName: '\\PSHost.1322.7808.DefaultAppDomain.notepad',
+        },
+        'hosted-code',
+      ),
     ).toBe(true);
-    expect(judge({ image: `${system32}\\PING.EXE`, parentImage: notepad }).byId.has('hosted-code')).toBe(
-      true,
-    );
+    expect(raises({ image: `${system32}\\PING.EXE`, parentImage: notepad }, 'hosted-code')).toBe(true);
     expect(
-      judge({ eventId: 7, image: notepad, imageLoaded: `${system32}\\WsmSvc.dll` }).byId.has('hosted-code'),
+      raises({ eventId: 7, image: notepad, imageLoaded: `${system32}\\WsmSvc.dll` }, 'hosted-code'),
     ).toBe(true);
-    expect(judge({ eventId: 4103, image: notepad }).byId.has('hosted-code')).toBe(true);
+    expect(raises({ eventId: 4103, image: notepad }, 'hosted-code')).toBe(true);
     expect(
-      judge({
-        eventId: 7,
-        image: notepad,
-        imageLoaded:
-          'C:\\Windows\\assembly\\NativeImages_v4.0.30319_64\\Microsoft.We0722664#\\x\\Microsoft.WSMan.Management.ni.dll',
-      }).byId.has('hosted-code'),
+      raises(
+        {
+          eventId: 7,
+          image: notepad,
+          imageLoaded:
+            'C:\\Windows\\assembly\\NativeImages_v4.0.30319_64\\Microsoft.We0722664#\\x\\Microsoft.WSMan.Management.ni.dll',
+        },
+        'hosted-code',
+      ),
     ).toBe(true);
     // PowerShell loading its own engine, and Notepad opening a file, are what those programs do.
     expect(
-      judge({
-        eventId: 7,
-        image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
-        imageLoaded: sma,
-      }).byId.has('hosted-code'),
+      raises(
+        {
+          eventId: 7,
+          image: `${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`,
+          imageLoaded: sma,
+        },
+        'hosted-code',
+      ),
     ).toBe(false);
     expect(
-      judge({ eventId: 1, image: notepad, commandLine: `${notepad} C:\\Users\\bob\\notes.txt` }).byId.has(
+      raises(
+        { eventId: 1, image: notepad, commandLine: `${notepad} C:\\Users\\bob\\notes.txt` },
         'hosted-code',
       ),
     ).toBe(false);
