@@ -14,6 +14,19 @@
  * the skill index and the two skill tools removed, and the load/read calls and their results
  * dropped from the conversation: what the same investigation would have sent without them.
  *
+ * Tool search (deferred tool loading, the Anthropic provider's default): every variant is also
+ * counted as it goes with `model.anthropic.toolSearch` (the default always-loaded tools). The
+ * offline analyst does not search, so its transcript is given the searches a model would make:
+ * before the first call of a deferred tool in a turn, one `server_tool_use` whose regex names that
+ * turn's new deferred tools exactly and the `tool_search_tool_result` that references them. Per
+ * turn the count is then the system prompt (with its list of deferred tool names), the messages
+ * (search blocks included), the always-loaded tool definitions, the tool-search tool with
+ * SEARCH_TOOL_ALLOWANCE tokens for the description the API adds to it, and the definition of each
+ * tool a search in the conversation so far referenced (the API expands it there). A model that
+ * searched with looser patterns would load more definitions than it calls: exact names are the
+ * best case, `search_loads_two_unused_tools` prices two more definitions per search.
+ * The all-tools-every-turn figures are printed as before (`all_tools_every_turn`).
+ *
  * Usage: node --import tsx bench/skills.ts
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -24,10 +37,15 @@ import { configSchema } from '../src/config/index.js';
 import { bundledSkillsDirectory, loadSkills, readSkillResource, type Skill } from '../src/knowledge/index.js';
 import {
   createOfflineAnalyst,
+  deferredTools,
   type Message,
   type ModelProvider,
   type ModelRequest,
+  type ProviderBlock,
+  TOOL_SEARCH_TOOL,
+  type ToolSearchOptions,
   toAnthropicRequest,
+  toWireName,
 } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
@@ -47,6 +65,112 @@ function partTokens(request: ModelRequest): { tools: number; system: number; mes
   const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096 });
   const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
   return { tools: count(params.tools), system: count(params.system), messages: count(params.messages) };
+}
+
+/**
+ * Tokens the API adds for the tool-search tool's own description, on every turn it is offered.
+ * Anthropic does not publish the figure; this is an allowance, not a measurement.
+ */
+const SEARCH_TOOL_ALLOWANCE = 500;
+
+/**
+ * The request had the model searched for each deferred tool before its first call: one search per
+ * assistant turn, inserted before the turn's first call of a deferred tool no search found yet,
+ * whose regex names exactly those tools and whose result references them.
+ */
+export function withSearches(request: ModelRequest, toolSearch: ToolSearchOptions): ModelRequest {
+  const deferred = deferredTools({ tools: request.tools, messages: [] }, toolSearch);
+  const found = new Set<string>();
+  let searches = 0;
+  const messages = request.messages.map((message): Message => {
+    if (message.role !== 'assistant') return message;
+    const fresh = [
+      ...new Set(
+        message.content.flatMap((block) =>
+          block.type === 'tool_call' && deferred.has(block.name) && !found.has(block.name)
+            ? [block.name]
+            : [],
+        ),
+      ),
+    ];
+    if (fresh.length === 0) return message;
+    for (const name of fresh) found.add(name);
+    const at = message.content.findIndex((block) => block.type === 'tool_call' && fresh.includes(block.name));
+    const id = `srvtoolu_bench${String(++searches).padStart(2, '0')}`;
+    const wire = fresh.map(toWireName);
+    const search: ProviderBlock[] = [
+      {
+        type: 'provider',
+        wire: 'anthropic',
+        value: {
+          type: 'server_tool_use',
+          id,
+          name: TOOL_SEARCH_TOOL.name,
+          input: { query: wire.map((name) => `^${name}$`).join('|') },
+        },
+      },
+      {
+        type: 'provider',
+        wire: 'anthropic',
+        value: {
+          type: 'tool_search_tool_result',
+          tool_use_id: id,
+          content: {
+            type: 'tool_search_tool_search_result',
+            tool_references: wire.map((tool_name) => ({ type: 'tool_reference', tool_name })),
+          },
+        },
+      },
+    ];
+    return {
+      ...message,
+      content: [...message.content.slice(0, at), ...search, ...message.content.slice(at)],
+    };
+  });
+  return { ...request, messages };
+}
+
+interface SearchCount {
+  total: number;
+  /** Tool definitions the model sees this turn: always loaded, the search tool (with its allowance) and those found. */
+  tools: number;
+  system: number;
+  messages: number;
+  searches: number;
+}
+
+/** What the model reads of a request sent with tool search, by part (see the header). */
+function searchTokens(
+  request: ModelRequest,
+  toolSearch: ToolSearchOptions,
+  unusedPerSearch = 0,
+): SearchCount {
+  const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096, toolSearch });
+  const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
+  const tools = (params.tools ?? []) as unknown as Array<Record<string, unknown>>;
+  const deferred = tools.filter((tool) => tool.defer_loading === true);
+  const loaded = tools.filter((tool) => tool.defer_loading !== true);
+  const referenced = new Set(
+    [...JSON.stringify(params.messages).matchAll(/"tool_reference","tool_name":"([^"]+)"/g)].map(
+      (match) => match[1],
+    ),
+  );
+  const searches = (JSON.stringify(params.messages).match(/"type":"server_tool_use"/g) ?? []).length;
+  const found = deferred
+    .filter((tool) => referenced.has(String(tool.name)))
+    .map(({ defer_loading: _flag, ...tool }) => tool);
+  // Two definitions of the unused deferred tools per search, from the largest (the pessimistic case).
+  const unused = deferred
+    .filter((tool) => !referenced.has(String(tool.name)))
+    .map((tool) => count(tool))
+    .sort((a, b) => b - a)
+    .slice(0, unusedPerSearch * searches)
+    .reduce((sum, tokens) => sum + tokens, 0);
+  const allowance = tools.some((tool) => tool.name === TOOL_SEARCH_TOOL.name) ? SEARCH_TOOL_ALLOWANCE : 0;
+  const toolTokens = count(loaded) + count(found) + allowance + unused;
+  const system = count(params.system);
+  const messages = count(params.messages);
+  return { total: toolTokens + system + messages, tools: toolTokens, system, messages, searches };
 }
 
 function recording(provider: ModelProvider, requests: ModelRequest[]): ModelProvider {
@@ -98,7 +222,7 @@ async function inlineTexts(skills: readonly Skill[]): Promise<{ bodies: string; 
 }
 
 /** Alerts built from events of the sample incident, as a detection rule would raise them. */
-function labAlerts(): Alert[] {
+export function labAlerts(): Alert[] {
   const events = readFileSync('examples/lab/sample-incident.jsonl', 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -160,9 +284,21 @@ interface Investigation {
   inline_with_resources_input_tokens: number;
   /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
   no_skills_input_tokens: number;
+  /** The same four, sent with tool search (deferred tool loading). */
+  tool_search: {
+    searches: number;
+    progressive_input_tokens: number;
+    inline_skill_md_input_tokens: number;
+    inline_with_resources_input_tokens: number;
+    no_skills_input_tokens: number;
+    /** Progressive, had each search also loaded two tools the model did not call. */
+    progressive_two_unused_per_search: number;
+    inline_with_resources_two_unused_per_search: number;
+  };
 }
 
-type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'skill_loads'>;
+type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'skill_loads' | 'tool_search'>;
+type SearchKey = Exclude<keyof Investigation['tool_search'], 'searches'>;
 
 export async function measureSkillTokens() {
   const home = tempHome('warden-bench-skills-');
@@ -180,6 +316,8 @@ export async function measureSkillTokens() {
   );
   const investigations: Investigation[] = [];
   const parts = { tools: 0, system: 0, messages: 0, turns: 0 };
+  const searchParts = { tools: 0, system: 0, messages: 0 };
+  const toolSearch: ToolSearchOptions = { alwaysLoaded: config.model.anthropic.toolSearch.alwaysLoaded };
   try {
     for (const alert of [...sample, ...labAlerts()]) {
       const requests: ModelRequest[] = [];
@@ -201,6 +339,20 @@ export async function measureSkillTokens() {
       const inlineBodies = sum((request) => inlineVariant(request, inline.bodies));
       const inlineAll = sum((request) => inlineVariant(request, inline.withResources));
       const none = sum((request) => ({ ...inlineVariant(request, ''), system: request.system }));
+      const searched = (transform: (request: ModelRequest) => ModelRequest, unusedPerSearch = 0) =>
+        requests.reduce(
+          (total, request) =>
+            total +
+            searchTokens(withSearches(transform(request), toolSearch), toolSearch, unusedPerSearch).total,
+          0,
+        );
+      for (const request of requests) {
+        const part = searchTokens(withSearches(request, toolSearch), toolSearch);
+        searchParts.tools += part.tools;
+        searchParts.system += part.system;
+        searchParts.messages += part.messages;
+      }
+      const last = requests.at(-1);
       investigations.push({
         alert: alert.id,
         verdict: outcome.verdict?.verdict ?? outcome.status,
@@ -210,6 +362,23 @@ export async function measureSkillTokens() {
         inline_skill_md_input_tokens: inlineBodies,
         inline_with_resources_input_tokens: inlineAll,
         no_skills_input_tokens: none,
+        tool_search: {
+          searches: last ? searchTokens(withSearches(last, toolSearch), toolSearch).searches : 0,
+          progressive_input_tokens: searched((request) => request),
+          inline_skill_md_input_tokens: searched((request) => inlineVariant(request, inline.bodies)),
+          inline_with_resources_input_tokens: searched((request) =>
+            inlineVariant(request, inline.withResources),
+          ),
+          no_skills_input_tokens: searched((request) => ({
+            ...inlineVariant(request, ''),
+            system: request.system,
+          })),
+          progressive_two_unused_per_search: searched((request) => request, 2),
+          inline_with_resources_two_unused_per_search: searched(
+            (request) => inlineVariant(request, inline.withResources),
+            2,
+          ),
+        },
       });
     }
   } finally {
@@ -223,6 +392,11 @@ export async function measureSkillTokens() {
   const skillCost = (key: TokenKey) => total(key) - total('no_skills_input_tokens');
   const skillRatio = (key: TokenKey) => round(skillCost(key) / skillCost('progressive_input_tokens'));
   const n = investigations.length;
+  const searchTotal = (key: SearchKey) =>
+    investigations.reduce((sum, item) => sum + item.tool_search[key], 0);
+  const searchRatio = (key: SearchKey, base: SearchKey = 'progressive_input_tokens') =>
+    round(searchTotal(key) / searchTotal(base));
+  const searchSkillCost = (key: SearchKey) => searchTotal(key) - searchTotal('no_skills_input_tokens');
   return {
     method:
       'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run',
@@ -235,33 +409,73 @@ export async function measureSkillTokens() {
       with_resources_all: Math.ceil(inline.withResources.length / 4),
     },
     investigations,
-    mean_input_tokens_per_investigation: {
-      progressive: Math.round(total('progressive_input_tokens') / n),
-      inline_skill_md: Math.round(total('inline_skill_md_input_tokens') / n),
-      inline_with_resources: Math.round(total('inline_with_resources_input_tokens') / n),
-    },
-    skill_input_tokens_per_investigation: {
-      progressive: Math.round(skillCost('progressive_input_tokens') / n),
-      inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
-      inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
-    },
-    /** Where the progressive figure goes: tool definitions and system prompt are resent on every turn. */
-    progressive_parts_per_investigation: {
-      tool_definitions: Math.round(parts.tools / n),
-      system: Math.round(parts.system / n),
-      messages: Math.round(parts.messages / n),
-      tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, parts.turns)),
-    },
-    ratio_inline_over_progressive: {
-      whole_request: {
-        skill_md: ratio(total('inline_skill_md_input_tokens')),
-        with_resources: ratio(total('inline_with_resources_input_tokens')),
+    tool_search: {
+      always_loaded: toolSearch.alwaysLoaded,
+      search_tool_allowance_tokens_per_turn: SEARCH_TOOL_ALLOWANCE,
+      searches_per_investigation: round(
+        investigations.reduce((sum, item) => sum + item.tool_search.searches, 0) / n,
+      ),
+      mean_input_tokens_per_investigation: {
+        progressive: Math.round(searchTotal('progressive_input_tokens') / n),
+        inline_skill_md: Math.round(searchTotal('inline_skill_md_input_tokens') / n),
+        inline_with_resources: Math.round(searchTotal('inline_with_resources_input_tokens') / n),
+        no_skills: Math.round(searchTotal('no_skills_input_tokens') / n),
       },
-      skill_tokens: {
-        skill_md: skillRatio('inline_skill_md_input_tokens'),
-        with_resources: skillRatio('inline_with_resources_input_tokens'),
+      skill_input_tokens_per_investigation: {
+        progressive: Math.round(searchSkillCost('progressive_input_tokens') / n),
+        inline_skill_md: Math.round(searchSkillCost('inline_skill_md_input_tokens') / n),
+        inline_with_resources: Math.round(searchSkillCost('inline_with_resources_input_tokens') / n),
       },
-      target: 3,
+      progressive_parts_per_investigation: {
+        tool_definitions: Math.round(searchParts.tools / n),
+        system: Math.round(searchParts.system / n),
+        messages: Math.round(searchParts.messages / n),
+        tool_definitions_per_turn: Math.round(searchParts.tools / Math.max(1, parts.turns)),
+      },
+      ratio_inline_over_progressive: {
+        whole_request: {
+          skill_md: searchRatio('inline_skill_md_input_tokens'),
+          with_resources: searchRatio('inline_with_resources_input_tokens'),
+        },
+        /** Had each search also loaded two tools never called (looser patterns than exact names). */
+        whole_request_two_unused_per_search: {
+          with_resources: searchRatio(
+            'inline_with_resources_two_unused_per_search',
+            'progressive_two_unused_per_search',
+          ),
+        },
+        target: 3,
+      },
+    },
+    all_tools_every_turn: {
+      mean_input_tokens_per_investigation: {
+        progressive: Math.round(total('progressive_input_tokens') / n),
+        inline_skill_md: Math.round(total('inline_skill_md_input_tokens') / n),
+        inline_with_resources: Math.round(total('inline_with_resources_input_tokens') / n),
+      },
+      skill_input_tokens_per_investigation: {
+        progressive: Math.round(skillCost('progressive_input_tokens') / n),
+        inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
+        inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
+      },
+      /** Where the progressive figure goes: tool definitions and system prompt are resent on every turn. */
+      progressive_parts_per_investigation: {
+        tool_definitions: Math.round(parts.tools / n),
+        system: Math.round(parts.system / n),
+        messages: Math.round(parts.messages / n),
+        tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, parts.turns)),
+      },
+      ratio_inline_over_progressive: {
+        whole_request: {
+          skill_md: ratio(total('inline_skill_md_input_tokens')),
+          with_resources: ratio(total('inline_with_resources_input_tokens')),
+        },
+        skill_tokens: {
+          skill_md: skillRatio('inline_skill_md_input_tokens'),
+          with_resources: skillRatio('inline_with_resources_input_tokens'),
+        },
+        target: 3,
+      },
     },
     load_average_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
