@@ -72,6 +72,47 @@ model:
     }
   });
 
+  it('defers tools through tool search by default, with the configured always-loaded tools, or not at all', async () => {
+    const server = await startWireServer((request) => ({
+      body: {
+        id: 'msg',
+        type: 'message',
+        role: 'assistant',
+        model: request.body.model,
+        content: [{ type: 'text', text: 'ok' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+    }));
+    const tool = (name: string) => ({ name, description: name, inputSchema: { type: 'object' } });
+    const request = {
+      system: 's',
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }],
+      tools: ['submit_verdict', 'edr.process_tree', 'edr.host_summary', 'ticket.get_ticket'].map(tool),
+    };
+    const deferred = async (yaml: string) => {
+      await createProvider(config(yaml), { ANTHROPIC_API_KEY: 'k' }).generate(request);
+      const tools = server.requests.at(-1)?.body.tools as Array<{ name: string; defer_loading?: boolean }>;
+      return tools.filter((entry) => entry.defer_loading).map((entry) => entry.name);
+    };
+    const base = `model: { provider: anthropic, anthropic: { baseURL: "${server.baseURL}"`;
+    try {
+      expect(await deferred(`${base} } }`)).toEqual(['edr__host_summary', 'ticket__get_ticket']);
+      expect(await deferred(`${base}, toolSearch: { alwaysLoaded: [submit_verdict, edr.*] } } }`)).toEqual([
+        'ticket__get_ticket',
+      ]);
+      expect(await deferred(`${base}, toolSearch: { enabled: false } } }`)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    expect(() => config('model: { anthropic: { toolSearch: { alwaysLoaded: [] } } }')).toThrow(
+      /model.anthropic.toolSearch.alwaysLoaded.*at least one tool/,
+    );
+    expect(() => config('model: { anthropic: { toolSearch: { alwaysLoaded: ["edr tools"] } } }')).toThrow(
+      /alwaysLoaded.*server.tool, server.\* or a loop tool/,
+    );
+  });
+
   it('requires a model id for an OpenAI-compatible server, and reads its key only from the named variable', () => {
     expect(() => createProvider(config('model: { provider: openai-compatible }'), {})).toThrow(
       /model.openai.model: required with provider openai-compatible/,
