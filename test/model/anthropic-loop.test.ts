@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRun } from '../../src/agent/index.js';
+import { replayRun, startRun } from '../../src/agent/index.js';
 import { DEFAULT_ALWAYS_LOADED } from '../../src/config/schema.js';
 import { openKillSwitchBoard } from '../../src/control/index.js';
 import { createAnthropicProvider, createOfflineAnalyst } from '../../src/model/index.js';
-import { auditTypes, type LoopHarness, mshtaAlert, openLoopHarness } from './loop-harness.js';
+import { auditTypes, type LoopHarness, loopConfig, mshtaAlert, openLoopHarness } from './loop-harness.js';
 import {
   closedPortURL,
   fixture,
@@ -212,6 +212,11 @@ describe('the loop on the Anthropic provider (real SDK, loopback Messages API)',
       );
       expect(results).toHaveLength(1);
       expect(messages.at(-1)?.content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_h1' });
+
+      // The recorded server blocks replay: the run is driven again to the same decisions.
+      const replayed = await replayRun(outcome.runId, events, { config: loopConfig, skills: harness.skills });
+      expect(replayed.divergence).toBeNull();
+      expect(replayed).toMatchObject({ recordedStatus: 'completed', replayedStatus: 'completed' });
     } finally {
       await server.close();
     }
