@@ -130,12 +130,9 @@ export function withSearches(request: ModelRequest, toolSearch: ToolSearchOption
   return { ...request, messages };
 }
 
-interface SearchCount {
+/** Tool definitions the model sees in a turn (always loaded, the search tool with its allowance, those found) and the rest. */
+interface SearchCount extends Parts {
   total: number;
-  /** Tool definitions the model sees this turn: always loaded, the search tool (with its allowance) and those found. */
-  tools: number;
-  system: number;
-  messages: number;
   searches: number;
 }
 
@@ -150,12 +147,19 @@ function searchTokens(
   const tools = (params.tools ?? []) as unknown as Array<Record<string, unknown>>;
   const deferred = tools.filter((tool) => tool.defer_loading === true);
   const loaded = tools.filter((tool) => tool.defer_loading !== true);
-  const referenced = new Set(
-    [...JSON.stringify(params.messages).matchAll(/"tool_reference","tool_name":"([^"]+)"/g)].map(
-      (match) => match[1],
-    ),
+  const blocks = params.messages.flatMap((message) =>
+    Array.isArray(message.content) ? (message.content as unknown as Array<Record<string, unknown>>) : [],
   );
-  const searches = (JSON.stringify(params.messages).match(/"type":"server_tool_use"/g) ?? []).length;
+  const referenced = new Set(
+    blocks
+      .filter((block) => block.type === 'tool_search_tool_result')
+      .flatMap(
+        (block) =>
+          (block.content as { tool_references?: Array<{ tool_name: string }> }).tool_references ?? [],
+      )
+      .map((reference) => reference.tool_name),
+  );
+  const searches = blocks.filter((block) => block.type === 'server_tool_use').length;
   const found = deferred
     .filter((tool) => referenced.has(String(tool.name)))
     .map(({ defer_loading: _flag, ...tool }) => tool);
@@ -274,31 +278,82 @@ export function labAlerts(): Alert[] {
   ];
 }
 
+/** Input tokens of one investigation, summed over its turns, for each way of giving the model its skills. */
+interface Figures {
+  progressive: number;
+  inline_skill_md: number;
+  inline_with_resources: number;
+  /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
+  no_skills: number;
+}
+
 interface Investigation {
   alert: string;
   verdict: string;
   turns: number;
   skill_loads: number;
-  progressive_input_tokens: number;
-  inline_skill_md_input_tokens: number;
-  inline_with_resources_input_tokens: number;
-  /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
-  no_skills_input_tokens: number;
-  /** The same four, sent with tool search (deferred tool loading). */
-  tool_search: {
-    searches: number;
-    progressive_input_tokens: number;
-    inline_skill_md_input_tokens: number;
-    inline_with_resources_input_tokens: number;
-    no_skills_input_tokens: number;
-    /** Progressive, had each search also loaded two tools the model did not call. */
-    progressive_two_unused_per_search: number;
-    inline_with_resources_two_unused_per_search: number;
-  };
+  tool_searches: number;
+  all_tools_every_turn: Figures;
+  tool_search: Figures;
+  /** Had each search also loaded two tools the model did not call (looser patterns than exact names). */
+  tool_search_two_unused_per_search: Figures;
 }
 
-type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'skill_loads' | 'tool_search'>;
-type SearchKey = Exclude<keyof Investigation['tool_search'], 'searches'>;
+type Method = 'all_tools_every_turn' | 'tool_search' | 'tool_search_two_unused_per_search';
+
+interface Parts {
+  tools: number;
+  system: number;
+  messages: number;
+}
+
+/** A count of one request: the whole and its parts. */
+type Counter = (request: ModelRequest) => Parts & { total: number };
+
+function addParts(into: Parts, part: Parts): void {
+  into.tools += part.tools;
+  into.system += part.system;
+  into.messages += part.messages;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+/** Means per investigation, where the progressive figure goes, and the inline / progressive ratios. */
+function summarise(items: readonly Figures[], parts: Parts, turns: number) {
+  const n = items.length;
+  const total = (key: keyof Figures) => items.reduce((sum, item) => sum + item[key], 0);
+  const skillCost = (key: keyof Figures) => total(key) - total('no_skills');
+  const ratio = (key: keyof Figures) => round(total(key) / total('progressive'));
+  const skillRatio = (key: keyof Figures) => round(skillCost(key) / skillCost('progressive'));
+  return {
+    mean_input_tokens_per_investigation: {
+      progressive: Math.round(total('progressive') / n),
+      inline_skill_md: Math.round(total('inline_skill_md') / n),
+      inline_with_resources: Math.round(total('inline_with_resources') / n),
+      no_skills: Math.round(total('no_skills') / n),
+    },
+    skill_input_tokens_per_investigation: {
+      progressive: Math.round(skillCost('progressive') / n),
+      inline_skill_md: Math.round(skillCost('inline_skill_md') / n),
+      inline_with_resources: Math.round(skillCost('inline_with_resources') / n),
+    },
+    /** Where the progressive figure goes: tool definitions and the system prompt are resent on every turn. */
+    progressive_parts_per_investigation: {
+      tool_definitions: Math.round(parts.tools / n),
+      system: Math.round(parts.system / n),
+      messages: Math.round(parts.messages / n),
+      tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, turns)),
+    },
+    ratio_inline_over_progressive: {
+      whole_request: { skill_md: ratio('inline_skill_md'), with_resources: ratio('inline_with_resources') },
+      skill_tokens: {
+        skill_md: skillRatio('inline_skill_md'),
+        with_resources: skillRatio('inline_with_resources'),
+      },
+      target: 3,
+    },
+  };
+}
 
 export async function measureSkillTokens() {
   const home = tempHome('warden-bench-skills-');
@@ -314,10 +369,26 @@ export async function measureSkillTokens() {
   const sample = ['mshta-powershell', 'admin-powershell', 'rundll32-user-dll'].flatMap((name) =>
     parseAlerts(readFileSync(`examples/alerts/${name}.json`, 'utf8'), name),
   );
-  const investigations: Investigation[] = [];
-  const parts = { tools: 0, system: 0, messages: 0, turns: 0 };
-  const searchParts = { tools: 0, system: 0, messages: 0 };
   const toolSearch: ToolSearchOptions = { alwaysLoaded: config.model.anthropic.toolSearch.alwaysLoaded };
+  const counters: Record<Method, Counter> = {
+    all_tools_every_turn: (request) => ({ total: approximateTokens(request), ...partTokens(request) }),
+    tool_search: (request) => searchTokens(withSearches(request, toolSearch), toolSearch),
+    tool_search_two_unused_per_search: (request) =>
+      searchTokens(withSearches(request, toolSearch), toolSearch, 2),
+  };
+  const variants: Record<keyof Figures, (request: ModelRequest) => ModelRequest> = {
+    progressive: (request) => request,
+    inline_skill_md: (request) => inlineVariant(request, inline.bodies),
+    inline_with_resources: (request) => inlineVariant(request, inline.withResources),
+    no_skills: (request) => ({ ...inlineVariant(request, ''), system: request.system }),
+  };
+  const investigations: Investigation[] = [];
+  const parts: Record<Method, Parts> = {
+    all_tools_every_turn: { tools: 0, system: 0, messages: 0 },
+    tool_search: { tools: 0, system: 0, messages: 0 },
+    tool_search_two_unused_per_search: { tools: 0, system: 0, messages: 0 },
+  };
+  let turns = 0;
   try {
     for (const alert of [...sample, ...labAlerts()]) {
       const requests: ModelRequest[] = [];
@@ -326,59 +397,29 @@ export async function measureSkillTokens() {
       const loads = (await store.audit.list(outcome.runId)).filter(
         (event) => event.type === 'skill-load',
       ).length;
-      const sum = (transform: (request: ModelRequest) => ModelRequest) =>
-        requests.reduce((total, request) => total + approximateTokens(transform(request)), 0);
-      const progressive = sum((request) => request);
-      for (const request of requests) {
-        const part = partTokens(request);
-        parts.tools += part.tools;
-        parts.system += part.system;
-        parts.messages += part.messages;
-        parts.turns += 1;
-      }
-      const inlineBodies = sum((request) => inlineVariant(request, inline.bodies));
-      const inlineAll = sum((request) => inlineVariant(request, inline.withResources));
-      const none = sum((request) => ({ ...inlineVariant(request, ''), system: request.system }));
-      const searched = (transform: (request: ModelRequest) => ModelRequest, unusedPerSearch = 0) =>
-        requests.reduce(
-          (total, request) =>
-            total +
-            searchTokens(withSearches(transform(request), toolSearch), toolSearch, unusedPerSearch).total,
-          0,
-        );
-      for (const request of requests) {
-        const part = searchTokens(withSearches(request, toolSearch), toolSearch);
-        searchParts.tools += part.tools;
-        searchParts.system += part.system;
-        searchParts.messages += part.messages;
-      }
+      turns += requests.length;
+      const figures = (method: Method): Figures => {
+        const count = counters[method];
+        for (const request of requests) addParts(parts[method], count(request));
+        const sum = (variant: keyof Figures) =>
+          requests.reduce((total, request) => total + count(variants[variant](request)).total, 0);
+        return {
+          progressive: sum('progressive'),
+          inline_skill_md: sum('inline_skill_md'),
+          inline_with_resources: sum('inline_with_resources'),
+          no_skills: sum('no_skills'),
+        };
+      };
       const last = requests.at(-1);
       investigations.push({
         alert: alert.id,
         verdict: outcome.verdict?.verdict ?? outcome.status,
         turns: requests.length,
         skill_loads: loads,
-        progressive_input_tokens: progressive,
-        inline_skill_md_input_tokens: inlineBodies,
-        inline_with_resources_input_tokens: inlineAll,
-        no_skills_input_tokens: none,
-        tool_search: {
-          searches: last ? searchTokens(withSearches(last, toolSearch), toolSearch).searches : 0,
-          progressive_input_tokens: searched((request) => request),
-          inline_skill_md_input_tokens: searched((request) => inlineVariant(request, inline.bodies)),
-          inline_with_resources_input_tokens: searched((request) =>
-            inlineVariant(request, inline.withResources),
-          ),
-          no_skills_input_tokens: searched((request) => ({
-            ...inlineVariant(request, ''),
-            system: request.system,
-          })),
-          progressive_two_unused_per_search: searched((request) => request, 2),
-          inline_with_resources_two_unused_per_search: searched(
-            (request) => inlineVariant(request, inline.withResources),
-            2,
-          ),
-        },
+        tool_searches: last ? searchTokens(withSearches(last, toolSearch), toolSearch).searches : 0,
+        all_tools_every_turn: figures('all_tools_every_turn'),
+        tool_search: figures('tool_search'),
+        tool_search_two_unused_per_search: figures('tool_search_two_unused_per_search'),
       });
     }
   } finally {
@@ -386,20 +427,17 @@ export async function measureSkillTokens() {
     await store.close();
     rmSync(home, { recursive: true, force: true });
   }
-  const total = (key: TokenKey) => investigations.reduce((sum, item) => sum + item[key], 0);
-  const round = (value: number) => Math.round(value * 100) / 100;
-  const ratio = (value: number) => round(value / total('progressive_input_tokens'));
-  const skillCost = (key: TokenKey) => total(key) - total('no_skills_input_tokens');
-  const skillRatio = (key: TokenKey) => round(skillCost(key) / skillCost('progressive_input_tokens'));
   const n = investigations.length;
-  const searchTotal = (key: SearchKey) =>
-    investigations.reduce((sum, item) => sum + item.tool_search[key], 0);
-  const searchRatio = (key: SearchKey, base: SearchKey = 'progressive_input_tokens') =>
-    round(searchTotal(key) / searchTotal(base));
-  const searchSkillCost = (key: SearchKey) => searchTotal(key) - searchTotal('no_skills_input_tokens');
+  const method = (name: Method) =>
+    summarise(
+      investigations.map((item) => item[name]),
+      parts[name],
+      turns,
+    );
+  const pessimistic = method('tool_search_two_unused_per_search');
   return {
     method:
-      'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run',
+      'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run; with tool search, only the tool definitions the model is shown (see the header)',
     skills: skills.length,
     skill_text_tokens: {
       index_only: Math.ceil(
@@ -413,70 +451,15 @@ export async function measureSkillTokens() {
       always_loaded: toolSearch.alwaysLoaded,
       search_tool_allowance_tokens_per_turn: SEARCH_TOOL_ALLOWANCE,
       searches_per_investigation: round(
-        investigations.reduce((sum, item) => sum + item.tool_search.searches, 0) / n,
+        investigations.reduce((sum, item) => sum + item.tool_searches, 0) / n,
       ),
-      mean_input_tokens_per_investigation: {
-        progressive: Math.round(searchTotal('progressive_input_tokens') / n),
-        inline_skill_md: Math.round(searchTotal('inline_skill_md_input_tokens') / n),
-        inline_with_resources: Math.round(searchTotal('inline_with_resources_input_tokens') / n),
-        no_skills: Math.round(searchTotal('no_skills_input_tokens') / n),
-      },
-      skill_input_tokens_per_investigation: {
-        progressive: Math.round(searchSkillCost('progressive_input_tokens') / n),
-        inline_skill_md: Math.round(searchSkillCost('inline_skill_md_input_tokens') / n),
-        inline_with_resources: Math.round(searchSkillCost('inline_with_resources_input_tokens') / n),
-      },
-      progressive_parts_per_investigation: {
-        tool_definitions: Math.round(searchParts.tools / n),
-        system: Math.round(searchParts.system / n),
-        messages: Math.round(searchParts.messages / n),
-        tool_definitions_per_turn: Math.round(searchParts.tools / Math.max(1, parts.turns)),
-      },
-      ratio_inline_over_progressive: {
-        whole_request: {
-          skill_md: searchRatio('inline_skill_md_input_tokens'),
-          with_resources: searchRatio('inline_with_resources_input_tokens'),
-        },
-        /** Had each search also loaded two tools never called (looser patterns than exact names). */
-        whole_request_two_unused_per_search: {
-          with_resources: searchRatio(
-            'inline_with_resources_two_unused_per_search',
-            'progressive_two_unused_per_search',
-          ),
-        },
-        target: 3,
+      ...method('tool_search'),
+      two_unused_per_search: {
+        mean_input_tokens_per_investigation: pessimistic.mean_input_tokens_per_investigation,
+        ratio_inline_over_progressive: pessimistic.ratio_inline_over_progressive.whole_request,
       },
     },
-    all_tools_every_turn: {
-      mean_input_tokens_per_investigation: {
-        progressive: Math.round(total('progressive_input_tokens') / n),
-        inline_skill_md: Math.round(total('inline_skill_md_input_tokens') / n),
-        inline_with_resources: Math.round(total('inline_with_resources_input_tokens') / n),
-      },
-      skill_input_tokens_per_investigation: {
-        progressive: Math.round(skillCost('progressive_input_tokens') / n),
-        inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
-        inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
-      },
-      /** Where the progressive figure goes: tool definitions and system prompt are resent on every turn. */
-      progressive_parts_per_investigation: {
-        tool_definitions: Math.round(parts.tools / n),
-        system: Math.round(parts.system / n),
-        messages: Math.round(parts.messages / n),
-        tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, parts.turns)),
-      },
-      ratio_inline_over_progressive: {
-        whole_request: {
-          skill_md: ratio(total('inline_skill_md_input_tokens')),
-          with_resources: ratio(total('inline_with_resources_input_tokens')),
-        },
-        skill_tokens: {
-          skill_md: skillRatio('inline_skill_md_input_tokens'),
-          with_resources: skillRatio('inline_with_resources_input_tokens'),
-        },
-        target: 3,
-      },
-    },
+    all_tools_every_turn: method('all_tools_every_turn'),
     load_average_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }

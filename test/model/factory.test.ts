@@ -7,9 +7,24 @@ import {
   createSubtaskProviders,
   modelNotes,
 } from '../../src/model/index.js';
-import { startWireServer } from './wire-server.js';
+import { type Replier, startWireServer } from './wire-server.js';
 
 const config = (yaml: string) => loadConfig(yaml, {}).model;
+
+/** A Messages API server answering every request with one text block, as the model asked for. */
+const textReply =
+  (text: string): Replier =>
+  (request) => ({
+    body: {
+      id: 'msg',
+      type: 'message',
+      role: 'assistant',
+      model: request.body.model,
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 1 },
+    },
+  });
 
 describe('model config and provider factory', () => {
   it('defaults to the offline analyst with no key, no fallback and local sub-tasks', () => {
@@ -45,17 +60,7 @@ describe('model config and provider factory', () => {
   });
 
   it('picks the sub-task models from config: the Haiku-class default, or one per sub-task', async () => {
-    const server = await startWireServer((request) => ({
-      body: {
-        id: 'msg',
-        type: 'message',
-        role: 'assistant',
-        model: request.body.model,
-        content: [{ type: 'text', text: '{}' }],
-        stop_reason: 'end_turn',
-        usage: { input_tokens: 1, output_tokens: 1 },
-      },
-    }));
+    const server = await startWireServer(textReply('{}'));
     try {
       const model = config(`
 model:
@@ -73,17 +78,7 @@ model:
   });
 
   it('defers tools through tool search by default, with the configured always-loaded tools, or not at all', async () => {
-    const server = await startWireServer((request) => ({
-      body: {
-        id: 'msg',
-        type: 'message',
-        role: 'assistant',
-        model: request.body.model,
-        content: [{ type: 'text', text: 'ok' }],
-        stop_reason: 'end_turn',
-        usage: { input_tokens: 1, output_tokens: 1 },
-      },
-    }));
+    const server = await startWireServer(textReply('ok'));
     const tool = (name: string) => ({ name, description: name, inputSchema: { type: 'object' } });
     const request = {
       system: 's',
