@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayRun, startRun } from '../../src/agent/index.js';
-import { DEFAULT_ALWAYS_LOADED } from '../../src/config/schema.js';
+import { DEFAULT_ALWAYS_LOADED } from '../../src/config/index.js';
 import { openKillSwitchBoard } from '../../src/control/index.js';
 import { createAnthropicProvider, createOfflineAnalyst } from '../../src/model/index.js';
 import { auditTypes, type LoopHarness, loopConfig, mshtaAlert, openLoopHarness } from './loop-harness.js';
