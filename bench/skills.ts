@@ -27,7 +27,8 @@
  * best case, `search_loads_two_unused_tools` prices two more definitions per search.
  * The all-tools-every-turn figures are printed as before (`all_tools_every_turn`).
  *
- * Usage: node --import tsx bench/skills.ts
+ * Usage: node --import tsx bench/skills.ts [--always-loaded a,b,c] [--search-allowance N]
+ * (the always-loaded tools of the count with tool search, default the config's; the allowance, default 500)
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -72,6 +73,15 @@ function partTokens(request: ModelRequest): { tools: number; system: number; mes
  * Anthropic does not publish the figure; this is an allowance, not a measurement.
  */
 const SEARCH_TOOL_ALLOWANCE = 500;
+
+/** How the count with tool search is made. */
+interface SearchModel {
+  toolSearch: ToolSearchOptions;
+  /** Tokens per turn for the search tool's description (SEARCH_TOOL_ALLOWANCE unless asked otherwise). */
+  allowance: number;
+  /** Definitions of tools never called that each search also loads (0: searches name exactly the tools used). */
+  unusedPerSearch: number;
+}
 
 /**
  * The request had the model searched for each deferred tool before its first call: one search per
@@ -137,11 +147,8 @@ interface SearchCount extends Parts {
 }
 
 /** What the model reads of a request sent with tool search, by part (see the header). */
-function searchTokens(
-  request: ModelRequest,
-  toolSearch: ToolSearchOptions,
-  unusedPerSearch = 0,
-): SearchCount {
+function searchTokens(request: ModelRequest, model: SearchModel): SearchCount {
+  const { toolSearch, unusedPerSearch } = model;
   const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096, toolSearch });
   const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
   const tools = (params.tools ?? []) as unknown as Array<Record<string, unknown>>;
@@ -170,7 +177,7 @@ function searchTokens(
     .sort((a, b) => b - a)
     .slice(0, unusedPerSearch * searches)
     .reduce((sum, tokens) => sum + tokens, 0);
-  const allowance = tools.some((tool) => tool.name === TOOL_SEARCH_TOOL.name) ? SEARCH_TOOL_ALLOWANCE : 0;
+  const allowance = tools.some((tool) => tool.name === TOOL_SEARCH_TOOL.name) ? model.allowance : 0;
   const toolTokens = count(loaded) + count(found) + allowance + unused;
   const system = count(params.system);
   const messages = count(params.messages);
@@ -355,7 +362,9 @@ function summarise(items: readonly Figures[], parts: Parts, turns: number) {
   };
 }
 
-export async function measureSkillTokens() {
+export async function measureSkillTokens(
+  options: { alwaysLoaded?: string[]; searchAllowance?: number } = {},
+) {
   const home = tempHome('warden-bench-skills-');
   const config = configSchema.parse({
     servers: Object.fromEntries(
@@ -369,12 +378,16 @@ export async function measureSkillTokens() {
   const sample = ['mshta-powershell', 'admin-powershell', 'rundll32-user-dll'].flatMap((name) =>
     parseAlerts(readFileSync(`examples/alerts/${name}.json`, 'utf8'), name),
   );
-  const toolSearch: ToolSearchOptions = { alwaysLoaded: config.model.anthropic.toolSearch.alwaysLoaded };
+  const toolSearch: ToolSearchOptions = {
+    alwaysLoaded: options.alwaysLoaded ?? config.model.anthropic.toolSearch.alwaysLoaded,
+  };
+  const allowance = options.searchAllowance ?? SEARCH_TOOL_ALLOWANCE;
+  const exact: SearchModel = { toolSearch, allowance, unusedPerSearch: 0 };
   const counters: Record<Method, Counter> = {
     all_tools_every_turn: (request) => ({ total: approximateTokens(request), ...partTokens(request) }),
-    tool_search: (request) => searchTokens(withSearches(request, toolSearch), toolSearch),
+    tool_search: (request) => searchTokens(withSearches(request, toolSearch), exact),
     tool_search_two_unused_per_search: (request) =>
-      searchTokens(withSearches(request, toolSearch), toolSearch, 2),
+      searchTokens(withSearches(request, toolSearch), { ...exact, unusedPerSearch: 2 }),
   };
   const variants: Record<keyof Figures, (request: ModelRequest) => ModelRequest> = {
     progressive: (request) => request,
@@ -416,7 +429,7 @@ export async function measureSkillTokens() {
         verdict: outcome.verdict?.verdict ?? outcome.status,
         turns: requests.length,
         skill_loads: loads,
-        tool_searches: last ? searchTokens(withSearches(last, toolSearch), toolSearch).searches : 0,
+        tool_searches: last ? searchTokens(withSearches(last, toolSearch), exact).searches : 0,
         all_tools_every_turn: figures('all_tools_every_turn'),
         tool_search: figures('tool_search'),
         tool_search_two_unused_per_search: figures('tool_search_two_unused_per_search'),
@@ -449,7 +462,7 @@ export async function measureSkillTokens() {
     investigations,
     tool_search: {
       always_loaded: toolSearch.alwaysLoaded,
-      search_tool_allowance_tokens_per_turn: SEARCH_TOOL_ALLOWANCE,
+      search_tool_allowance_tokens_per_turn: allowance,
       searches_per_investigation: round(
         investigations.reduce((sum, item) => sum + item.tool_searches, 0) / n,
       ),
@@ -464,6 +477,19 @@ export async function measureSkillTokens() {
   };
 }
 
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${JSON.stringify(await measureSkillTokens(), null, 2)}\n`);
+  const alwaysLoaded = flag('always-loaded')?.split(',').filter(Boolean);
+  const allowance = flag('search-allowance');
+  if (allowance !== undefined && !/^\d+$/.test(allowance))
+    throw new Error(`--search-allowance: a whole number of tokens, e.g. 0 or 500 (got ${allowance})`);
+  const figures = await measureSkillTokens({
+    ...(alwaysLoaded ? { alwaysLoaded } : {}),
+    ...(allowance !== undefined ? { searchAllowance: Number(allowance) } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }
