@@ -14,7 +14,21 @@
  * the skill index and the two skill tools removed, and the load/read calls and their results
  * dropped from the conversation: what the same investigation would have sent without them.
  *
- * Usage: node --import tsx bench/skills.ts
+ * Tool search (deferred tool loading, the Anthropic provider's default): every variant is also
+ * counted as it goes with `model.anthropic.toolSearch` (the default always-loaded tools). The
+ * offline analyst does not search, so its transcript is given the searches a model would make:
+ * before the first call of a deferred tool in a turn, one `server_tool_use` whose regex names that
+ * turn's new deferred tools exactly and the `tool_search_tool_result` that references them. Per
+ * turn the count is then the system prompt (with its list of deferred tool names), the messages
+ * (search blocks included), the always-loaded tool definitions, the tool-search tool with
+ * SEARCH_TOOL_ALLOWANCE tokens for the description the API adds to it, and the definition of each
+ * tool a search in the conversation so far referenced (the API expands it there). A model that
+ * searched with looser patterns would load more definitions than it calls: exact names are the
+ * best case, `search_loads_two_unused_tools` prices two more definitions per search.
+ * The all-tools-every-turn figures are printed as before (`all_tools_every_turn`).
+ *
+ * Usage: node --import tsx bench/skills.ts [--always-loaded a,b,c] [--search-allowance N]
+ * (the always-loaded tools of the count with tool search, default the config's; the allowance, default 500)
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,10 +38,15 @@ import { configSchema } from '../src/config/index.js';
 import { bundledSkillsDirectory, loadSkills, readSkillResource, type Skill } from '../src/knowledge/index.js';
 import {
   createOfflineAnalyst,
+  deferredTools,
   type Message,
   type ModelProvider,
   type ModelRequest,
+  type ProviderBlock,
+  TOOL_SEARCH_TOOL,
+  type ToolSearchOptions,
   toAnthropicRequest,
+  toWireName,
 } from '../src/model/index.js';
 import { openStore } from '../src/store/index.js';
 import { tempHome } from '../test/helpers.js';
@@ -47,6 +66,122 @@ function partTokens(request: ModelRequest): { tools: number; system: number; mes
   const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096 });
   const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
   return { tools: count(params.tools), system: count(params.system), messages: count(params.messages) };
+}
+
+/**
+ * Tokens the API adds for the tool-search tool's own description, on every turn it is offered.
+ * Anthropic does not publish the figure; this is an allowance, not a measurement.
+ */
+const SEARCH_TOOL_ALLOWANCE = 500;
+
+/** How the count with tool search is made. */
+interface SearchModel {
+  toolSearch: ToolSearchOptions;
+  /** Tokens per turn for the search tool's description (SEARCH_TOOL_ALLOWANCE unless asked otherwise). */
+  allowance: number;
+  /** Definitions of tools never called that each search also loads (0: searches name exactly the tools used). */
+  unusedPerSearch: number;
+}
+
+/**
+ * The request had the model searched for each deferred tool before its first call: one search per
+ * assistant turn, inserted before the turn's first call of a deferred tool no search found yet,
+ * whose regex names exactly those tools and whose result references them.
+ */
+export function withSearches(request: ModelRequest, toolSearch: ToolSearchOptions): ModelRequest {
+  const deferred = deferredTools({ tools: request.tools, messages: [] }, toolSearch);
+  const found = new Set<string>();
+  let searches = 0;
+  const messages = request.messages.map((message): Message => {
+    if (message.role !== 'assistant') return message;
+    const fresh = [
+      ...new Set(
+        message.content.flatMap((block) =>
+          block.type === 'tool_call' && deferred.has(block.name) && !found.has(block.name)
+            ? [block.name]
+            : [],
+        ),
+      ),
+    ];
+    if (fresh.length === 0) return message;
+    for (const name of fresh) found.add(name);
+    const at = message.content.findIndex((block) => block.type === 'tool_call' && fresh.includes(block.name));
+    const id = `srvtoolu_bench${String(++searches).padStart(2, '0')}`;
+    const wire = fresh.map(toWireName);
+    const search: ProviderBlock[] = [
+      {
+        type: 'provider',
+        wire: 'anthropic',
+        value: {
+          type: 'server_tool_use',
+          id,
+          name: TOOL_SEARCH_TOOL.name,
+          input: { query: wire.map((name) => `^${name}$`).join('|') },
+        },
+      },
+      {
+        type: 'provider',
+        wire: 'anthropic',
+        value: {
+          type: 'tool_search_tool_result',
+          tool_use_id: id,
+          content: {
+            type: 'tool_search_tool_search_result',
+            tool_references: wire.map((tool_name) => ({ type: 'tool_reference', tool_name })),
+          },
+        },
+      },
+    ];
+    return {
+      ...message,
+      content: [...message.content.slice(0, at), ...search, ...message.content.slice(at)],
+    };
+  });
+  return { ...request, messages };
+}
+
+/** Tool definitions the model sees in a turn (always loaded, the search tool with its allowance, those found) and the rest. */
+interface SearchCount extends Parts {
+  total: number;
+  searches: number;
+}
+
+/** What the model reads of a request sent with tool search, by part (see the header). */
+function searchTokens(request: ModelRequest, model: SearchModel): SearchCount {
+  const { toolSearch, unusedPerSearch } = model;
+  const { params } = toAnthropicRequest(request, { model: 'bench', maxOutputTokens: 4096, toolSearch });
+  const count = (value: unknown) => Math.ceil(JSON.stringify(value ?? []).length / 4);
+  const tools = (params.tools ?? []) as unknown as Array<Record<string, unknown>>;
+  const deferred = tools.filter((tool) => tool.defer_loading === true);
+  const loaded = tools.filter((tool) => tool.defer_loading !== true);
+  const blocks = params.messages.flatMap((message) =>
+    Array.isArray(message.content) ? (message.content as unknown as Array<Record<string, unknown>>) : [],
+  );
+  const referenced = new Set(
+    blocks
+      .filter((block) => block.type === 'tool_search_tool_result')
+      .flatMap(
+        (block) =>
+          (block.content as { tool_references?: Array<{ tool_name: string }> }).tool_references ?? [],
+      )
+      .map((reference) => reference.tool_name),
+  );
+  const searches = blocks.filter((block) => block.type === 'server_tool_use').length;
+  const found = deferred
+    .filter((tool) => referenced.has(String(tool.name)))
+    .map(({ defer_loading: _flag, ...tool }) => tool);
+  // Two definitions of the unused deferred tools per search, from the largest (the pessimistic case).
+  const unused = deferred
+    .filter((tool) => !referenced.has(String(tool.name)))
+    .map((tool) => count(tool))
+    .sort((a, b) => b - a)
+    .slice(0, unusedPerSearch * searches)
+    .reduce((sum, tokens) => sum + tokens, 0);
+  const allowance = tools.some((tool) => tool.name === TOOL_SEARCH_TOOL.name) ? model.allowance : 0;
+  const toolTokens = count(loaded) + count(found) + allowance + unused;
+  const system = count(params.system);
+  const messages = count(params.messages);
+  return { total: toolTokens + system + messages, tools: toolTokens, system, messages, searches };
 }
 
 function recording(provider: ModelProvider, requests: ModelRequest[]): ModelProvider {
@@ -98,7 +233,7 @@ async function inlineTexts(skills: readonly Skill[]): Promise<{ bodies: string; 
 }
 
 /** Alerts built from events of the sample incident, as a detection rule would raise them. */
-function labAlerts(): Alert[] {
+export function labAlerts(): Alert[] {
   const events = readFileSync('examples/lab/sample-incident.jsonl', 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -150,21 +285,86 @@ function labAlerts(): Alert[] {
   ];
 }
 
+/** Input tokens of one investigation, summed over its turns, for each way of giving the model its skills. */
+interface Figures {
+  progressive: number;
+  inline_skill_md: number;
+  inline_with_resources: number;
+  /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
+  no_skills: number;
+}
+
 interface Investigation {
   alert: string;
   verdict: string;
   turns: number;
   skill_loads: number;
-  progressive_input_tokens: number;
-  inline_skill_md_input_tokens: number;
-  inline_with_resources_input_tokens: number;
-  /** The same transcript with no skill text at all: what the skills themselves cost is the difference. */
-  no_skills_input_tokens: number;
+  tool_searches: number;
+  all_tools_every_turn: Figures;
+  tool_search: Figures;
+  /** Had each search also loaded two tools the model did not call (looser patterns than exact names). */
+  tool_search_two_unused_per_search: Figures;
 }
 
-type TokenKey = Exclude<keyof Investigation, 'alert' | 'verdict' | 'turns' | 'skill_loads'>;
+type Method = 'all_tools_every_turn' | 'tool_search' | 'tool_search_two_unused_per_search';
 
-export async function measureSkillTokens() {
+interface Parts {
+  tools: number;
+  system: number;
+  messages: number;
+}
+
+/** A count of one request: the whole and its parts. */
+type Counter = (request: ModelRequest) => Parts & { total: number };
+
+function addParts(into: Parts, part: Parts): void {
+  into.tools += part.tools;
+  into.system += part.system;
+  into.messages += part.messages;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+/** Means per investigation, where the progressive figure goes, and the inline / progressive ratios. */
+function summarise(items: readonly Figures[], parts: Parts, turns: number) {
+  const n = items.length;
+  const total = (key: keyof Figures) => items.reduce((sum, item) => sum + item[key], 0);
+  const skillCost = (key: keyof Figures) => total(key) - total('no_skills');
+  const ratio = (key: keyof Figures) => round(total(key) / total('progressive'));
+  const skillRatio = (key: keyof Figures) => round(skillCost(key) / skillCost('progressive'));
+  return {
+    mean_input_tokens_per_investigation: {
+      progressive: Math.round(total('progressive') / n),
+      inline_skill_md: Math.round(total('inline_skill_md') / n),
+      inline_with_resources: Math.round(total('inline_with_resources') / n),
+      no_skills: Math.round(total('no_skills') / n),
+    },
+    skill_input_tokens_per_investigation: {
+      progressive: Math.round(skillCost('progressive') / n),
+      inline_skill_md: Math.round(skillCost('inline_skill_md') / n),
+      inline_with_resources: Math.round(skillCost('inline_with_resources') / n),
+    },
+    /** Where the progressive figure goes: tool definitions and the system prompt are resent on every turn. */
+    progressive_parts_per_investigation: {
+      tool_definitions: Math.round(parts.tools / n),
+      system: Math.round(parts.system / n),
+      messages: Math.round(parts.messages / n),
+      tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, turns)),
+    },
+    ratio_inline_over_progressive: {
+      whole_request: { skill_md: ratio('inline_skill_md'), with_resources: ratio('inline_with_resources') },
+      skill_tokens: {
+        skill_md: skillRatio('inline_skill_md'),
+        with_resources: skillRatio('inline_with_resources'),
+      },
+      target: 3,
+    },
+  };
+}
+
+export async function measureSkillTokens(
+  options: { alwaysLoaded?: string[]; searchAllowance?: number } = {},
+) {
   const home = tempHome('warden-bench-skills-');
   const config = configSchema.parse({
     servers: Object.fromEntries(
@@ -178,8 +378,30 @@ export async function measureSkillTokens() {
   const sample = ['mshta-powershell', 'admin-powershell', 'rundll32-user-dll'].flatMap((name) =>
     parseAlerts(readFileSync(`examples/alerts/${name}.json`, 'utf8'), name),
   );
+  const toolSearch: ToolSearchOptions = {
+    alwaysLoaded: options.alwaysLoaded ?? config.model.anthropic.toolSearch.alwaysLoaded,
+  };
+  const allowance = options.searchAllowance ?? SEARCH_TOOL_ALLOWANCE;
+  const exact: SearchModel = { toolSearch, allowance, unusedPerSearch: 0 };
+  const counters: Record<Method, Counter> = {
+    all_tools_every_turn: (request) => ({ total: approximateTokens(request), ...partTokens(request) }),
+    tool_search: (request) => searchTokens(withSearches(request, toolSearch), exact),
+    tool_search_two_unused_per_search: (request) =>
+      searchTokens(withSearches(request, toolSearch), { ...exact, unusedPerSearch: 2 }),
+  };
+  const variants: Record<keyof Figures, (request: ModelRequest) => ModelRequest> = {
+    progressive: (request) => request,
+    inline_skill_md: (request) => inlineVariant(request, inline.bodies),
+    inline_with_resources: (request) => inlineVariant(request, inline.withResources),
+    no_skills: (request) => ({ ...inlineVariant(request, ''), system: request.system }),
+  };
   const investigations: Investigation[] = [];
-  const parts = { tools: 0, system: 0, messages: 0, turns: 0 };
+  const parts: Record<Method, Parts> = {
+    all_tools_every_turn: { tools: 0, system: 0, messages: 0 },
+    tool_search: { tools: 0, system: 0, messages: 0 },
+    tool_search_two_unused_per_search: { tools: 0, system: 0, messages: 0 },
+  };
+  let turns = 0;
   try {
     for (const alert of [...sample, ...labAlerts()]) {
       const requests: ModelRequest[] = [];
@@ -188,28 +410,29 @@ export async function measureSkillTokens() {
       const loads = (await store.audit.list(outcome.runId)).filter(
         (event) => event.type === 'skill-load',
       ).length;
-      const sum = (transform: (request: ModelRequest) => ModelRequest) =>
-        requests.reduce((total, request) => total + approximateTokens(transform(request)), 0);
-      const progressive = sum((request) => request);
-      for (const request of requests) {
-        const part = partTokens(request);
-        parts.tools += part.tools;
-        parts.system += part.system;
-        parts.messages += part.messages;
-        parts.turns += 1;
-      }
-      const inlineBodies = sum((request) => inlineVariant(request, inline.bodies));
-      const inlineAll = sum((request) => inlineVariant(request, inline.withResources));
-      const none = sum((request) => ({ ...inlineVariant(request, ''), system: request.system }));
+      turns += requests.length;
+      const figures = (method: Method): Figures => {
+        const count = counters[method];
+        for (const request of requests) addParts(parts[method], count(request));
+        const sum = (variant: keyof Figures) =>
+          requests.reduce((total, request) => total + count(variants[variant](request)).total, 0);
+        return {
+          progressive: sum('progressive'),
+          inline_skill_md: sum('inline_skill_md'),
+          inline_with_resources: sum('inline_with_resources'),
+          no_skills: sum('no_skills'),
+        };
+      };
+      const last = requests.at(-1);
       investigations.push({
         alert: alert.id,
         verdict: outcome.verdict?.verdict ?? outcome.status,
         turns: requests.length,
         skill_loads: loads,
-        progressive_input_tokens: progressive,
-        inline_skill_md_input_tokens: inlineBodies,
-        inline_with_resources_input_tokens: inlineAll,
-        no_skills_input_tokens: none,
+        tool_searches: last ? searchTokens(withSearches(last, toolSearch), exact).searches : 0,
+        all_tools_every_turn: figures('all_tools_every_turn'),
+        tool_search: figures('tool_search'),
+        tool_search_two_unused_per_search: figures('tool_search_two_unused_per_search'),
       });
     }
   } finally {
@@ -217,15 +440,17 @@ export async function measureSkillTokens() {
     await store.close();
     rmSync(home, { recursive: true, force: true });
   }
-  const total = (key: TokenKey) => investigations.reduce((sum, item) => sum + item[key], 0);
-  const round = (value: number) => Math.round(value * 100) / 100;
-  const ratio = (value: number) => round(value / total('progressive_input_tokens'));
-  const skillCost = (key: TokenKey) => total(key) - total('no_skills_input_tokens');
-  const skillRatio = (key: TokenKey) => round(skillCost(key) / skillCost('progressive_input_tokens'));
   const n = investigations.length;
+  const method = (name: Method) =>
+    summarise(
+      investigations.map((item) => item[name]),
+      parts[name],
+      turns,
+    );
+  const pessimistic = method('tool_search_two_unused_per_search');
   return {
     method:
-      'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run',
+      'JSON of { system, messages, tools } of each model request as the Anthropic provider sends it, tokens = ceil(chars / 4); summed over the turns of each recorded run; with tool search, only the tool definitions the model is shown (see the header)',
     skills: skills.length,
     skill_text_tokens: {
       index_only: Math.ceil(
@@ -235,38 +460,36 @@ export async function measureSkillTokens() {
       with_resources_all: Math.ceil(inline.withResources.length / 4),
     },
     investigations,
-    mean_input_tokens_per_investigation: {
-      progressive: Math.round(total('progressive_input_tokens') / n),
-      inline_skill_md: Math.round(total('inline_skill_md_input_tokens') / n),
-      inline_with_resources: Math.round(total('inline_with_resources_input_tokens') / n),
-    },
-    skill_input_tokens_per_investigation: {
-      progressive: Math.round(skillCost('progressive_input_tokens') / n),
-      inline_skill_md: Math.round(skillCost('inline_skill_md_input_tokens') / n),
-      inline_with_resources: Math.round(skillCost('inline_with_resources_input_tokens') / n),
-    },
-    /** Where the progressive figure goes: tool definitions and system prompt are resent on every turn. */
-    progressive_parts_per_investigation: {
-      tool_definitions: Math.round(parts.tools / n),
-      system: Math.round(parts.system / n),
-      messages: Math.round(parts.messages / n),
-      tool_definitions_per_turn: Math.round(parts.tools / Math.max(1, parts.turns)),
-    },
-    ratio_inline_over_progressive: {
-      whole_request: {
-        skill_md: ratio(total('inline_skill_md_input_tokens')),
-        with_resources: ratio(total('inline_with_resources_input_tokens')),
+    tool_search: {
+      always_loaded: toolSearch.alwaysLoaded,
+      search_tool_allowance_tokens_per_turn: allowance,
+      searches_per_investigation: round(
+        investigations.reduce((sum, item) => sum + item.tool_searches, 0) / n,
+      ),
+      ...method('tool_search'),
+      two_unused_per_search: {
+        mean_input_tokens_per_investigation: pessimistic.mean_input_tokens_per_investigation,
+        ratio_inline_over_progressive: pessimistic.ratio_inline_over_progressive.whole_request,
       },
-      skill_tokens: {
-        skill_md: skillRatio('inline_skill_md_input_tokens'),
-        with_resources: skillRatio('inline_with_resources_input_tokens'),
-      },
-      target: 3,
     },
+    all_tools_every_turn: method('all_tools_every_turn'),
     load_average_1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${JSON.stringify(await measureSkillTokens(), null, 2)}\n`);
+  const alwaysLoaded = flag('always-loaded')?.split(',').filter(Boolean);
+  const allowance = flag('search-allowance');
+  if (allowance !== undefined && !/^\d+$/.test(allowance))
+    throw new Error(`--search-allowance: a whole number of tokens, e.g. 0 or 500 (got ${allowance})`);
+  const figures = await measureSkillTokens({
+    ...(alwaysLoaded ? { alwaysLoaded } : {}),
+    ...(allowance !== undefined ? { searchAllowance: Number(allowance) } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }

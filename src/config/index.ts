@@ -3,10 +3,16 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { configSchema, type ServerConfig, type Tier, type WardenConfig } from './schema.js';
+import {
+  configSchema,
+  DEFAULT_ALWAYS_LOADED,
+  type ServerConfig,
+  type Tier,
+  type WardenConfig,
+} from './schema.js';
 
 export type { ServerConfig, Tier, WardenConfig };
-export { configSchema };
+export { configSchema, DEFAULT_ALWAYS_LOADED };
 
 const referencePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

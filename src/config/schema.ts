@@ -55,6 +55,33 @@ const modelId = z.string().min(1).max(200);
 /** Below the SDK's 21,333-token ceiling for requests that do not stream. */
 const outputTokens = z.number().int().min(256).max(20_000);
 
+/** The tools every Anthropic turn carries in full by default: the loop's own and the first reads of a triage. */
+export const DEFAULT_ALWAYS_LOADED = [
+  'submit_verdict',
+  'load_skill',
+  'read_skill_resource',
+  'siem.search_events',
+  'edr.process_tree',
+  'intel.lookup_indicator',
+];
+
+const toolSearchSchema = z.strictObject({
+  /** Defer the other tools' definitions until the model finds them with Anthropic's tool search. */
+  enabled: z.boolean().default(true),
+  /** Tools sent in full on every turn: `server.tool`, `server.*` or a loop tool such as `submit_verdict`. */
+  alwaysLoaded: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[\w-]+(\.([\w-]+|\*))?$/,
+          'a tool name: server.tool, server.* or a loop tool such as submit_verdict',
+        ),
+    )
+    .min(1, 'name at least one tool (e.g. submit_verdict): the API needs one tool loaded')
+    .default(DEFAULT_ALWAYS_LOADED),
+});
+
 const subtaskModel = z.strictObject({
   model: modelId.optional(),
   maxOutputTokens: outputTokens.default(2048),
@@ -88,12 +115,15 @@ const modelSchema = z
         /** The Haiku-class model sub-tasks use unless a sub-task names its own. */
         subtaskModel: modelId.default('claude-haiku-4-5'),
         timeoutSeconds: z.number().positive().max(3600).default(600),
+        /** Deferred tool loading (tool search): tool definitions leave the per-turn prompt until used. */
+        toolSearch: toolSearchSchema.default({ enabled: true, alwaysLoaded: DEFAULT_ALWAYS_LOADED }),
       })
       .default({
         apiKeyEnv: 'ANTHROPIC_API_KEY',
         maxRetries: 4,
         subtaskModel: 'claude-haiku-4-5',
         timeoutSeconds: 600,
+        toolSearch: { enabled: true, alwaysLoaded: DEFAULT_ALWAYS_LOADED },
       }),
     openai: z
       .strictObject({
@@ -116,6 +146,7 @@ const modelSchema = z
       maxRetries: 4,
       subtaskModel: 'claude-haiku-4-5',
       timeoutSeconds: 600,
+      toolSearch: { enabled: true, alwaysLoaded: DEFAULT_ALWAYS_LOADED },
     },
     openai: { baseURL: 'http://127.0.0.1:11434/v1', maxRetries: 2, timeoutSeconds: 600 },
   });

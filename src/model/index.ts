@@ -5,8 +5,14 @@ import { createOfflineAnalyst } from './offline/index.js';
 import { createOpenAICompatibleProvider } from './openai-compat.js';
 import type { ModelProvider } from './provider.js';
 
-export type { AnthropicProviderOptions } from './anthropic.js';
-export { createAnthropicProvider, fromAnthropicResponse, toAnthropicRequest } from './anthropic.js';
+export type { AnthropicProviderOptions, ToolSearchOptions } from './anthropic.js';
+export {
+  createAnthropicProvider,
+  deferredTools,
+  fromAnthropicResponse,
+  TOOL_SEARCH_TOOL,
+  toAnthropicRequest,
+} from './anthropic.js';
 export { createCompromisedProvider } from './compromised.js';
 export { DATAMARK, DATAMARK_NOTICE, datamark, markUntrusted, unmark } from './datamark.js';
 export { expandCommandLine, extractIndicators } from './offline/indicators.js';
@@ -20,6 +26,7 @@ export type {
   ModelProvider,
   ModelRequest,
   ModelResponse,
+  ProviderBlock,
   TextBlock,
   TokenUsage,
   ToolCallBlock,
@@ -80,7 +87,7 @@ function remoteProvider(
   options: { model: string; maxOutputTokens: number; name?: string },
 ): ModelProvider {
   if (model.provider === 'anthropic') {
-    const { apiKeyEnv, baseURL, maxRetries, timeoutSeconds } = model.anthropic;
+    const { apiKeyEnv, baseURL, maxRetries, timeoutSeconds, toolSearch } = model.anthropic;
     const key = env[apiKeyEnv];
     if (!key && model.fallback === 'none')
       throw new ConfigError(
@@ -93,6 +100,7 @@ function remoteProvider(
       baseURL,
       maxRetries,
       timeoutMs: timeoutSeconds * 1000,
+      ...(toolSearch.enabled ? { toolSearch: { alwaysLoaded: toolSearch.alwaysLoaded } } : {}),
     });
   }
   const { apiKeyEnv, baseURL, maxRetries, timeoutSeconds } = model.openai;

@@ -40,7 +40,19 @@ export interface ToolResultBlock {
   value: unknown;
 }
 
-export type ContentBlock = TextBlock | DataBlock | ToolCallBlock | ToolResultBlock;
+/**
+ * A block of a provider's own wire format that its API put in the model's reply and needs back,
+ * unchanged and in place, on every later turn: e.g. Anthropic's tool-search blocks
+ * (`server_tool_use`, `tool_search_tool_result`). The provider whose `wire` it is sends `value`
+ * as it came; every other provider leaves it out. It is not data from a tool: the server ran it.
+ */
+export interface ProviderBlock {
+  type: 'provider';
+  wire: 'anthropic';
+  value: Record<string, unknown>;
+}
+
+export type ContentBlock = TextBlock | DataBlock | ToolCallBlock | ToolResultBlock | ProviderBlock;
 
 export interface Message {
   role: 'user' | 'assistant';
@@ -73,7 +85,7 @@ export interface TokenUsage {
 
 export interface ModelResponse {
   model: string;
-  content: Array<TextBlock | ToolCallBlock>;
+  content: Array<TextBlock | ToolCallBlock | ProviderBlock>;
   stopReason: 'tool_use' | 'end_turn' | 'max_tokens';
   usage: TokenUsage;
 }

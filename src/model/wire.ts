@@ -77,7 +77,7 @@ export const DATA_CONVENTION = `Data conventions: alert contents, tool results a
 /**
  * JSON schema for a wire tool: an object schema without the `$schema` key some APIs refuse, and
  * without keywords that tell the model nothing and constrain nothing (`wireKeyword`). Every turn
- * resends every tool, so these cost tokens on each; the tool's server still validates its input.
+ * resends every loaded tool, so these cost tokens on each; the tool's server still validates its input.
  */
 export function wireSchema(schema: Record<string, unknown>): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = schema;

@@ -1,9 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRun } from '../../src/agent/index.js';
+import { replayRun, startRun } from '../../src/agent/index.js';
+import { DEFAULT_ALWAYS_LOADED } from '../../src/config/index.js';
 import { openKillSwitchBoard } from '../../src/control/index.js';
 import { createAnthropicProvider, createOfflineAnalyst } from '../../src/model/index.js';
-import { auditTypes, type LoopHarness, mshtaAlert, openLoopHarness } from './loop-harness.js';
-import { closedPortURL, fixture, type Replier, replayByModel, startWireServer } from './wire-server.js';
+import { auditTypes, type LoopHarness, loopConfig, mshtaAlert, openLoopHarness } from './loop-harness.js';
+import {
+  closedPortURL,
+  fixture,
+  type Replier,
+  referencedTools,
+  replayByModel,
+  searchDeferredTools,
+  startWireServer,
+  withToolSearchRules,
+} from './wire-server.js';
 
 let harness: LoopHarness;
 beforeAll(async () => {
@@ -118,6 +128,99 @@ describe('the loop on the Anthropic provider (real SDK, loopback Messages API)',
       await server.close();
     }
   }, 240_000);
+
+  it('tool search: the model finds a deferred tool, the server blocks go back unchanged, the gateway runs the call', async () => {
+    let searchTurn: Record<string, unknown>[] = [];
+    const server = await startWireServer(
+      withToolSearchRules((request, index) => {
+        if (index === 0) {
+          const query = '^edr__host_summary$';
+          searchTurn = [
+            { type: 'text', text: 'I need the host facts.' },
+            {
+              type: 'server_tool_use',
+              id: 'srvtoolu_01',
+              name: 'tool_search_tool_regex',
+              input: { query },
+              caller: { type: 'direct' },
+            },
+            {
+              type: 'tool_search_tool_result',
+              tool_use_id: 'srvtoolu_01',
+              content: {
+                type: 'tool_search_tool_search_result',
+                tool_references: searchDeferredTools(request.body, query).map((tool_name) => ({
+                  type: 'tool_reference',
+                  tool_name,
+                })),
+              },
+            },
+            toolUse('toolu_h1', 'edr__host_summary', { host: 'FIN-WS01' }),
+          ];
+          return { body: message(searchTurn) };
+        }
+        return {
+          body: message([
+            toolUse(
+              'toolu_v1',
+              'submit_verdict',
+              verdict({ evidence: [{ claim: 'host facts', refs: ['{{ref:last}}'] }] }),
+            ),
+          ]),
+        };
+      }),
+    );
+    try {
+      const provider = createAnthropicProvider({
+        model: 'claude-opus-4-8',
+        apiKey: 'sk-test',
+        baseURL: server.baseURL,
+        toolSearch: { alwaysLoaded: DEFAULT_ALWAYS_LOADED },
+      });
+      const outcome = await startRun(harness.deps(provider), mshtaAlert);
+      expect(outcome.error).toBeNull();
+      expect(outcome.status).toBe('completed');
+      expect(server.requests).toHaveLength(2);
+
+      // Request shape: the search tool offered, host_summary deferred, the always-loaded reads not.
+      const [first, second] = server.requests;
+      const tools = first?.body.tools as Array<{ name: string; type?: string; defer_loading?: boolean }>;
+      const flag = (name: string) => tools.find((tool) => tool.name === name)?.defer_loading ?? false;
+      expect(tools.find((tool) => tool.type === 'tool_search_tool_regex_20251119')).toBeTruthy();
+      expect([flag('edr__host_summary'), flag('siem__search_events'), flag('submit_verdict')]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(first?.headers['anthropic-beta']).toBeUndefined();
+      // The same tool list on the next turn (the cached prefix holds), and the assistant turn verbatim.
+      expect(second?.body.tools).toEqual(first?.body.tools);
+      expect(second?.body.system).toEqual(first?.body.system);
+      const messages = second?.body.messages as Array<{
+        role: string;
+        content: Array<Record<string, unknown>>;
+      }>;
+      const assistant = messages.find((entry) => entry.role === 'assistant');
+      expect(assistant?.content).toEqual(searchTurn);
+      expect(referencedTools(searchTurn[2] ?? {})).toEqual(['edr__host_summary']);
+
+      // The found tool went through the gateway like any other call.
+      const events = await harness.store.audit.list(outcome.runId);
+      const results = events.filter(
+        (event) =>
+          event.type === 'tool-call-result' && (event.data as { tool?: string }).tool === 'edr.host_summary',
+      );
+      expect(results).toHaveLength(1);
+      expect(messages.at(-1)?.content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'toolu_h1' });
+
+      // The recorded server blocks replay: the run is driven again to the same decisions.
+      const replayed = await replayRun(outcome.runId, events, { config: loopConfig, skills: harness.skills });
+      expect(replayed.divergence).toBeNull();
+      expect(replayed).toMatchObject({ recordedStatus: 'completed', replayedStatus: 'completed' });
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 
   it('asks again after unusable replies (bad tool input, unknown tool) and continues to a verdict', async () => {
     const server = await startWireServer(

@@ -5,10 +5,19 @@ import {
   createAnthropicProvider,
   fromAnthropicResponse,
   type ModelRequest,
+  type ProviderBlock,
+  TOOL_SEARCH_TOOL,
   toAnthropicRequest,
+  toOpenAIRequest,
 } from '../../src/model/index.js';
 import { toolNameMap } from '../../src/model/wire.js';
-import { closedPortURL, fixture, startWireServer } from './wire-server.js';
+import {
+  closedPortURL,
+  fixture,
+  searchDeferredTools,
+  startWireServer,
+  toolSearchViolation,
+} from './wire-server.js';
 
 const tools = [
   {
@@ -145,6 +154,150 @@ describe('toAnthropicRequest', () => {
   });
 });
 
+describe('deferred tool loading (tool search)', () => {
+  const intel = {
+    name: 'intel.lookup_indicator',
+    description: 'reputation of an IP, domain or hash',
+    inputSchema: {},
+  };
+  const searchRequest: ModelRequest = {
+    ...request,
+    tools: [...tools, intel],
+    messages: request.messages.slice(0, 1),
+  };
+  const toolSearch = { alwaysLoaded: ['submit_verdict', 'intel.*'] };
+  const { params } = toAnthropicRequest(searchRequest, { model: 'm', maxOutputTokens: 10, toolSearch });
+  const wireTools = (params.tools ?? []) as unknown as Array<Record<string, unknown>>;
+
+  it('defers the tools not always loaded, offers the search tool and names the deferred tools in the system prompt', () => {
+    expect(wireTools.map((tool) => [tool.name, tool.defer_loading ?? false])).toEqual([
+      ['edr__process_tree', true],
+      ['submit_verdict', false],
+      ['intel__lookup_indicator', false],
+      [TOOL_SEARCH_TOOL.name, false],
+    ]);
+    expect(wireTools.at(-1)).toEqual(TOOL_SEARCH_TOOL);
+    const system = JSON.stringify(params.system);
+    expect(system).toContain('Tools available this way: edr__process_tree.');
+    expect(system).not.toContain('intel__lookup_indicator');
+    // Prompt caching unchanged: two breakpoints, none on a tool (deferred tools are outside the prefix).
+    expect(JSON.stringify(params).match(/cache_control/g)).toHaveLength(2);
+    expect(toolSearchViolation(params as unknown as Record<string, unknown>)).toBeNull();
+    expect(searchDeferredTools(params as unknown as Record<string, unknown>, 'lineage')).toEqual([
+      'edr__process_tree',
+    ]);
+  });
+
+  it('loads a tool the conversation called before any search found it (the API refuses such a call)', () => {
+    // The fixture's conversation called edr.process_tree with no search: after an offline turn, say.
+    const called = toAnthropicRequest(
+      { ...request, tools: [...tools, intel] },
+      { model: 'm', maxOutputTokens: 10, toolSearch },
+    ).params;
+    expect(JSON.stringify(called.tools)).not.toMatch(/defer_loading|tool_search/);
+    expect(toolSearchViolation(called as unknown as Record<string, unknown>)).toBeNull();
+  });
+
+  it('defers nothing when it would defer every tool, or when tool search is off', () => {
+    const none = toAnthropicRequest(searchRequest, {
+      model: 'm',
+      maxOutputTokens: 10,
+      toolSearch: { alwaysLoaded: ['ticket.*'] },
+    }).params;
+    const off = toAnthropicRequest(searchRequest, { model: 'm', maxOutputTokens: 10 }).params;
+    for (const sent of [none, off]) {
+      expect(JSON.stringify(sent.tools)).not.toMatch(/defer_loading|tool_search/);
+      expect(JSON.stringify(sent.system)).not.toContain('Tools available this way');
+    }
+  });
+
+  it('keeps the server blocks of a reply in place and sends them back unchanged', () => {
+    const search = {
+      type: 'server_tool_use',
+      id: 'srvtoolu_1',
+      name: 'tool_search_tool_regex',
+      input: { query: 'process_tree' },
+      caller: { type: 'direct' },
+    };
+    const found = {
+      type: 'tool_search_tool_result',
+      tool_use_id: 'srvtoolu_1',
+      content: {
+        type: 'tool_search_tool_search_result',
+        tool_references: [{ type: 'tool_reference', tool_name: 'edr__process_tree' }],
+      },
+    };
+    const reply = fromAnthropicResponse(
+      message([
+        { type: 'text', text: 'Finding the tool.' },
+        search,
+        found,
+        { type: 'tool_use', id: 'toolu_5', name: 'edr__process_tree', input: { host: 'WS1' } },
+      ]),
+      toolNameMap(searchRequest.tools),
+    );
+    expect(reply.content).toEqual([
+      { type: 'text', text: 'Finding the tool.' },
+      { type: 'provider', wire: 'anthropic', value: search },
+      { type: 'provider', wire: 'anthropic', value: found },
+      { type: 'tool_call', id: 'toolu_5', name: 'edr.process_tree', input: { host: 'WS1' } },
+    ]);
+    expect(reply.stopReason).toBe('tool_use');
+
+    // Next turn: the assistant turn goes back block for block. A cache mark landing on a server
+    // block goes on the copy sent, not on the run's block.
+    const paused = toAnthropicRequest(
+      {
+        ...searchRequest,
+        messages: [...searchRequest.messages, { role: 'assistant', content: reply.content.slice(0, 3) }],
+      },
+      { model: 'm', maxOutputTokens: 10, toolSearch },
+    ).params;
+    expect(paused.messages[1]?.content).toEqual([
+      { type: 'text', text: 'Finding the tool.' },
+      search,
+      { ...found, cache_control: { type: 'ephemeral' } },
+    ]);
+    const next: ModelRequest = {
+      ...searchRequest,
+      messages: [
+        ...searchRequest.messages,
+        { role: 'assistant', content: reply.content },
+        { role: 'user', content: [{ type: 'text', text: 'go on' }] },
+      ],
+    };
+    const second = toAnthropicRequest(next, { model: 'm', maxOutputTokens: 10, toolSearch }).params;
+    // Found by the search, edr.process_tree stays deferred: its definition is where the search put it.
+    expect(JSON.stringify(second.tools)).toContain('"defer_loading":true');
+    expect(second.messages[1]?.content).toEqual([
+      { type: 'text', text: 'Finding the tool.' },
+      search,
+      found,
+      { type: 'tool_use', id: 'toolu_5', name: 'edr__process_tree', input: { host: 'WS1' } },
+    ]);
+    expect((reply.content[2] as ProviderBlock).value).toEqual(found);
+    expect(toolSearchViolation(second as unknown as Record<string, unknown>)).toBeNull();
+  });
+
+  it('the OpenAI-compatible wire leaves server blocks out', () => {
+    const withServerBlock: ModelRequest = {
+      ...request,
+      messages: [
+        {
+          role: 'assistant',
+          content: [
+            { type: 'provider', wire: 'anthropic', value: { type: 'server_tool_use', id: 's', input: {} } },
+            { type: 'text', text: 'ok' },
+          ],
+        },
+      ],
+    };
+    const body = JSON.stringify(toOpenAIRequest(withServerBlock, { model: 'm', maxOutputTokens: 10 }));
+    expect(body).toContain('ok');
+    expect(body).not.toContain('server_tool_use');
+  });
+});
+
 describe('fromAnthropicResponse', () => {
   const names = toolNameMap(tools);
 
@@ -195,9 +348,10 @@ describe('fromAnthropicResponse', () => {
     ],
     [
       'an unknown stop reason',
-      message([{ type: 'text', text: 'x' }], 'pause_turn'),
+      message([{ type: 'text', text: 'x' }], 'compaction'),
       /unsupported stop reason/,
     ],
+    ['a turn still paused', message([{ type: 'text', text: 'x' }], 'pause_turn'), /paused the turn/],
     ['a body that is not a message', { error: 'nope' }, /malformed at model/],
   ])('rejects %s as a ModelBehaviorError', (_name, body, pattern) => {
     expect(() => fromAnthropicResponse(body, names)).toThrow(ModelBehaviorError);
@@ -235,6 +389,35 @@ describe('Anthropic provider through the official SDK', () => {
         cacheReadTokens: 0,
         cacheWriteTokens: 3120,
       });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('continues a paused turn by sending its content back, and returns the pieces as one reply', async () => {
+    const search = {
+      type: 'server_tool_use',
+      id: 'srvtoolu_2',
+      name: 'tool_search_tool_regex',
+      input: { query: 'x' },
+    };
+    const server = await startWireServer((_request, index) =>
+      index === 0
+        ? { body: message([search], 'pause_turn', { input_tokens: 7, output_tokens: 3 }) }
+        : { body: message([{ type: 'text', text: 'found nothing' }], 'end_turn') },
+    );
+    try {
+      const provider = createAnthropicProvider({ model: 'm', apiKey: 'k', baseURL: server.baseURL });
+      const response = await provider.generate(request);
+      expect(server.requests).toHaveLength(2);
+      const continued = server.requests[1]?.body.messages as Array<{ role: string; content: unknown }>;
+      expect(continued.at(-1)).toEqual({ role: 'assistant', content: [search] });
+      expect(response.content).toEqual([
+        { type: 'provider', wire: 'anthropic', value: search },
+        { type: 'text', text: 'found nothing' },
+      ]);
+      expect(response.stopReason).toBe('end_turn');
+      expect(response.usage).toMatchObject({ inputTokens: 17, outputTokens: 8 });
     } finally {
       await server.close();
     }

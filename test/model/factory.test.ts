@@ -7,9 +7,24 @@ import {
   createSubtaskProviders,
   modelNotes,
 } from '../../src/model/index.js';
-import { startWireServer } from './wire-server.js';
+import { type Replier, startWireServer } from './wire-server.js';
 
 const config = (yaml: string) => loadConfig(yaml, {}).model;
+
+/** A Messages API server answering every request with one text block, as the model asked for. */
+const textReply =
+  (text: string): Replier =>
+  (request) => ({
+    body: {
+      id: 'msg',
+      type: 'message',
+      role: 'assistant',
+      model: request.body.model,
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 1 },
+    },
+  });
 
 describe('model config and provider factory', () => {
   it('defaults to the offline analyst with no key, no fallback and local sub-tasks', () => {
@@ -45,17 +60,7 @@ describe('model config and provider factory', () => {
   });
 
   it('picks the sub-task models from config: the Haiku-class default, or one per sub-task', async () => {
-    const server = await startWireServer((request) => ({
-      body: {
-        id: 'msg',
-        type: 'message',
-        role: 'assistant',
-        model: request.body.model,
-        content: [{ type: 'text', text: '{}' }],
-        stop_reason: 'end_turn',
-        usage: { input_tokens: 1, output_tokens: 1 },
-      },
-    }));
+    const server = await startWireServer(textReply('{}'));
     try {
       const model = config(`
 model:
@@ -70,6 +75,37 @@ model:
     } finally {
       await server.close();
     }
+  });
+
+  it('defers tools through tool search by default, with the configured always-loaded tools, or not at all', async () => {
+    const server = await startWireServer(textReply('ok'));
+    const tool = (name: string) => ({ name, description: name, inputSchema: { type: 'object' } });
+    const request = {
+      system: 's',
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }],
+      tools: ['submit_verdict', 'edr.process_tree', 'edr.host_summary', 'ticket.get_ticket'].map(tool),
+    };
+    const deferred = async (yaml: string) => {
+      await createProvider(config(yaml), { ANTHROPIC_API_KEY: 'k' }).generate(request);
+      const tools = server.requests.at(-1)?.body.tools as Array<{ name: string; defer_loading?: boolean }>;
+      return tools.filter((entry) => entry.defer_loading).map((entry) => entry.name);
+    };
+    const base = `model: { provider: anthropic, anthropic: { baseURL: "${server.baseURL}"`;
+    try {
+      expect(await deferred(`${base} } }`)).toEqual(['edr__host_summary', 'ticket__get_ticket']);
+      expect(await deferred(`${base}, toolSearch: { alwaysLoaded: [submit_verdict, edr.*] } } }`)).toEqual([
+        'ticket__get_ticket',
+      ]);
+      expect(await deferred(`${base}, toolSearch: { enabled: false } } }`)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    expect(() => config('model: { anthropic: { toolSearch: { alwaysLoaded: [] } } }')).toThrow(
+      /model.anthropic.toolSearch.alwaysLoaded.*at least one tool/,
+    );
+    expect(() => config('model: { anthropic: { toolSearch: { alwaysLoaded: ["edr tools"] } } }')).toThrow(
+      /alwaysLoaded.*server.tool, server.\* or a loop tool/,
+    );
   });
 
   it('requires a model id for an OpenAI-compatible server, and reads its key only from the named variable', () => {

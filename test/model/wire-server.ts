@@ -138,3 +138,86 @@ export function replayByModel(turns: Record<string, unknown[]>): Replier {
     return { body };
   };
 }
+
+type WireBlock = Record<string, unknown> & { type?: unknown };
+type WireTool = { name?: unknown; type?: unknown; description?: unknown; defer_loading?: unknown };
+
+function wireTools(body: Record<string, unknown>): WireTool[] {
+  return Array.isArray(body.tools) ? (body.tools as WireTool[]) : [];
+}
+
+function isSearchTool(tool: WireTool): boolean {
+  return typeof tool.type === 'string' && tool.type.startsWith('tool_search_tool_');
+}
+
+function wireMessages(body: Record<string, unknown>): Array<{ role: string; content: WireBlock[] }> {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  return messages.map((message: { role: string; content: unknown }) => ({
+    role: message.role,
+    content: Array.isArray(message.content) ? (message.content as WireBlock[]) : [],
+  }));
+}
+
+/** The tool names a `tool_search_tool_result` block references. */
+export function referencedTools(block: WireBlock): string[] {
+  const content = block.content as { tool_references?: Array<{ tool_name?: unknown }> } | undefined;
+  return (content?.tool_references ?? []).map((reference) => String(reference.tool_name));
+}
+
+/**
+ * What the Messages API refuses in a request that defers tools (as its 400 would say), or null:
+ * deferred tools need the tool-search tool, which is never deferred itself; a search result
+ * follows its `server_tool_use` and references deferred tools the request defines; a deferred
+ * tool is called only after a search result in the conversation referenced it.
+ */
+export function toolSearchViolation(body: Record<string, unknown>): string | null {
+  const tools = wireTools(body);
+  const deferred = new Set(
+    tools.filter((tool) => tool.defer_loading === true).map((tool) => String(tool.name)),
+  );
+  const search = tools.find(isSearchTool);
+  if (search?.defer_loading === true) return 'tools: the tool search tool cannot be deferred';
+  if (deferred.size > 0 && !search) return 'tools: deferred tools need a tool search tool';
+  const referenced = new Set<string>();
+  for (const message of wireMessages(body)) {
+    const uses = new Set<string>();
+    for (const block of message.content) {
+      if (block.type === 'server_tool_use') uses.add(String(block.id));
+      else if (block.type === 'tool_search_tool_result') {
+        if (message.role !== 'assistant' || !uses.has(String(block.tool_use_id)))
+          return `messages: tool_search_tool_result ${String(block.tool_use_id)} does not follow its server_tool_use`;
+        for (const name of referencedTools(block)) {
+          if (!deferred.has(name)) return `messages: tool_reference ${name} names no deferred tool`;
+          referenced.add(name);
+        }
+      } else if (
+        block.type === 'tool_use' &&
+        deferred.has(String(block.name)) &&
+        !referenced.has(String(block.name))
+      )
+        return `messages: tool_use of ${String(block.name)}, a deferred tool no search has loaded`;
+    }
+  }
+  return null;
+}
+
+/** The server side of a regex tool search: the deferred tools whose name or description matches. */
+export function searchDeferredTools(body: Record<string, unknown>, pattern: string): string[] {
+  const regex = new RegExp(pattern, 'i');
+  return wireTools(body)
+    .filter((tool) => tool.defer_loading === true)
+    .filter((tool) => regex.test(String(tool.name)) || regex.test(String(tool.description ?? '')))
+    .map((tool) => String(tool.name));
+}
+
+/** A replier behind the Messages API's tool-search rules: a request breaking one gets its 400. */
+export function withToolSearchRules(replier: Replier): Replier {
+  return (request, index) => {
+    const violation = toolSearchViolation(request.body);
+    if (violation === null) return replier(request, index);
+    return {
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message: violation } },
+    };
+  };
+}

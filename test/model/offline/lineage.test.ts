@@ -75,11 +75,29 @@ describe('runbook choice', () => {
     expect(chosen.map((skill) => skill.name)).toEqual(['lolbins', 'credential-dumping']);
   });
 
-  test('title words weigh little: one matching word is not enough, several are', () => {
+  test('title words weigh little: one matching word is not enough, several are; no runbook fills a slot', () => {
     const chosen = chooseSkills(index, alert({ title: 'Suspicious mail headers reputation' }));
-    expect(chosen.map((skill) => skill.name)).toEqual(['phishing', 'environment']);
-    expect(chooseSkills(index, alert({ title: 'headers' })).map((skill) => skill.name)).toEqual([
-      'environment',
+    expect(chosen.map((skill) => skill.name)).toEqual(['phishing']);
+    expect(chooseSkills(index, alert({ title: 'headers' }))).toEqual([]);
+  });
+
+  test('a process several runbooks name is weak evidence; a technique or a process only one names is strong', () => {
+    const withRemoting = [
+      ...index,
+      { name: 'lateral-movement', description: 'WinRM/PowerShell remoting (wsmprovhost) and T1021.006' },
+      { name: 'persistence', description: 'Run keys (T1547.001)' },
+    ];
+    const names = (fields: Partial<AlertFacts>) =>
+      chooseSkills(withRemoting, alert(fields)).map((skill) => skill.name);
+    const powershell = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+    // A Run key written by PowerShell: the persistence runbook, not every runbook naming PowerShell.
+    expect(names({ image: powershell, techniques: ['T1547.001'] })).toEqual(['persistence']);
+    // PowerShell remoting: the technique makes lateral movement relevant, beside the PowerShell runbook's match.
+    expect(names({ image: powershell, parentImage: 'C:\\x\\mshta.exe', techniques: ['T1021.006'] })).toEqual([
+      'lateral-movement',
+      'lolbins',
     ]);
+    // Only weak evidence anywhere: the best match alone.
+    expect(names({ image: powershell, title: 'PowerShell triage' })).toEqual(['lolbins']);
   });
 });
