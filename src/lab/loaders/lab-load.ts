@@ -12,6 +12,8 @@ export interface LabLoadOptions {
   seedFile?: string | null;
   onStart?: (files: readonly SourceFile[]) => void;
   onFile?: (file: SourceFile, outcome: FileOutcome) => void;
+  /** Worker threads staging sources (`LoadOptions.workers`). */
+  workers?: number;
 }
 
 /** The outcome of `warden lab load`; `problems` are paths that were missing or of an unknown kind. */
@@ -36,7 +38,10 @@ export async function loadLabPaths(
   try {
     options.onStart?.(files);
     const writer = await createStoreWriter(store.database);
-    const summary = await loadSources(writer, files, options.onFile ? { onFile: options.onFile } : {});
+    const summary = await loadSources(writer, files, {
+      ...(options.onFile ? { onFile: options.onFile } : {}),
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+    });
     return { ...summary, problems };
   } finally {
     store.close();

@@ -1,24 +1,12 @@
-import { InputError } from '../../errors.js';
-import { flattenWindowsEvent, isEvtxRecord } from '../flatten.js';
-import { normaliseEvent } from '../normalise.js';
+import { availableParallelism } from 'node:os';
 // The writer module directly, not the store's index: the store seeds itself through this loader.
-import type { FileWriter, StoreWriter } from '../store/writer.js';
-import { eventId } from '../store/writer.js';
-import type { EntrySink } from './archives.js';
-import { readSource } from './archives.js';
-import type { SourceRecord } from './lines.js';
-import { createByteLineSplitter, createRecordReader } from './lines.js';
+import type { FileTarget, StoreWriter } from '../store/writer.js';
 import type { SourceFile } from './sources.js';
 import { hashFile, sourceStem } from './sources.js';
-import { flattenWinlogbeat, isWinlogbeatRecord } from './winlogbeat.js';
+import type { LoadError, StageResult } from './stage.js';
+import { createStager } from './stage-pool.js';
 
-/** A line (or a whole source, line null) that could not be loaded. */
-export interface LoadError {
-  /** The file, with `:<member>` for a member of an archive. */
-  file: string;
-  line: number | null;
-  message: string;
-}
+export type { LoadError } from './stage.js';
 
 export interface FileOutcome {
   path: string;
@@ -41,14 +29,24 @@ export interface LoadSummary {
 export interface LoadOptions {
   /** Called after each file with its outcome. */
   onFile?: (file: SourceFile, outcome: FileOutcome) => void;
+  /**
+   * Worker threads staging sources in parallel (default: one per core when there are several sources);
+   * below two, sources are staged on the calling thread. The store is the same either way.
+   */
+  workers?: number;
 }
 
-/** Errors kept per file; the rest are counted. */
-const errorsKeptPerFile = 20;
+interface Pending {
+  file: SourceFile;
+  target: FileTarget | null;
+  staged: Promise<StageResult> | null;
+}
 
 /**
  * Loads the files in order, one transaction each; corrupt lines and sources are reported, never fatal.
- * Reading and normalising file N+1 (JavaScript) overlaps the bulk insert of file N (DuckDB threads).
+ * Sources are read, normalised and staged ahead (on worker threads when there are several), while the
+ * bulk insert of the earlier ones runs (DuckDB); commits are made in file order, which numbers events
+ * and command lines as a one-by-one load would.
  */
 export async function loadSources(
   writer: StoreWriter,
@@ -70,111 +68,79 @@ export async function loadSources(
     summary.events += outcome.events;
     options.onFile?.(file, outcome);
   };
-  let pending: Promise<void> | null = null;
-  let failure: { error: unknown } | null = null;
-  for (const file of files) {
-    const staged = await stageFile(writer, file, summary);
-    if (pending) await pending;
-    if (failure) break;
-    if (!staged.target) {
-      record(file, staged.outcome);
-      continue;
+  const stager = createStager(
+    options.workers ?? (files.length > 1 ? Math.min(availableParallelism(), files.length) : 0),
+  );
+  const queue: Pending[] = [];
+  let next = 0;
+  // Begins files (in order: that fixes their ids and stems) until `parallel` are being staged.
+  const refill = async () => {
+    while (next < files.length && queue.filter((item) => item.target).length < stager.parallel) {
+      const file = files[next] as SourceFile;
+      next += 1;
+      const sha256 = await hashFile(file.path);
+      const target = writer.beginFile({ path: file.path, sha256, stem: sourceStem(file.path) });
+      const staged = target
+        ? stager.stage({
+            path: file.path,
+            kind: file.kind,
+            fileId: target.fileId,
+            stem: target.stem,
+            staging: target.staging,
+          })
+        : null;
+      // Awaited in turn below; a rejection must not go unhandled meanwhile.
+      staged?.catch(() => undefined);
+      queue.push({ file, target, staged });
     }
-    const { target, outcome } = staged;
-    // Caught at once: a rejected commit must not go unhandled while the next file is staged.
-    pending = target
-      .commit({ errors: outcome.errors })
-      .then(({ events }) => record(file, { ...outcome, events, status: events > 0 ? 'loaded' : 'failed' }))
-      .catch((error: unknown) => {
-        failure = { error };
-      });
-  }
-  if (pending) await pending;
-  if (failure) throw (failure as { error: unknown }).error;
-  await writer.finish();
-  return summary;
-}
-
-interface StagedFile {
-  target: FileWriter | null;
-  outcome: FileOutcome;
-}
-
-async function stageFile(writer: StoreWriter, file: SourceFile, summary: LoadSummary): Promise<StagedFile> {
-  let kept = 0;
-  let errors = 0;
-  const report = (where: string, line: number | null, message: string) => {
-    errors += 1;
-    summary.errorCount += 1;
-    if (kept++ < errorsKeptPerFile) summary.errors.push({ file: where, line, message });
   };
-  const sha256 = await hashFile(file.path);
-  const target = writer.beginFile({ path: file.path, sha256, stem: sourceStem(file.path) });
-  if (!target) return { target: null, outcome: { path: file.path, status: 'skipped', events: 0, errors: 0 } };
-  let entries = 0;
-  let current: { name: string; lines: () => number } | null = null;
-  const openEntry = (name: string): EntrySink => {
-    const where = file.kind === 'json' ? file.path : `${file.path}:${name}`;
-    const stem = entries === 0 ? target.stem : `${target.stem}~${entries + 1}`;
-    entries += 1;
-    const append = createAppender(target, stem, name, (line, message) => report(where, line, message));
-    const reader = createRecordReader({
-      onRecord: append,
-      onError: (line, message) => report(where, line, message),
-    });
-    // Split as bytes: a JSON line's bytes become its raw record as they are (writer.ts).
-    const splitter = createByteLineSplitter((bytes, line) =>
-      reader.onLine(bytes.toString('utf8'), line, bytes),
-    );
-    current = { name: where, lines: () => splitter.lines };
-    return {
-      push: (chunk) => splitter.push(chunk),
-      end() {
-        splitter.end();
-        reader.end();
-      },
-    };
-  };
+  let current: Pending | null = null;
+  let committing: Promise<{ events: number }> | null = null;
   try {
-    await readSource(file.path, file.kind, openEntry);
-    if (entries === 0) report(file.path, null, 'no .json or .jsonl member to load');
-  } catch (error) {
-    const at = current as { name: string; lines: () => number } | null;
-    const message = error instanceof Error ? error.message : String(error);
-    // A truncated archive still yields the events read before the break; they are kept.
-    report(
-      at?.name ?? file.path,
-      at ? at.lines() + 1 : null,
-      `unreadable: ${message}; loaded what came before`,
-    );
-  }
-  return { target, outcome: { path: file.path, status: 'loaded', events: 0, errors } };
-}
-
-function createAppender(
-  target: FileWriter,
-  stem: string,
-  entry: string,
-  report: (line: number, message: string) => void,
-): (record: SourceRecord) => void {
-  let lastLine = 0;
-  let sameLine = 0;
-  return ({ record, line, text, bytes }) => {
-    sameLine = line === lastLine ? sameLine + 1 : 0;
-    lastLine = line;
-    const id = sameLine === 0 ? eventId(stem, line) : `${eventId(stem, line)}.${sameLine}`;
-    const winlogbeat = isWinlogbeatRecord(record);
-    const reshaped = winlogbeat || isEvtxRecord(record);
-    const flat = winlogbeat ? flattenWinlogbeat(record) : flattenWindowsEvent(record);
-    let event: ReturnType<typeof normaliseEvent>;
-    try {
-      event = normaliseEvent(flat, id);
-    } catch (error) {
-      if (error instanceof InputError) return report(line, error.message.replace(/^event \S+: /, ''));
-      throw error;
+    await refill();
+    for (current = queue.shift() ?? null; current; current = queue.shift() ?? null) {
+      const { file, target, staged } = current;
+      if (!target || !staged) {
+        record(file, { path: file.path, status: 'skipped', events: 0, errors: 0 });
+        await refill();
+        continue;
+      }
+      const result = await staged;
+      summary.errorCount += result.errorCount;
+      summary.errors.push(...result.errors);
+      committing = writer.commit(target, result, { errors: result.errorCount });
+      // Caught at once: a rejected commit must not go unhandled while the next files are begun.
+      committing.catch(() => undefined);
+      await refill();
+      const { events } = await committing;
+      committing = null;
+      current = null;
+      record(file, {
+        path: file.path,
+        status: events > 0 ? 'loaded' : 'failed',
+        events,
+        errors: result.errorCount,
+      });
     }
-    const asRecorded = !reshaped && text !== null;
-    const rawJson = asRecorded ? text : JSON.stringify(flat);
-    target.append(event, { line, entry, rawJson, flat, ...(asRecorded && bytes ? { rawBytes: bytes } : {}) });
-  };
+    await writer.finish();
+    return summary;
+  } catch (error) {
+    // A commit still running (the next file could not be begun) ends first; a committed file stays.
+    if (
+      committing &&
+      (await committing.then(
+        () => true,
+        () => false,
+      ))
+    )
+      current = null;
+    for (const item of current ? [current, ...queue] : queue) {
+      if (!item.target) continue;
+      await item.staged?.catch(() => undefined);
+      writer.abort(item.target);
+    }
+    throw error;
+  } finally {
+    await stager.close();
+  }
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { StateError } from '../../errors.js';
 import { createTablesSql, storeSchemaVersion } from './schema.js';
@@ -13,7 +13,8 @@ export interface LabDatabase {
   readonly connection: DuckDBConnection;
   /** Runs a parameterised query and returns its rows as plain objects (BIGINT as bigint). */
   all(sql: string, params?: DuckDBValue[]): Promise<Row[]>;
-  run(sql: string, params?: DuckDBValue[]): Promise<void>;
+  /** `types` (one per parameter) when a value's type cannot be inferred, such as an empty list. */
+  run(sql: string, params?: DuckDBValue[], types?: DuckDBType[]): Promise<void>;
   close(): void;
 }
 
@@ -54,9 +55,9 @@ export async function openLabDatabase(path: string, options: { readOnly: boolean
     connection,
     all: (sql, params) =>
       serial(async () => (await connection.runAndReadAll(sql, params)).getRowObjectsJS() as Row[]),
-    run: (sql, params) =>
+    run: (sql, params, types) =>
       serial(async () => {
-        await connection.run(sql, params);
+        await connection.run(sql, params, types);
       }),
     close() {
       connection.closeSync();

@@ -2,6 +2,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { EventFilter } from '../../capability/backends/types.js';
 import { bareGuid, shortHost, timeWindow } from '../events.js';
 import type { LabDatabase } from './database.js';
+import type { RawFile } from './raw.js';
 import { rawMatchSql, rawReaderOf } from './raw.js';
 
 /** A parameterised WHERE clause; values are always bound, never spliced into the SQL. */
@@ -17,7 +18,7 @@ export interface WhereClause {
  * those that may hold a match (required with `text`; see `narrowedWhere`).
  * Throws `InputError` for an unparseable time bound.
  */
-export function whereClause(filter: EventFilter, rawFiles?: readonly string[]): WhereClause {
+export function whereClause(filter: EventFilter, rawFiles?: readonly RawFile[]): WhereClause {
   const parts: string[] = [];
   const params: DuckDBValue[] = [];
   const add = (sql: string, ...values: DuckDBValue[]) => {

@@ -15,5 +15,5 @@ export { createStoreSiem } from './siem.js';
 export type { LabStatus } from './status.js';
 export { readLabStatus } from './status.js';
 export { createStoreTelemetry } from './telemetry.js';
-export type { FileWriter, StoreWriter } from './writer.js';
+export type { FileTarget, StoreWriter } from './writer.js';
 export { createStoreWriter, eventId } from './writer.js';

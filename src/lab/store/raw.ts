@@ -5,8 +5,9 @@ import type { LabDatabase, Row } from './database.js';
 
 /**
  * Raw records live beside the store, not in it: one append-only file per loaded source,
- * `<lab>/events.raw/<sha256>.jsonl`, a line per event: `<seq>` U+0001 `<record as JSON>`. `events`
- * keeps each record's byte offset and length. Storing the records (about 2 kB each, 1 GB over the
+ * `<lab>/events.raw/<sha256>.jsonl`, a line per event: `<n>` U+0001 `<record as JSON>`, where `n` is
+ * the event's number within the source (its `seq` is the file's `seq_base` + n: sources are staged in
+ * parallel, before the store numbers them). `events` keeps each record's byte offset and length. Storing the records (about 2 kB each, 1 GB over the
  * Security-Datasets folder) as a DuckDB string column took most of the ingest time; here they are
  * written once, and the `<seq>` prefix lets DuckDB's CSV reader search them for free text.
  */
@@ -35,8 +36,14 @@ export function rawLine(rawJson: string): string {
 export interface RawReader {
   /** The records of the rows, in row order; adjacent ranges of one file are read together. */
   read(rows: readonly Row[]): Promise<string[]>;
-  /** Absolute paths of the raw files of these file ids (all files when null). */
-  paths(fileIds: readonly number[] | null): Promise<string[]>;
+  /** The raw files of these file ids (all files when null). */
+  paths(fileIds: readonly number[] | null): Promise<RawFile[]>;
+}
+
+/** A raw file's absolute path and the `seq` its line numbers are added to. */
+export interface RawFile {
+  path: string;
+  seqBase: number;
 }
 
 const readers = new WeakMap<LabDatabase, RawReader>();
@@ -56,17 +63,20 @@ const maxSpan = 8 * 1024 * 1024;
 
 function createRawReader(database: LabDatabase): RawReader {
   const dir = rawDirOf(database.path);
-  const files = new Map<number, string>();
+  const files = new Map<number, RawFile>();
   const refresh = async () => {
-    for (const row of await database.all('SELECT file_id, raw_file FROM files'))
-      files.set(Number(row.file_id), join(dir, String(row.raw_file)));
+    for (const row of await database.all('SELECT file_id, raw_file, seq_base FROM files'))
+      files.set(Number(row.file_id), {
+        path: join(dir, String(row.raw_file)),
+        seqBase: Number(row.seq_base),
+      });
   };
   const pathOf = async (fileId: number): Promise<string> => {
     if (!files.has(fileId)) await refresh();
-    const path = files.get(fileId);
-    if (path === undefined)
+    const file = files.get(fileId);
+    if (file === undefined)
       throw new StateError(`the lab store has events of file ${fileId} but no record of it`);
-    return path;
+    return file.path;
   };
   return {
     async read(rows) {
@@ -126,7 +136,7 @@ function createRawReader(database: LabDatabase): RawReader {
     async paths(fileIds) {
       await refresh();
       if (fileIds === null) return [...files.values()];
-      return fileIds.map((id) => files.get(id)).filter((path): path is string => path !== undefined);
+      return fileIds.map((id) => files.get(id)).filter((file): file is RawFile => file !== undefined);
     },
   };
 }
@@ -144,8 +154,11 @@ const maxRawLineBytes = 64 * 1024 * 1024;
  * given raw files (at least one). The buffer is set: DuckDB's default is 16 times the line limit (1 GB),
  * which made a search of every Security-Datasets raw file cost 1.5x the CPU (13.7 s against 8.7 s).
  */
-export function rawMatchSql(paths: readonly string[], condition: string): string {
-  return `SELECT seq FROM read_csv([${paths.map(literal).join(', ')}], auto_detect=false, delim=chr(1),
-    quote='', escape='', header=false, new_line='\\n', columns={'seq': 'BIGINT', 'raw': 'VARCHAR'},
-    max_line_size=${maxRawLineBytes}, buffer_size=${2 * maxRawLineBytes}) WHERE ${condition}`;
+export function rawMatchSql(files: readonly RawFile[], condition: string): string {
+  const bases = files.map((file) => `(${literal(file.path)}, ${file.seqBase})`).join(', ');
+  return `SELECT r.n + b.seq_base FROM read_csv([${files.map((file) => literal(file.path)).join(', ')}],
+    auto_detect=false, delim=chr(1), quote='', escape='', header=false, new_line='\\n',
+    columns={'n': 'BIGINT', 'raw': 'VARCHAR'}, filename=true,
+    max_line_size=${maxRawLineBytes}, buffer_size=${2 * maxRawLineBytes}) AS r
+    JOIN (VALUES ${bases}) AS b(path, seq_base) ON r.filename = b.path WHERE ${condition}`;
 }

@@ -3,6 +3,7 @@ import { bareGuid, shortHost } from '../events.js';
 import type { FlatEvent } from '../flatten.js';
 import { eventMessage } from '../normalise.js';
 import type { EventColumn } from './schema.js';
+import { eventColumns } from './schema.js';
 
 /** What the loader knows about an event beyond its normalised form. */
 export interface EventProvenance {
@@ -28,6 +29,8 @@ export interface StoredParts {
 }
 
 type ColumnValue = string | number | null;
+
+const commandIdColumn = eventColumns.findIndex(([name]) => name === 'command_id');
 
 /**
  * One event's normalised columns (the raw record is kept apart), keyed and ordered as `eventColumns`
@@ -107,15 +110,30 @@ function csvField(value: ColumnValue): string {
   return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
 }
 
+/** Digits of a staged `command_id` (zero-padded, unquoted): the writer overwrites it in place (staging.ts). */
+export const stagedCommandIdDigits = 10;
+
 /**
- * One event's columns as a CSV line for the bulk reader, in `eventColumns` order. CSV rather than JSON
- * lines: no column names repeated per row, so less than half the bytes to write and read back.
+ * One event's columns as a CSV line for the bulk reader, in `eventColumns` order, with `command_id`
+ * zero-padded to `stagedCommandIdDigits`; `commandAt` is the index in `line` where that field starts
+ * (-1 without one). CSV rather than JSON lines: no column names repeated per row, so less than half
+ * the bytes to write and read back.
  */
-export function eventLine(event: LabEvent, from: EventProvenance, stored: StoredParts): string {
+export function eventLine(
+  event: LabEvent,
+  from: EventProvenance,
+  stored: StoredParts,
+): { line: string; commandAt: number } {
   const values = Object.values(eventColumnValues(event, from, stored));
   let line = csvField(values[0] ?? null);
-  for (let index = 1; index < values.length; index += 1) line += `,${csvField(values[index] ?? null)}`;
-  return `${line}\n`;
+  let commandAt = -1;
+  for (let index = 1; index < values.length; index += 1) {
+    if (index === commandIdColumn && stored.commandId !== null) {
+      commandAt = line.length + 1;
+      line += `,${String(stored.commandId).padStart(stagedCommandIdDigits, '0')}`;
+    } else line += `,${csvField(values[index] ?? null)}`;
+  }
+  return { line: `${line}\n`, commandAt };
 }
 
 /** The account part of `DOMAIN\\name`, lower-cased: what a bare user filter compares with. */

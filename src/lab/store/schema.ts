@@ -64,7 +64,7 @@ export type EventColumn = (typeof eventColumns)[number][0];
 export const maxColumnsLineBytes = 16 * 1024 * 1024;
 
 /** Bumped when the tables change shape; a store of another version is refused, not migrated. */
-export const storeSchemaVersion = 3;
+export const storeSchemaVersion = 4;
 
 export const createTablesSql = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS files (
   events BIGINT NOT NULL,
   errors INTEGER NOT NULL,
   loaded_at TIMESTAMP NOT NULL,
-  raw_file VARCHAR NOT NULL
+  raw_file VARCHAR NOT NULL,
+  -- The file's events have seq seq_base + 1, seq_base + 2, …: the numbers its raw file's lines start with.
+  seq_base BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS command_lines (command_id INTEGER NOT NULL, command_lower VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
@@ -141,39 +143,52 @@ CREATE INDEX IF NOT EXISTS processes_parent_key ON processes (parent_key);
 `;
 
 /**
- * The rows of a staged CSV file of `eventLine`s (`ts` as epoch milliseconds), every string quoted and
- * NULL an unquoted `\\N`. Parameter: the file. The buffer is set: DuckDB's default, 16 times the line
- * limit (256 MB here), made each read cost about 5x the CPU (measured on 60k Security-Datasets rows:
- * 409 ms against 87 ms; JSON lines took 220 ms).
+ * The rows of a staged CSV file of `eventLine`s (staging.ts: `ts` as epoch milliseconds, `seq` and
+ * `command_id` numbered within the source), every string quoted and NULL an unquoted `\\N`. Parameter
+ * $1: the file. The buffer is set: DuckDB's default, 16 times the line limit (256 MB here), made each
+ * read cost about 5x the CPU (measured on 60k Security-Datasets rows: 409 ms against 87 ms; JSON lines
+ * took 220 ms).
  */
-const stagedEventsSql = `read_csv(?, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
+const stagedEventsSql = `read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
   nullstr = '\\N', allow_quoted_nulls = false, new_line = '\\n', max_line_size = ${maxColumnsLineBytes},
   buffer_size = ${2 * maxColumnsLineBytes},
   columns = {${eventColumns
     .map(([name, type]) => `${name}: '${name === 'ts' ? 'BIGINT' : type.replace(' NOT NULL', '')}'`)
     .join(', ')}})`;
 
-/** The columns of `events` from `stagedEventsSql`. */
-const stagedSelect = eventColumns.map(([name]) => (name === 'ts' ? 'epoch_ms(ts)' : name)).join(', ');
+/** The columns of `events` from `stagedEventsSql`, `seq` shifted by the store's base ($2). */
+const stagedSelect = eventColumns
+  .map(([name]) => {
+    if (name === 'ts') return 'epoch_ms(ts)';
+    if (name === 'seq') return 'seq + $2::BIGINT';
+    return name;
+  })
+  .join(', ');
 
-/** Inserts one staged source's events. Parameter: its columns file. */
+/** Inserts one staged source's events. Parameters: its columns file, the seq base. */
 export const bulkInsertSql = `INSERT INTO events SELECT ${stagedSelect}
 FROM ${stagedEventsSql}`;
 
 /**
  * Copies the process starts among one file's staged rows (`stagedEventsSql`) into `processes`, the
- * lineage table. Parameter: the staged file.
+ * lineage table. Parameters: the staged file, the seq base.
  */
 export const copyProcessesSql = `
 INSERT INTO processes
-SELECT seq, id, epoch_ms(ts), host, host_key, user_name, process_key, process_guid, coalesce(process_pid, 0),
+SELECT seq + $2::BIGINT, id, epoch_ms(ts), host, host_key, user_name, process_key, process_guid, coalesce(process_pid, 0),
   coalesce(process_image, ''), coalesce(process_command_line, ''), parent_key, parent_guid
 FROM ${stagedEventsSql} WHERE action = 'process_start' AND process_key IS NOT NULL`;
 
-/** Copies the events with a command line among one file's staged rows into `command_events`. */
+/**
+ * Copies the events with a command line among one file's staged rows into `command_events`. Parameters:
+ * the staged file, the seq base.
+ */
 export const copyCommandEventsSql = `INSERT INTO command_events SELECT ${stagedSelect}
 FROM ${stagedEventsSql} WHERE command_id IS NOT NULL`;
 
-/** Inserts the command lines first seen in one source. Parameter: their JSON-lines file. */
-export const insertCommandLinesSql = `INSERT INTO command_lines SELECT command_id, command_lower
-FROM read_ndjson(?, columns={command_id: 'INTEGER', command_lower: 'VARCHAR'})`;
+/**
+ * Inserts the command lines first seen in one source. Parameters: the id before the first, their
+ * lower-cased texts (ids follow in order).
+ */
+export const insertCommandLinesSql = `INSERT INTO command_lines
+SELECT CAST($1::INTEGER + i AS INTEGER), ($2::VARCHAR[])[i] FROM range(1, len($2::VARCHAR[]) + 1) AS t(i)`;

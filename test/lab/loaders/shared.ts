@@ -14,4 +14,6 @@ export const lsassCampaign =
 export const truncatedTarGz = 'security-datasets/atomic/windows/persistence/host/covenant_persistwmi.tar.gz';
 export const winlogbeatTarGz =
   'security-datasets/atomic/windows/defense_evasion/host/empire_enable_rdp.tar.gz';
+export const smallZip =
+  'security-datasets/atomic/windows/persistence/host/cmd_userinitmprlogonscript_batch.zip';
 export const regressionData = 'sigma/regression_data';
