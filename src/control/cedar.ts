@@ -242,7 +242,9 @@ export const POLICY_SLICE_COUNT = 256;
  * so for a given tool and tier each policy's action scope is known to match or not before any request:
  * a policy whose scope cannot match is left out (Cedar never evaluates its conditions, so it could
  * neither determine nor fail a decision), and in the others the scope and every `action in <entity
- * literals>` test is replaced by its value. Where nothing else in the slice needs the entities (no other
+ * literals>` test is replaced by its value. A policy whose conditions are then fixed against it, without
+ * any way to fail (`context.tainted && !(action in Action::"read")` for a read), is left out too: the
+ * context attributes Warden builds have fixed types (knownOf). Where nothing else in the slice needs the entities (no other
  * `in`, no attribute of an entity other than the resource's, no tags), the action entity is not sent at
  * all, and the resource entity only when a policy of the slice reads one of its attributes; likewise
  * only the context attributes the slice's policies read are sent. Decisions, determining policies and
@@ -359,6 +361,115 @@ function foldActionTests(expr: unknown, isAncestorOrSelf: Ancestry, needs: { ent
   return out;
 }
 
+/** What a condition is known to be before any request: its type, whether it can fail, its value if fixed. */
+interface Known {
+  type: 'bool' | 'long' | 'string' | 'set' | 'record' | 'approval' | 'context' | 'other' | 'unknown';
+  /** Evaluating it cannot fail (no missing attribute, no type error). */
+  safe: boolean;
+  value?: boolean;
+}
+
+/** Types of the context attributes Warden builds (see `authorize`); `args` holds whatever the call had. */
+const contextTypes: Record<string, Known['type']> = {
+  tier: 'string',
+  tierSource: 'string',
+  autonomy: 'string',
+  tainted: 'bool',
+  injectionSignal: 'bool',
+  taintedArgs: 'set',
+  approval: 'approval',
+  args: 'record',
+};
+
+const unknown: Known = { type: 'unknown', safe: false };
+
+/**
+ * Evaluates what can be known of a condition from the context's fixed shape and the folded action
+ * tests alone: enough to see that `context.tainted && !(action in Action::"read")` is false for a read
+ * without any request. Anything it does not model is `unknown` (may fail, value not fixed).
+ */
+function knownOf(expr: unknown): Known {
+  if (typeof expr !== 'object' || expr === null || Array.isArray(expr)) return unknown;
+  const record = expr as Record<string, { left?: unknown; right?: unknown; arg?: unknown; attr?: unknown }>;
+  const [op] = Object.keys(record);
+  if (Object.keys(record).length !== 1 || op === undefined) return unknown;
+  const node = record[op]!;
+  switch (op) {
+    case 'Value': {
+      const value = node as unknown;
+      if (typeof value === 'boolean') return { type: 'bool', safe: true, value };
+      if (typeof value === 'number') return { type: 'long', safe: true };
+      if (typeof value === 'string') return { type: 'string', safe: true };
+      return { type: 'other', safe: true };
+    }
+    case 'Var':
+      return { type: (node as unknown) === 'context' ? 'context' : 'other', safe: true };
+    case '.': {
+      const left = knownOf(node.left);
+      if (!left.safe || typeof node.attr !== 'string') return unknown;
+      if (left.type === 'context') {
+        const type = contextTypes[node.attr];
+        return type ? { type, safe: true } : unknown;
+      }
+      if (left.type === 'approval') {
+        if (node.attr === 'granted') return { type: 'bool', safe: true };
+        if (node.attr === 'approvers') return { type: 'long', safe: true };
+      }
+      return unknown;
+    }
+    case '!': {
+      const arg = knownOf(node.arg);
+      if (arg.type !== 'bool') return unknown;
+      return arg.value === undefined
+        ? { type: 'bool', safe: arg.safe }
+        : { type: 'bool', safe: arg.safe, value: !arg.value };
+    }
+    case '==':
+    case '!=': {
+      // Equality never fails in Cedar: only its operands can.
+      const left = knownOf(node.left);
+      const right = knownOf(node.right);
+      return { type: 'bool', safe: left.safe && right.safe };
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const left = knownOf(node.left);
+      const right = knownOf(node.right);
+      return { type: 'bool', safe: left.safe && right.safe && left.type === 'long' && right.type === 'long' };
+    }
+    case '&&':
+    case '||': {
+      // Left to right, the right operand only when the left does not decide.
+      const decides = op === '||';
+      const left = knownOf(node.left);
+      if (left.type !== 'bool') return unknown;
+      if (left.value === decides) return left;
+      const right = knownOf(node.right);
+      if (right.type !== 'bool') return unknown;
+      const safe = left.safe && right.safe;
+      if (left.value === !decides) return { ...right, safe };
+      return right.value === decides ? { type: 'bool', safe, value: decides } : { type: 'bool', safe };
+    }
+    default:
+      return unknown;
+  }
+}
+
+/**
+ * True when a policy (its action tests folded) can neither apply nor fail: some condition is fixed
+ * against it and cannot fail, and so cannot any condition before it (Cedar evaluates them in order).
+ */
+function neverApplies(conditions: readonly cedar.Clause[]): boolean {
+  for (const clause of conditions) {
+    const known = knownOf(clause.body);
+    if (known.type !== 'bool' || !known.safe) return false;
+    if (known.value === (clause.kind !== 'when')) return true;
+  }
+  return false;
+}
+
 /** The slice of `all` for one tool at one tier, as policies ready to preparse; see PolicySlice. */
 function slicePolicies(
   all: readonly LoadedPolicy[],
@@ -373,14 +484,14 @@ function slicePolicies(
     const matches = actionScopeMatches(json.action, isAncestorOrSelf, tool);
     if (matches === null) return null;
     if (!matches) continue;
-    policies[meta.id] = {
-      ...json,
-      action: { op: 'All' },
-      conditions: json.conditions.map((clause) => ({
-        ...clause,
-        body: foldActionTests(clause.body, isAncestorOrSelf, needs) as cedar.Expr,
-      })),
-    };
+    const policyNeeds = { entities: false };
+    const conditions = json.conditions.map((clause) => ({
+      ...clause,
+      body: foldActionTests(clause.body, isAncestorOrSelf, policyNeeds) as cedar.Expr,
+    }));
+    if (neverApplies(conditions)) continue;
+    if (policyNeeds.entities) needs.entities = true;
+    policies[meta.id] = { ...json, action: { op: 'All' }, conditions };
     uses.push(policyUses);
     // A principal or resource scope that needs the entity store (`in`, `is … in`).
     for (const scope of [json.principal, json.resource])
