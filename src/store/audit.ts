@@ -392,7 +392,9 @@ export function createAuditStore(
     await written();
     // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
     // embedded database) the planner sorted every row after the page start, on disk, for each page.
-    const response = new ResponseBuffer();
+    // Sized for a page of typical rows (~0.5 KB) at once: growing to it by doubling copied and touched
+    // twice the memory. Only what a response fills is ever touched, so a short chain costs no more.
+    const response = new ResponseBuffer(PAGE * 512);
     const raw = writer?.raw ? (text: string) => writer.raw!(text, response) : null;
     for (let after = 0; ; ) {
       const until = after + PAGE;
