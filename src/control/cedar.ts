@@ -262,6 +262,12 @@ interface PolicySlice {
   resourceEntity: boolean;
 }
 
+/** Slices of every policy set version loaded in this process (see `sliceFor`). */
+const sliceRegistries = new Map<
+  string,
+  { prefix: string; slices: Map<string, PolicySlice>; freeSlots: string[]; slotCount: number }
+>();
+
 type Ancestry = (uid: unknown) => boolean | null;
 
 /** Whether `uid` names the action or one of its parents; null when it is not an entity uid. */
@@ -585,10 +591,16 @@ export function loadCedarPolicies(options: {
     );
   whole.id = version;
 
-  // Slices by tier and tool, most recently made last; a dropped slice's engine slot is reused.
-  const slices = new Map<string, PolicySlice>();
-  const freeSlots: string[] = [];
-  let slotCount = 0;
+  // The wasm engine keeps preparsed sets in one table per process, so slices are shared by every set
+  // loaded with this version (the same policies, so the same slices): two sets of one version must not
+  // put different slices under one id.
+  let registry = sliceRegistries.get(version);
+  if (!registry) {
+    registry = { prefix: `s${sliceRegistries.size + 1}.`, slices: new Map(), freeSlots: [], slotCount: 0 };
+    sliceRegistries.set(version, registry);
+  }
+  const { slices, freeSlots } = registry;
+  const shared = registry;
   function sliceFor(tool: string, tier: Tier): PolicySlice {
     const key = `${tier}\u0000${tool}`;
     const known = slices.get(key);
@@ -596,13 +608,14 @@ export function loadCedarPolicies(options: {
     if (slices.size >= POLICY_SLICE_COUNT) {
       const [oldestKey, oldest] = slices.entries().next().value as [string, PolicySlice];
       slices.delete(oldestKey);
-      if (oldest !== whole) freeSlots.push(oldest.id);
+      if (oldest.id !== version) freeSlots.push(oldest.id);
     }
     // A slice that cannot be made (a scope Warden cannot judge statically) is the whole set.
     let slice = whole;
     const made = slicePolicies(all, tool, tier);
     if (made) {
-      const id = freeSlots.pop() ?? `${version}#${slotCount++}`;
+      // A short id: the engine's input is JSON, and the id is in every request.
+      const id = freeSlots.pop() ?? `${shared.prefix}${shared.slotCount++}`;
       const answer = cedar.preparsePolicySet(id, { staticPolicies: made.policies });
       if (answer.type === 'success')
         slice = {

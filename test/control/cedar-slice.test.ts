@@ -61,7 +61,7 @@ function policyDirectory(text: string): string {
 }
 
 /** Custom policies exercising every form the slicer treats: scopes, `in` tests, attributes, errors. */
-const custom = `
+const customPolicies = `
 @id("permit-all-reads")
 permit (principal, action in [Action::"read", Action::"reversible"], resource);
 
@@ -146,7 +146,7 @@ function expectSame(sliced: CedarPolicySet, whole: CedarPolicySet, request: Ceda
 describe('Cedar policy slicing', () => {
   for (const [name, directory] of [
     ['bundled', bundledPoliciesDirectory],
-    ['custom', policyDirectory(custom)],
+    ['custom', policyDirectory(customPolicies)],
   ] as const) {
     for (const deny of denyLists) {
       it(`decides as the whole set: ${name} policies, deny list ${JSON.stringify(deny)}`, () => {
@@ -187,7 +187,7 @@ describe('Cedar policy slicing', () => {
   });
 
   it('reports the same evaluation errors as the whole set', () => {
-    const { sliced, whole } = sets(policyDirectory(custom), []);
+    const { sliced, whole } = sets(policyDirectory(customPolicies), []);
     const request: CedarRequest = {
       runId: 'run-1',
       tool: 'ticket.create',
@@ -217,6 +217,29 @@ describe('Cedar policy slicing', () => {
     expect(failed).not.toContain('fixed-before-failing');
     expect(failed).not.toContain('unless-fixed');
     expect(sliced.explain(read)).toEqual(whole.explain(read));
+  });
+
+  it('keeps the slices of two sets of the same policies apart from those of other sets', () => {
+    const custom = policyDirectory(customPolicies);
+    const whole = loadCedarPolicies({ directory: custom, deny: [], cacheSize: 0, slicing: false });
+    const first = loadCedarPolicies({ directory: custom, deny: [], cacheSize: 0 });
+    const bundled = loadCedarPolicies({ directory: bundledPoliciesDirectory, deny: [], cacheSize: 0 });
+    const second = loadCedarPolicies({ directory: custom, deny: [], cacheSize: 0 });
+    expect(second.version).toBe(first.version);
+    const bundledWhole = loadCedarPolicies({
+      directory: bundledPoliciesDirectory,
+      deny: [],
+      cacheSize: 0,
+      slicing: false,
+    });
+    // Each set meets the tools in another order, so a slot per set would hold different slices.
+    const samples = fc.sample(requestArbitrary, { numRuns: 300, seed: 5 });
+    samples.forEach((request, index) => {
+      const mirrored = samples[samples.length - 1 - index]!;
+      expect(first.explain(request)).toEqual(whole.explain(request));
+      expect(second.explain(mirrored)).toEqual(whole.explain(mirrored));
+      expect(bundled.explain(request)).toEqual(bundledWhole.explain(request));
+    });
   });
 
   it('keeps deciding correctly once more tools are seen than slices are kept', () => {
