@@ -60,6 +60,15 @@ export interface CedarPolicySet {
   readonly version: string;
   readonly policies: readonly PolicyMeta[];
   evaluate(request: CedarRequest): CedarVerdict;
+  /**
+   * The engine's own answer to one request, as sent (no second look with an approval): its decision,
+   * the determining policies' ids and the policies that failed to evaluate with their errors, sorted.
+   */
+  explain(request: CedarRequest): {
+    decision: 'allow' | 'deny' | 'failure';
+    reasons: string[];
+    errors: Array<{ policy: string; message: string }>;
+  };
   /** Decisions answered from the decision cache (`hits`) and by the engine (`misses`) so far. */
   cacheStats(): { hits: number; misses: number; size: number };
 }
@@ -86,10 +95,7 @@ function parseFailure(file: string, text: string, errors: cedar.DetailedError[])
 }
 
 /** Splits one file into policies and reads their annotations; errors name the file and line. */
-function readPolicyFile(
-  file: string,
-  text: string,
-): Array<{ text: string; uses: AttributeUses; meta: PolicyMeta }> {
+function readPolicyFile(file: string, text: string): LoadedPolicy[] {
   const parsed = cedar.checkParsePolicySet({ staticPolicies: text });
   if (parsed.type === 'failure') throw parseFailure(file, text, parsed.errors);
   const parts = cedar.policySetTextToParts(text);
@@ -115,6 +121,7 @@ function readPolicyFile(
       throw new ConfigError(`policy ${source}: @approvers must be a whole number from 1 to 5`);
     return {
       text: policyText,
+      json: json.json,
       uses: attributeUses(json.json),
       meta: {
         id: annotations.id ?? `${file}#${index + 1}`,
@@ -129,14 +136,19 @@ function readPolicyFile(
 }
 
 /** `server.tool` / `server.*` / `*` patterns of `policy.deny` as hard forbid policies. */
-function denyListPolicies(
-  deny: readonly string[],
-): Array<{ text: string; uses: AttributeUses; meta: PolicyMeta }> {
+function denyListPolicies(deny: readonly string[]): LoadedPolicy[] {
   return deny.map((pattern, index) => {
     const scope = pattern === '*' ? 'action' : `action in Action::${JSON.stringify(pattern)}`;
     const id = `policy.deny[${index}]`;
+    const text = `forbid (principal, ${scope}, resource);`;
+    const json = cedar.policyToJson(text);
+    if (json.type === 'failure')
+      throw new ConfigError(
+        `policy.deny[${index}] "${pattern}" is not a valid action pattern; write server.tool, server.* or *`,
+      );
     return {
-      text: `forbid (principal, ${scope}, resource);`,
+      text,
+      json: json.json,
       uses: { context: new Set<string>(), resource: new Set<string>(), principal: false },
       meta: {
         id,
@@ -148,6 +160,13 @@ function denyListPolicies(
       },
     };
   });
+}
+
+interface LoadedPolicy {
+  text: string;
+  json: cedar.PolicyJson;
+  uses: AttributeUses;
+  meta: PolicyMeta;
 }
 
 /**
@@ -214,6 +233,280 @@ function mergeUses(all: readonly AttributeUses[]): AttributeUses {
   return merged;
 }
 
+/** Policy slices kept per policy set (one per distinct tool and tier seen); the oldest is dropped past this. */
+export const POLICY_SLICE_COUNT = 256;
+
+/**
+ * The policies that can apply to one action (a tool at a tier), made ready for it. Warden builds the
+ * action entity itself (`Action::"<tool>"`, member of `Action::"<tier>"` and `Action::"<server>.*"`),
+ * so for a given tool and tier each policy's action scope is known to match or not before any request:
+ * a policy whose scope cannot match is left out (Cedar never evaluates its conditions, so it could
+ * neither determine nor fail a decision), and in the others the scope and every `action in <entity
+ * literals>` test is replaced by its value. A policy whose conditions are then fixed against it, without
+ * any way to fail (`context.tainted && !(action in Action::"read")` for a read), is left out too: the
+ * context attributes Warden builds have fixed types (knownOf). Where nothing else in the slice needs the entities (no other
+ * `in`, no attribute of an entity other than the resource's, no tags), the action entity is not sent at
+ * all, and the resource entity only when a policy of the slice reads one of its attributes; likewise
+ * only the context attributes the slice's policies read are sent. Decisions, determining policies and
+ * evaluation errors are the same as the whole set's (test/control/cedar-slice.test.ts).
+ */
+interface PolicySlice {
+  /** Tier and tool. */
+  key: string;
+  /** The wasm engine's id of the preparsed slice (slots are reused, so the engine's memory stays bounded). */
+  id: string;
+  uses: AttributeUses;
+  /** Send the action entity with its parents and the resource entity (a policy needs the hierarchy). */
+  entities: boolean;
+  /** Send the resource entity (with the attributes in `uses.resource`). */
+  resourceEntity: boolean;
+}
+
+/** Slices of every policy set version loaded in this process (see `sliceFor`). */
+const sliceRegistries = new Map<
+  string,
+  { prefix: string; slices: Map<string, PolicySlice>; freeSlots: string[]; slotCount: number }
+>();
+
+type Ancestry = (uid: unknown) => boolean | null;
+
+/** Whether `uid` names the action or one of its parents; null when it is not an entity uid. */
+function ancestryOf(tool: string, tier: Tier): Ancestry {
+  const server = tool.split('.')[0] ?? '';
+  const ids = new Set([tool, tier, `${server}.*`]);
+  return (uid) => {
+    const entity = (uid as { __entity?: unknown } | null)?.__entity ?? uid;
+    if (typeof entity !== 'object' || entity === null) return null;
+    const { type, id } = entity as { type?: unknown; id?: unknown };
+    if (typeof type !== 'string' || typeof id !== 'string') return null;
+    return type === 'Action' && ids.has(id);
+  };
+}
+
+/** Whether an action scope matches the action; null when it cannot be told statically (a slot). */
+function actionScopeMatches(
+  scope: cedar.ActionConstraint,
+  isAncestorOrSelf: Ancestry,
+  tool: string,
+): boolean | null {
+  if (scope.op === 'All') return true;
+  if (scope.op === '==') {
+    if (!('entity' in scope)) return null;
+    const entity =
+      (scope.entity as { __entity?: cedar.TypeAndId }).__entity ?? (scope.entity as cedar.TypeAndId);
+    return entity.type === 'Action' && entity.id === tool;
+  }
+  const members = 'entity' in scope ? [scope.entity] : scope.entities;
+  let matches = false;
+  for (const member of members) {
+    const answer = isAncestorOrSelf(member);
+    if (answer === null) return null;
+    if (answer) matches = true;
+  }
+  return matches;
+}
+
+/** The entity uids of an `in` right-hand side made only of entity literals, else null. */
+function entityLiterals(expr: unknown): unknown[] | null {
+  const node = expr as { Value?: unknown; Set?: unknown } | null;
+  if (node && typeof node === 'object' && 'Value' in node) {
+    const value = node.Value;
+    if (Array.isArray(value))
+      return value.every((item) => typeof item === 'object' && item !== null && '__entity' in item)
+        ? value
+        : null;
+    return typeof value === 'object' && value !== null && '__entity' in value ? [value] : null;
+  }
+  if (node && typeof node === 'object' && Array.isArray(node.Set)) {
+    const members: unknown[] = [];
+    for (const item of node.Set) {
+      const literal = entityLiterals(item);
+      if (literal?.length !== 1 || Array.isArray((item as { Value?: unknown }).Value)) return null;
+      members.push(literal[0]);
+    }
+    return members;
+  }
+  return null;
+}
+
+/** True when `expr` is `context` or an attribute path from it (a record Warden builds, holding no entity). */
+function fromContext(expr: unknown): boolean {
+  const node = expr as { Var?: unknown; '.'?: { left?: unknown } } | null;
+  if (!node || typeof node !== 'object') return false;
+  if (node.Var === 'context') return true;
+  return node['.'] !== undefined && fromContext(node['.'].left);
+}
+
+/**
+ * Replaces each `action in <entity literals>` of a condition by its value for this action. Sets
+ * `needs.entities` when something else may read the entity store: another `in` or `is … in`, an
+ * attribute of anything but `context` or `resource`, or tags.
+ */
+function foldActionTests(expr: unknown, isAncestorOrSelf: Ancestry, needs: { entities: boolean }): unknown {
+  if (Array.isArray(expr)) return expr.map((item) => foldActionTests(item, isAncestorOrSelf, needs));
+  if (typeof expr !== 'object' || expr === null) return expr;
+  const record = expr as Record<string, unknown>;
+  if ('Value' in record) return expr;
+  const inner = record.in as { left?: unknown; right?: unknown } | undefined;
+  if (inner && Object.keys(record).length === 1) {
+    const literals =
+      (inner.left as { Var?: unknown } | null)?.Var === 'action' ? entityLiterals(inner.right) : null;
+    if (literals) return { Value: literals.some((uid) => isAncestorOrSelf(uid) === true) };
+    needs.entities = true;
+  }
+  for (const op of ['.', 'has'] as const) {
+    const access = record[op] as { left?: unknown } | undefined;
+    if (access && !fromContext(access.left) && (access.left as { Var?: unknown } | null)?.Var !== 'resource')
+      needs.entities = true;
+  }
+  if ('getTag' in record || 'hasTag' in record) needs.entities = true;
+  if ((record.is as { in?: unknown } | undefined)?.in !== undefined) needs.entities = true;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record))
+    out[key] = foldActionTests(value, isAncestorOrSelf, needs);
+  return out;
+}
+
+/** What a condition is known to be before any request: its type, whether it can fail, its value if fixed. */
+interface Known {
+  type: 'bool' | 'long' | 'string' | 'set' | 'record' | 'approval' | 'context' | 'other' | 'unknown';
+  /** Evaluating it cannot fail (no missing attribute, no type error). */
+  safe: boolean;
+  value?: boolean;
+}
+
+/** Types of the context attributes Warden builds (see `authorize`); `args` holds whatever the call had. */
+const contextTypes: Record<string, Known['type']> = {
+  tier: 'string',
+  tierSource: 'string',
+  autonomy: 'string',
+  tainted: 'bool',
+  injectionSignal: 'bool',
+  taintedArgs: 'set',
+  approval: 'approval',
+  args: 'record',
+};
+
+const unknown: Known = { type: 'unknown', safe: false };
+
+/**
+ * Evaluates what can be known of a condition from the context's fixed shape and the folded action
+ * tests alone: enough to see that `context.tainted && !(action in Action::"read")` is false for a read
+ * without any request. Anything it does not model is `unknown` (may fail, value not fixed).
+ */
+function knownOf(expr: unknown): Known {
+  if (typeof expr !== 'object' || expr === null || Array.isArray(expr)) return unknown;
+  const record = expr as Record<string, { left?: unknown; right?: unknown; arg?: unknown; attr?: unknown }>;
+  const [op] = Object.keys(record);
+  if (Object.keys(record).length !== 1 || op === undefined) return unknown;
+  const node = record[op]!;
+  switch (op) {
+    case 'Value': {
+      const value = node as unknown;
+      if (typeof value === 'boolean') return { type: 'bool', safe: true, value };
+      if (typeof value === 'number') return { type: 'long', safe: true };
+      if (typeof value === 'string') return { type: 'string', safe: true };
+      return { type: 'other', safe: true };
+    }
+    case 'Var':
+      return { type: (node as unknown) === 'context' ? 'context' : 'other', safe: true };
+    case '.': {
+      const left = knownOf(node.left);
+      if (!left.safe || typeof node.attr !== 'string') return unknown;
+      if (left.type === 'context') {
+        const type = contextTypes[node.attr];
+        return type ? { type, safe: true } : unknown;
+      }
+      if (left.type === 'approval') {
+        if (node.attr === 'granted') return { type: 'bool', safe: true };
+        if (node.attr === 'approvers') return { type: 'long', safe: true };
+      }
+      return unknown;
+    }
+    case '!': {
+      const arg = knownOf(node.arg);
+      if (arg.type !== 'bool') return unknown;
+      return arg.value === undefined
+        ? { type: 'bool', safe: arg.safe }
+        : { type: 'bool', safe: arg.safe, value: !arg.value };
+    }
+    case '==':
+    case '!=': {
+      // Equality never fails in Cedar: only its operands can.
+      const left = knownOf(node.left);
+      const right = knownOf(node.right);
+      return { type: 'bool', safe: left.safe && right.safe };
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const left = knownOf(node.left);
+      const right = knownOf(node.right);
+      return { type: 'bool', safe: left.safe && right.safe && left.type === 'long' && right.type === 'long' };
+    }
+    case '&&':
+    case '||': {
+      // Left to right, the right operand only when the left does not decide.
+      const decides = op === '||';
+      const left = knownOf(node.left);
+      if (left.type !== 'bool') return unknown;
+      if (left.value === decides) return left;
+      const right = knownOf(node.right);
+      if (right.type !== 'bool') return unknown;
+      const safe = left.safe && right.safe;
+      if (left.value === !decides) return { ...right, safe };
+      return right.value === decides ? { type: 'bool', safe, value: decides } : { type: 'bool', safe };
+    }
+    default:
+      return unknown;
+  }
+}
+
+/**
+ * True when a policy (its action tests folded) can neither apply nor fail: some condition is fixed
+ * against it and cannot fail, and so cannot any condition before it (Cedar evaluates them in order).
+ */
+function neverApplies(conditions: readonly cedar.Clause[]): boolean {
+  for (const clause of conditions) {
+    const known = knownOf(clause.body);
+    if (known.type !== 'bool' || !known.safe) return false;
+    if (known.value === (clause.kind !== 'when')) return true;
+  }
+  return false;
+}
+
+/** The slice of `all` for one tool at one tier, as policies ready to preparse; see PolicySlice. */
+function slicePolicies(
+  all: readonly LoadedPolicy[],
+  tool: string,
+  tier: Tier,
+): { policies: Record<string, cedar.PolicyJson>; uses: AttributeUses; entities: boolean } | null {
+  const isAncestorOrSelf = ancestryOf(tool, tier);
+  const needs = { entities: false };
+  const policies: Record<string, cedar.PolicyJson> = {};
+  const uses: AttributeUses[] = [];
+  for (const { json, meta, uses: policyUses } of all) {
+    const matches = actionScopeMatches(json.action, isAncestorOrSelf, tool);
+    if (matches === null) return null;
+    if (!matches) continue;
+    const policyNeeds = { entities: false };
+    const conditions = json.conditions.map((clause) => ({
+      ...clause,
+      body: foldActionTests(clause.body, isAncestorOrSelf, policyNeeds) as cedar.Expr,
+    }));
+    if (neverApplies(conditions)) continue;
+    if (policyNeeds.entities) needs.entities = true;
+    policies[meta.id] = { ...json, action: { op: 'All' }, conditions };
+    uses.push(policyUses);
+    // A principal or resource scope that needs the entity store (`in`, `is … in`).
+    for (const scope of [json.principal, json.resource])
+      if (scope.op === 'in' || (scope.op === 'is' && 'in' in scope && scope.in !== undefined))
+        needs.entities = true;
+  }
+  return { policies, uses: mergeUses(uses), entities: needs.entities };
+}
+
 function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
   const out: Record<string, cedar.CedarValueJson> = {};
   // Only scalars Cedar can hold; floats, nulls and nested values would make every policy error.
@@ -244,6 +537,8 @@ export function loadCedarPolicies(options: {
   deny: readonly string[];
   /** Engine answers cached (see `authorize`); 0 turns the cache off. Default DECISION_CACHE_SIZE. */
   cacheSize?: number;
+  /** Send each request to the slice of policies that can apply to its tool and tier (PolicySlice). Default true. */
+  slicing?: boolean;
 }): CedarPolicySet {
   let files: string[];
   try {
@@ -267,10 +562,14 @@ export function loadCedarPolicies(options: {
     ...denyListPolicies(options.deny),
   ];
   // Only what some policy reads is sent to the engine: every attribute costs parsing per decision.
-  const uses = mergeUses(all.map((policy) => policy.uses));
-  const contextKeys = uses.context;
-  const resourceKeys = uses.resource;
-  const principalMatters = uses.principal;
+  const whole: PolicySlice = {
+    key: '',
+    id: '',
+    uses: mergeUses(all.map((policy) => policy.uses)),
+    entities: true,
+    resourceEntity: true,
+  };
+  const slicing = options.slicing ?? true;
   const cacheSize = options.cacheSize ?? DECISION_CACHE_SIZE;
   const cache = new Map<string, cedar.AuthorizationAnswer>();
   let hits = 0;
@@ -290,9 +589,51 @@ export function loadCedarPolicies(options: {
     throw new ConfigError(
       `policy set cannot be loaded: ${preparsed.errors.map((e) => e.message).join('; ')}`,
     );
+  whole.id = version;
+
+  // The wasm engine keeps preparsed sets in one table per process, so slices are shared by every set
+  // loaded with this version (the same policies, so the same slices): two sets of one version must not
+  // put different slices under one id.
+  let registry = sliceRegistries.get(version);
+  if (!registry) {
+    registry = { prefix: `s${sliceRegistries.size + 1}.`, slices: new Map(), freeSlots: [], slotCount: 0 };
+    sliceRegistries.set(version, registry);
+  }
+  const { slices, freeSlots } = registry;
+  const shared = registry;
+  function sliceFor(tool: string, tier: Tier): PolicySlice {
+    const key = `${tier}\u0000${tool}`;
+    const known = slices.get(key);
+    if (known) return known;
+    if (slices.size >= POLICY_SLICE_COUNT) {
+      const [oldestKey, oldest] = slices.entries().next().value as [string, PolicySlice];
+      slices.delete(oldestKey);
+      if (oldest.id !== version) freeSlots.push(oldest.id);
+    }
+    // A slice that cannot be made (a scope Warden cannot judge statically) is the whole set.
+    let slice = whole;
+    const made = slicePolicies(all, tool, tier);
+    if (made) {
+      // A short id: the engine's input is JSON, and the id is in every request.
+      const id = freeSlots.pop() ?? `${shared.prefix}${shared.slotCount++}`;
+      const answer = cedar.preparsePolicySet(id, { staticPolicies: made.policies });
+      if (answer.type === 'success')
+        slice = {
+          key,
+          id,
+          uses: made.uses,
+          entities: made.entities,
+          resourceEntity: made.entities || made.uses.resource === null || made.uses.resource.size > 0,
+        };
+      else freeSlots.push(id);
+    }
+    slices.set(key, slice);
+    return slice;
+  }
 
   function authorize(request: CedarRequest): cedar.AuthorizationAnswer {
-    const server = request.tool.split('.')[0] ?? '';
+    const slice = slicing ? sliceFor(request.tool, request.tier) : whole;
+    const { context: contextKeys, resource: resourceKeys, principal: principalMatters } = slice.uses;
     const action = { type: 'Action', id: request.tool };
     const resource = {
       type: 'Asset',
@@ -309,31 +650,35 @@ export function loadCedarPolicies(options: {
     if (wants('approval'))
       context.approval = { granted: request.approval.granted, approvers: request.approval.approvers };
     if (wants('args')) context.args = cedarArgs(request.args);
-    const attrs: Record<string, cedar.CedarValueJson> = {};
-    if (resourceKeys === null || resourceKeys.has('kind')) attrs.kind = request.asset.kind;
-    if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
-    if (resourceKeys === null || resourceKeys.has('criticality'))
-      attrs.criticality = request.asset.criticality;
-    const entities: cedar.EntityJson[] = [
-      {
+    const entities: cedar.EntityJson[] = [];
+    if (slice.entities) {
+      const server = request.tool.split('.')[0] ?? '';
+      entities.push({
         uid: action,
         attrs: {},
         parents: [
           { type: 'Action', id: request.tier },
           { type: 'Action', id: `${server}.*` },
         ],
-      },
-      { uid: resource, attrs, parents: [] },
-    ];
+      });
+    }
+    if (slice.resourceEntity) {
+      const attrs: Record<string, cedar.CedarValueJson> = {};
+      if (resourceKeys === null || resourceKeys.has('kind')) attrs.kind = request.asset.kind;
+      if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
+      if (resourceKeys === null || resourceKeys.has('criticality'))
+        attrs.criticality = request.asset.criticality;
+      entities.push({ uid: resource, attrs, parents: [] });
+    }
     const principal = { type: 'Run', id: request.runId };
-    const call = { principal, action, resource, preparsedPolicySetId: version, context, entities };
+    const call = { principal, action, resource, preparsedPolicySetId: slice.id, context, entities };
     if (cacheSize <= 0) return cedar.statefulIsAuthorized(call);
     // A decision is a pure function of the policy set and of exactly what the engine is sent, so the
-    // key is the whole request as sent (JSON of plain values built above, injective); the principal only
-    // when some policy reads or constrains it. The cache belongs to this policy set: a changed policy
-    // is a new set with an empty cache, and the version heads the key as well.
+    // key is the whole request as sent (JSON of plain values built above, injective) and the slice it
+    // went to (its tier and tool); the principal only when some policy reads or constrains it. The
+    // cache belongs to this policy set: a changed policy is a new set with an empty cache.
     const key = JSON.stringify([
-      version,
+      slice.key,
       principalMatters ? principal : null,
       action,
       resource,
@@ -363,20 +708,22 @@ export function loadCedarPolicies(options: {
     const { decision, diagnostics } = answer.response;
     // Cedar skips a policy that errors; a skipped forbid could let a call through, so any error denies.
     if (diagnostics.errors.length > 0) {
-      const reasons = diagnostics.errors.map((failed) => ({
-        policy: failed.policyId,
-        reason: `policy ${byId.get(failed.policyId)?.source ?? failed.policyId} failed to evaluate: ${failed.error.message}`,
-      }));
+      const reasons = diagnostics.errors
+        .map((failed) => ({
+          policy: failed.policyId,
+          reason: `policy ${byId.get(failed.policyId)?.source ?? failed.policyId} failed to evaluate: ${failed.error.message}`,
+        }))
+        .sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
       return { type: 'deny', reasons, approvers: 1 };
     }
-    const determining = diagnostics.reason.flatMap((id) => {
-      const meta = byId.get(id);
-      return meta ? [meta] : [];
-    });
     // Cedar's determining set has no order: sort by id so a decision's text is reproducible (replay).
-    const reasons = determining
-      .map((meta) => ({ policy: meta.id, reason: meta.reason }))
-      .sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
+    const determining = diagnostics.reason
+      .flatMap((id) => {
+        const meta = byId.get(id);
+        return meta ? [meta] : [];
+      })
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const reasons = determining.map((meta) => ({ policy: meta.id, reason: meta.reason }));
     if (decision === 'allow') return { type: 'allow', reasons, approvers: 1 };
     if (determining.length === 0)
       return {
@@ -404,6 +751,23 @@ export function loadCedarPolicies(options: {
     version,
     policies: [...byId.values()],
     cacheStats: () => ({ hits, misses, size: cache.size }),
+    explain(request) {
+      const answer = authorize(request);
+      if (answer.type === 'failure')
+        return {
+          decision: 'failure',
+          reasons: [],
+          errors: answer.errors.map((e) => ({ policy: '', message: e.message })),
+        };
+      const { decision, diagnostics } = answer.response;
+      return {
+        decision,
+        reasons: [...diagnostics.reason].sort(),
+        errors: diagnostics.errors
+          .map((failed) => ({ policy: failed.policyId, message: failed.error.message }))
+          .sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0)),
+      };
+    },
     evaluate(request) {
       const verdict = decideOnce(request);
       if (verdict.type !== 'require_approval' || request.approval.granted) return verdict;

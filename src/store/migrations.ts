@@ -134,6 +134,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX feedback_class_idx ON feedback (action_class, row_seq);
     `,
   },
+  {
+    version: 6,
+    name: 'audit events without the primary key on id',
+    // An event's id is `<run_id>:<seq>`, so UNIQUE (run_id, seq) already keys the table; the second
+    // index only cost every append an insert into it. Verification checks each id against its run and
+    // sequence number, so a duplicated or changed id is still reported as an edited event.
+    sql: 'ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS audit_events_pkey;',
+  },
 ];
 
 /** Applies pending migrations in one transaction; refuses a database written by a newer Warden. */

@@ -34,8 +34,13 @@ function simpleQuery(text: string): Uint8Array {
 
 /** Collects a response's chunks (views into the engine's memory, valid only during the call) into one buffer. */
 export class ResponseBuffer {
-  private buffer = Buffer.allocUnsafe(1 << 16);
+  private buffer: Buffer;
   private used = 0;
+
+  /** `bytes`: the expected size of a response; it grows (by doubling, with a copy) past that. */
+  constructor(bytes = 1 << 16) {
+    this.buffer = Buffer.allocUnsafe(bytes);
+  }
 
   add(chunk: Uint8Array): void {
     if (this.used + chunk.length > this.buffer.length) {

@@ -3,6 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChainPages } from '../../src/audit/index.js';
 import { InputError, StateError } from '../../src/errors.js';
+import { type AuditWriter, createAuditStore } from '../../src/store/audit.js';
+import type { Sql } from '../../src/store/database.js';
 import {
   AUDIT_GENESIS_HASH,
   type AuditEventRecord,
@@ -12,7 +14,7 @@ import {
   type Store,
   sha256Hex,
 } from '../../src/store/index.js';
-import { migrations } from '../../src/store/migrations.js';
+import { migrate, migrations } from '../../src/store/migrations.js';
 import { at, makeHome, removeHome } from './helpers.js';
 
 let home: string;
@@ -209,5 +211,76 @@ describe('migrations', () => {
     await cleanup.close();
     store = await openStore({ home, lockTimeoutMs: 1000 });
     expect((await store.audit.list('run-a')).length).toBe(4);
+  });
+
+  it('migrates a store written before the id key was dropped, whose chains still verify', async () => {
+    const oldHome = makeHome();
+    try {
+      // A version 5 store (audit_events keyed by id as well as by run and sequence number) with events in it.
+      const old = await PGlite.create(path.join(oldHome, 'db'));
+      await migrate(old, migrations.slice(0, 5));
+      const oldSql: Sql = { query: async (text, params) => (await old.query<never>(text, params)).rows };
+      const oldWriter: AuditWriter = {
+        exec: async (text) => void (await old.exec(text)),
+        copyFrom: async (statement, data) =>
+          void (await old.query(statement, [], { blob: new Blob([data]) })),
+      };
+      const oldAudit = createAuditStore(oldSql, oldWriter);
+      for (let index = 0; index < 40; index++)
+        await Promise.all([
+          oldAudit.append('old-a', 'tool-call-result', { index, awkwardData }, at(index)),
+          oldAudit.append('old-b', 'tool-call-result', { index }, at(index)),
+        ]);
+      const constraints = async (db: PGlite | Sql) => {
+        const text =
+          "SELECT conname FROM pg_constraint WHERE conrelid = 'audit_events'::regclass AND contype IN ('p', 'u') ORDER BY conname";
+        const rows =
+          db instanceof PGlite
+            ? (await db.query<{ conname: string }>(text)).rows
+            : await db.query<{ conname: string }>(text);
+        return rows.map((row) => row.conname);
+      };
+      expect(await constraints(old)).toEqual(['audit_events_pkey', 'audit_events_run_id_seq_key']);
+      await old.close();
+
+      const migrated = await openStore({ home: oldHome, lockTimeoutMs: 1000 });
+      try {
+        const verify = (runId: string) =>
+          verifyChainPages(runId, migrated.audit.chainPages(runId), [], [], () =>
+            migrated.audit.chain(runId),
+          );
+        expect(await verify('old-a')).toMatchObject({ status: 'ok', events: 40 });
+        expect(await verify('old-b')).toMatchObject({ status: 'ok', events: 40 });
+        // New events continue the old chains.
+        await migrated.audit.append('old-a', 'run-end', {}, at(50));
+        expect(await verify('old-a')).toMatchObject({ status: 'ok', events: 41 });
+      } finally {
+        await migrated.close();
+      }
+      const after = await PGlite.create(path.join(oldHome, 'db'));
+      try {
+        expect(await constraints(after)).toEqual(['audit_events_run_id_seq_key']);
+        const versions = (
+          await after.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+        ).rows;
+        expect(versions.map((row) => row.version)).toEqual(migrations.map((migration) => migration.version));
+        // Without the key an id can now repeat, as a forger might make it: verification still names the event.
+        await after.query("UPDATE audit_events SET id = 'old-b:3' WHERE run_id = 'old-b' AND seq = 7");
+      } finally {
+        await after.close();
+      }
+      const reopened = await openStore({ home: oldHome, lockTimeoutMs: 1000 });
+      try {
+        expect(
+          await verifyChainPages('old-b', reopened.audit.chainPages('old-b'), [], [], () =>
+            reopened.audit.chain('old-b'),
+          ),
+        ).toMatchObject({ status: 'broken', firstBadSeq: 7, problem: 'edited' });
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      removeHome(oldHome);
+    }
   });
 });
