@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compactValue, expandValue } from '../../src/model/compact.js';
 import { DATAMARK, markUntrusted } from '../../src/model/datamark.js';
 import { type ModelRequest, toAnthropicRequest, toOpenAIRequest } from '../../src/model/index.js';
+import type { DataBlock, ToolResultBlock } from '../../src/model/provider.js';
 import { DATA_CONVENTION, renderData, renderToolResult } from '../../src/model/wire.js';
 
 /** What the wire means to send: the value without its null fields (nulls inside lists stay). */
@@ -378,50 +379,39 @@ describe('tables in rendered blocks', () => {
   });
 
   it('is what both providers send, with the convention in their system prompt', () => {
+    const alert: DataBlock = {
+      type: 'data',
+      label: 'alert',
+      trust: 'untrusted',
+      ref: 'run:1',
+      value: { title: 'a b', user: null },
+    };
+    const result: ToolResultBlock = {
+      type: 'tool_result',
+      callId: 'call_1',
+      name: 'siem.search_events',
+      ref: 'run:7',
+      isError: false,
+      trust: 'untrusted',
+      value,
+    };
+    const call = {
+      type: 'tool_call' as const,
+      id: 'call_1',
+      name: 'siem.search_events',
+      input: { host: 'WS 01' },
+    };
     const request: ModelRequest = {
-      system: 'You are a Tier-1 triage analyst.',
+      system: 'Triage.',
       tools: [{ name: 'siem.search_events', description: 'search', inputSchema: { type: 'object' } }],
       messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'Investigate.' },
-            {
-              type: 'data',
-              label: 'alert',
-              trust: 'untrusted',
-              ref: 'run:1',
-              value: { title: 'a b', user: null },
-            },
-          ],
-        },
-        {
-          role: 'assistant',
-          content: [
-            { type: 'tool_call', id: 'call_1', name: 'siem.search_events', input: { host: 'WS 01' } },
-          ],
-        },
-        {
-          role: 'user',
-          content: [
-            {
-              type: 'tool_result',
-              callId: 'call_1',
-              name: 'siem.search_events',
-              ref: 'run:7',
-              isError: false,
-              trust: 'untrusted',
-              value,
-            },
-          ],
-        },
+        { role: 'user', content: [alert] },
+        { role: 'assistant', content: [call] },
+        { role: 'user', content: [result] },
       ],
     };
     const anthropic = toAnthropicRequest(request, { model: 'm', maxOutputTokens: 100 }).params;
     const openai = toOpenAIRequest(request, { model: 'm', maxOutputTokens: 100 }).params;
-    const [result] = request.messages[2]?.content ?? [];
-    const [, alert] = request.messages[0]?.content ?? [];
-    if (result?.type !== 'tool_result' || alert?.type !== 'data') throw new Error('fixture changed');
     const rendered = renderToolResult(result);
     expect(rendered).toContain('"columns":[');
     const resultTurn = anthropic.messages[2]?.content;
