@@ -28,8 +28,11 @@ type Json = unknown;
 /** Deeper than this a value is sent as it is (untrusted values are already cut at depth 32 by marking). */
 const MAX_DEPTH = 64;
 
+/** An object as JSON.parse makes them; a Date or anything else with its own JSON form is not. */
 function isPlainObject(value: Json): value is Record<string, Json> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 function length(value: Json): number {
@@ -75,7 +78,7 @@ function tables(items: readonly Json[]): Table[] {
 }
 
 function compact(value: Json, depth: number): Json {
-  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     const items = value.map((item) => compact(item, depth + 1));
     let best: Json = items;
@@ -86,6 +89,7 @@ function compact(value: Json, depth: number): Json {
     }
     return best;
   }
+  if (!isPlainObject(value)) return value;
   // Entries, not assignment: a `__proto__` key of the data stays a field.
   const entries = Object.entries(value)
     .filter(([, item]) => item !== null && item !== undefined)

@@ -254,6 +254,11 @@ describe('compact JSON on the wire', () => {
     expect(expandValue(compacted)).toEqual(value);
   });
 
+  it('sends a value with its own JSON form (a Date) as JSON.stringify would', () => {
+    const value = { at: new Date(Date.UTC(2026, 10, 18, 9, 14)), list: [new Date(0), new Date(1)] };
+    expect(JSON.stringify(compactValue(value))).toBe(JSON.stringify(value));
+  });
+
   it('keeps a __proto__ key of the data as a field', () => {
     const value = JSON.parse('{"raw":{"__proto__":{"polluted":true},"a":1}}') as unknown;
     const compacted = compactValue(value);
