@@ -182,7 +182,9 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
   rmSync(home, { recursive: true, force: true });
   const addedStats = percentiles(added);
   const uncached = percentiles(samples.read);
+  const uncachedDestructive = percentiles(samples.destructive);
   const cached = percentiles(samples.readHit);
+  const cachedDestructive = percentiles(samples.destructiveHit);
   return {
     governed_read_call: {
       direct_ms: percentiles(direct),
@@ -197,13 +199,14 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
       meets_target: addedStats.p99 <= 1,
     },
     cedar_decision_us: {
-      uncached: { read: uncached, destructive_with_receipt: percentiles(samples.destructive) },
-      cached: { read: cached, destructive_with_receipt: percentiles(samples.destructiveHit) },
+      uncached: { read: uncached, destructive_with_receipt: uncachedDestructive },
+      cached: { read: cached, destructive_with_receipt: cachedDestructive },
       cache: cacheStats,
       policies: cedar.policies.length,
       target_p99_us: 100,
-      meets_target_uncached: uncached.p99 <= 100,
-      meets_target_cached: cached.p99 <= 100,
+      // Both kinds of decision must meet it: a read alone would hide the slower destructive one.
+      meets_target_uncached: Math.max(uncached.p99, uncachedDestructive.p99) <= 100,
+      meets_target_cached: Math.max(cached.p99, cachedDestructive.p99) <= 100,
     },
   };
 }
