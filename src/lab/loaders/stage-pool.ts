@@ -38,9 +38,15 @@ export function createStager(workers: number): Stager {
       worker.off('error', onError);
       worker.off('exit', onExit);
       done(reply);
+      if (broken) {
+        // A broken pool starts nothing more: the jobs still waiting fail now instead of never settling.
+        const message = `a staging thread failed earlier: ${broken.message}`;
+        for (const queued of waiting.splice(0)) queued.done({ ok: false, message });
+        return;
+      }
       const queued = waiting.shift();
-      if (queued && !broken) run(worker, queued.job, queued.done);
-      else if (!broken) idle.push(worker);
+      if (queued) run(worker, queued.job, queued.done);
+      else idle.push(worker);
     };
     worker.on('message', onMessage);
     worker.on('error', onError);
