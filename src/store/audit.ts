@@ -567,16 +567,16 @@ async function chainPage(sql: Sql, runId: string, after: number, until: number):
       `SELECT ${COLUMNS} FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
       [runId, after, until],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      runId,
-      seq: row.seq,
-      at: row.at,
-      type: row.type,
-      prevHash: row.prev_hash,
-      hash: row.hash,
-      ...(row.body !== null ? { body: row.body } : { data: row.data }),
-    }));
+    tuples = rows.map((row) => [
+      row.id,
+      row.seq,
+      row.at,
+      row.type,
+      row.prev_hash,
+      row.hash,
+      row.body,
+      row.data,
+    ]);
   }
   return tuples.map(([id, seq, at, type, prevHash, hash, body, data]) => ({
     id,
