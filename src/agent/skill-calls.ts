@@ -19,10 +19,11 @@ function unknownSkill(name: unknown): SkillCallResult {
 }
 
 /**
- * `load_skill`: SKILL.md in full (its front matter names and describes it) plus the list of its
- * resources (path, size), audited with the hashes. The model gets no separate description (the
- * index and the front matter already show it) and no hashes (the audit trail records them; the
- * model has no use for them): every later turn resends this result.
+ * `load_skill`: the body of SKILL.md (the instructions; the specification's second level of
+ * disclosure) plus the list of its resources (path, size), audited with the hash of the whole file.
+ * The model gets no front matter (its name and description are the index the first message
+ * already shows; license, metadata and allowed-tools are the loader's) and no hashes (the audit
+ * trail records them): every later turn resends this result.
  */
 export async function loadSkillCall(
   audit: AuditAppend,
@@ -42,7 +43,7 @@ export async function loadSkillCall(
     ref: event.id,
     value: {
       name: skill.name,
-      content: skill.content,
+      content: skill.body,
       resources: skill.resources.map(({ path, size }) => ({ path, size })),
     },
   };

@@ -90,12 +90,16 @@ describe('progressive disclosure of skills', () => {
 
     const loaded = lastResults(script.requests[1] as ModelRequest)[0];
     // The model gets the body and the resource list; the hashes go to the audit trail only, and the
-    // description is not repeated (the index and the front matter show it).
+    // front matter is not repeated (its name and description are the index the first message shows).
     expect(loaded?.value).toEqual({
       name: lsass.name,
-      content: lsass.content,
+      content: lsass.body,
       resources: lsass.resources.map(({ path, size }) => ({ path, size })),
     });
+    expect(lsass.body.startsWith('# ')).toBe(true);
+    expect(lsass.content.endsWith(lsass.body)).toBe(true);
+    expect(lsass.body).not.toContain(lsass.description);
+    expect(lsass.body).not.toMatch(/^(license|allowed-tools|metadata):/m);
     expect((loaded?.value as { resources?: unknown[] } | undefined)?.resources).toContainEqual({
       path: 'checklist.yaml',
       size: checklist.size,
