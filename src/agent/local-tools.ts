@@ -11,8 +11,9 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
   const specs: ToolSpec[] = [
     {
       name: SUBMIT_VERDICT_TOOL,
-      description:
-        'Submit the final verdict of this investigation, once. Every evidence item cites the ref ids of the alert or tool results it rests on. Recommended actions are proposed to the control layer; destructive ones wait for a human approval.',
+      // What the verdict holds, how evidence cites refs and that actions are recommended, not taken, is
+      // in the system prompt, which every turn sends with this definition.
+      description: 'Submit the final verdict of this investigation, once.',
       inputSchema: z.toJSONSchema(verdictSchema) as Record<string, unknown>,
     },
   ];
@@ -28,15 +29,13 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
       specs.push({
         name: READ_SKILL_RESOURCE_TOOL,
         description:
-          'Read one resource file of a runbook (a path listed by load_skill, e.g. references/event-ids.md or checklist.yaml).',
+          'Read one resource file of a loaded runbook, by a path its load_skill result lists (e.g. checklist.yaml).',
+        // The skill is not an enum: the model names one whose load_skill result it has read, the
+        // index and load_skill already list the names on every turn, and the loop refuses any other.
         inputSchema: z.toJSONSchema(
           z.object({
-            skill: z.enum(names),
-            path: z
-              .string()
-              .min(1)
-              .max(512)
-              .describe('Path relative to the skill folder, as listed by load_skill'),
+            skill: z.string().min(1).describe('Name of the runbook'),
+            path: z.string().min(1).max(512),
           }),
         ) as Record<string, unknown>,
       });

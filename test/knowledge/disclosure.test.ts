@@ -50,6 +50,7 @@ describe('progressive disclosure of skills', () => {
           content: [
             call('c2', 'read_skill_resource', { skill: lsass.name, path: 'checklist.yaml' }),
             call('c3', 'read_skill_resource', { skill: lsass.name, path: '../environment/assets.yaml' }),
+            call('c3b', 'read_skill_resource', { skill: 'no-such-runbook', path: 'checklist.yaml' }),
           ],
         };
       const refs = lastResults(request).map((block) => block.ref);
@@ -104,7 +105,10 @@ describe('progressive disclosure of skills', () => {
       path: 'checklist.yaml',
       size: checklist.size,
     });
-    const [read, refused] = lastResults(script.requests[2] as ModelRequest);
+    const [read, refused, unknown] = lastResults(script.requests[2] as ModelRequest);
+    // The read tool's skill is a plain string (the index and load_skill list the names): the loop refuses others.
+    expect(unknown).toMatchObject({ isError: true, value: { error: 'unknown_skill' } });
+    expect(String((unknown?.value as { message?: string } | undefined)?.message)).toContain('skill index');
     expect(read).toMatchObject({ isError: false, value: { skill: lsass.name, path: 'checklist.yaml' } });
     expect(Object.keys((read?.value ?? {}) as object).sort()).toEqual(['content', 'path', 'skill']);
     expect(String((read?.value as { content?: string } | undefined)?.content)).toContain('lsass-handles');
