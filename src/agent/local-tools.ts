@@ -18,20 +18,19 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
     },
   ];
   if (skills.length > 0) {
-    const names = skills.map((skill) => skill.name) as [string, ...string[]];
+    // Skill names are plain strings, not enums: the skill index in the first message lists them,
+    // every turn resends it, and the loop refuses a name that is not in it (`unknown_skill`).
     specs.push({
       name: LOAD_SKILL_TOOL,
       description:
         'Load the full text of one runbook (Agent Skill) from the skill index by its name, with the list of its resource files.',
-      inputSchema: z.toJSONSchema(z.object({ name: z.enum(names) })) as Record<string, unknown>,
+      inputSchema: z.toJSONSchema(z.object({ name: z.string().min(1) })) as Record<string, unknown>,
     });
     if (skills.some((skill) => skill.resources.length > 0)) {
       specs.push({
         name: READ_SKILL_RESOURCE_TOOL,
         description:
           'Read one resource file of a loaded runbook, by a path its load_skill result lists (e.g. checklist.yaml).',
-        // The skill is not an enum: the model names one whose load_skill result it has read, the
-        // index and load_skill already list the names on every turn, and the loop refuses any other.
         inputSchema: z.toJSONSchema(
           z.object({
             skill: z.string().min(1).describe('Name of the runbook'),

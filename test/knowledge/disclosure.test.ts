@@ -44,7 +44,13 @@ describe('progressive disclosure of skills', () => {
     const checklist = lsass?.resources.find((resource) => resource.path === 'checklist.yaml');
     if (!lsass || !checklist) throw new Error('bundled lsass skill or its checklist is missing');
     const script = createScriptedProvider((request, turn) => {
-      if (turn === 0) return { content: [call('c1', 'load_skill', { name: lsass.name })] };
+      if (turn === 0)
+        return {
+          content: [
+            call('c1', 'load_skill', { name: lsass.name }),
+            call('c1b', 'load_skill', { name: 'no-such-runbook' }),
+          ],
+        };
       if (turn === 1)
         return {
           content: [
@@ -89,7 +95,14 @@ describe('progressive disclosure of skills', () => {
       expect.arrayContaining(['load_skill', 'read_skill_resource']),
     );
 
-    const loaded = lastResults(script.requests[1] as ModelRequest)[0];
+    const [loaded, notInIndex] = lastResults(script.requests[1] as ModelRequest);
+    // Skill names are plain strings in both tools' schemas (the index lists them): the loop refuses others.
+    expect(notInIndex).toMatchObject({ isError: true, value: { error: 'unknown_skill' } });
+    const skillTools = (first?.tools ?? []).filter((tool) =>
+      ['load_skill', 'read_skill_resource'].includes(tool.name),
+    );
+    expect(skillTools).toHaveLength(2);
+    for (const tool of skillTools) expect(JSON.stringify(tool.inputSchema)).not.toContain('enum');
     // The model gets the body and the resource list; the hashes go to the audit trail only, and the
     // front matter is not repeated (its name and description are the index the first message shows).
     expect(loaded?.value).toEqual({
