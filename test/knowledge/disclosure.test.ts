@@ -103,10 +103,10 @@ describe('progressive disclosure of skills', () => {
     );
     expect(skillTools).toHaveLength(2);
     for (const tool of skillTools) expect(JSON.stringify(tool.inputSchema)).not.toContain('enum');
-    // The model gets the body and the resource list; the hashes go to the audit trail only, and the
-    // front matter is not repeated (its name and description are the index the first message shows).
+    // The model gets the body and the resource list; the hashes go to the audit trail only, and
+    // neither the front matter (its name and description are the index the first message shows) nor
+    // the name the call gave is repeated.
     expect(loaded?.value).toEqual({
-      name: lsass.name,
       content: lsass.body,
       resources: lsass.resources.map(({ path, size }) => ({ path, size })),
     });
@@ -122,8 +122,9 @@ describe('progressive disclosure of skills', () => {
     // The read tool's skill is a plain string (the index and load_skill list the names): the loop refuses others.
     expect(unknown).toMatchObject({ isError: true, value: { error: 'unknown_skill' } });
     expect(String((unknown?.value as { message?: string } | undefined)?.message)).toContain('skill index');
-    expect(read).toMatchObject({ isError: false, value: { skill: lsass.name, path: 'checklist.yaml' } });
-    expect(Object.keys((read?.value ?? {}) as object).sort()).toEqual(['content', 'path', 'skill']);
+    // The file's text alone: the skill and path are the call's own arguments.
+    expect(read).toMatchObject({ isError: false, value: { content: expect.any(String) } });
+    expect(Object.keys((read?.value ?? {}) as object)).toEqual(['content']);
     expect(String((read?.value as { content?: string } | undefined)?.content)).toContain('lsass-handles');
     expect(refused).toMatchObject({ isError: true, value: { error: 'invalid_path' } });
 
