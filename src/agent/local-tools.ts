@@ -23,7 +23,7 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
     specs.push({
       name: LOAD_SKILL_TOOL,
       description:
-        'Load the full text of one runbook (Agent Skill) from the skill index by its name, with the list of its resource files.',
+        'Load one runbook (Agent Skill) of the skill index by its name: its instructions and the list of its resource files.',
       inputSchema: z.toJSONSchema(z.object({ name: z.string().min(1) })) as Record<string, unknown>,
     });
     if (skills.some((skill) => skill.resources.length > 0)) {
