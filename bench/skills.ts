@@ -454,7 +454,8 @@ export async function measureSkillTokens(
     skills: skills.length,
     skill_text_tokens: {
       index_only: Math.ceil(
-        JSON.stringify(skills.map(({ name, description }) => ({ name, description }))).length / 4,
+        JSON.stringify(Object.fromEntries(skills.map(({ name, description }) => [name, description])))
+          .length / 4,
       ),
       skill_md_all: Math.ceil(inline.bodies.length / 4),
       with_resources_all: Math.ceil(inline.withResources.length / 4),

@@ -11,32 +11,30 @@ export function localToolSpecs(skills: readonly Skill[]): ToolSpec[] {
   const specs: ToolSpec[] = [
     {
       name: SUBMIT_VERDICT_TOOL,
-      description:
-        'Submit the final verdict of this investigation, once. Every evidence item cites the ref ids of the alert or tool results it rests on. Recommended actions are proposed to the control layer; destructive ones wait for a human approval.',
+      // What the verdict holds, how evidence cites refs and that actions are recommended, not taken, is
+      // in the system prompt, which every turn sends with this definition.
+      description: 'Submit the final verdict of this investigation, once.',
       inputSchema: z.toJSONSchema(verdictSchema) as Record<string, unknown>,
     },
   ];
   if (skills.length > 0) {
-    const names = skills.map((skill) => skill.name) as [string, ...string[]];
+    // Skill names are plain strings, not enums: the skill index in the first message lists them,
+    // every turn resends it, and the loop refuses a name that is not in it (`unknown_skill`).
     specs.push({
       name: LOAD_SKILL_TOOL,
       description:
-        'Load the full text of one runbook (Agent Skill) from the skill index by its name, with the list of its resource files.',
-      inputSchema: z.toJSONSchema(z.object({ name: z.enum(names) })) as Record<string, unknown>,
+        'Load one runbook (Agent Skill) of the skill index by its name: its instructions and the list of its resource files.',
+      inputSchema: z.toJSONSchema(z.object({ name: z.string().min(1) })) as Record<string, unknown>,
     });
     if (skills.some((skill) => skill.resources.length > 0)) {
       specs.push({
         name: READ_SKILL_RESOURCE_TOOL,
         description:
-          'Read one resource file of a runbook (a path listed by load_skill, e.g. references/event-ids.md or checklist.yaml).',
+          'Read one resource file of a loaded runbook, by a path its load_skill result lists (e.g. checklist.yaml).',
         inputSchema: z.toJSONSchema(
           z.object({
-            skill: z.enum(names),
-            path: z
-              .string()
-              .min(1)
-              .max(512)
-              .describe('Path relative to the skill folder, as listed by load_skill'),
+            skill: z.string().min(1).describe('Name of the runbook'),
+            path: z.string().min(1).max(512),
           }),
         ) as Record<string, unknown>,
       });

@@ -33,12 +33,36 @@ function scalarTexts(value: Json, into: Set<string>): Set<string> {
   return into;
 }
 
+const utcTimePattern = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:Z|[+-]00:?00)?$/;
+
+/**
+ * A UTC date-time written as ISO-8601 or as Windows logs write it (`2026-11-18 09:14:34.877`,
+ * Sysmon's UtcTime; `…T…0000000Z`) as one text per instant: trailing zeros of the fraction cut.
+ * A time with another offset, or none of these shapes, is not a time here (null).
+ */
+function utcInstant(text: string): string | null {
+  const match = utcTimePattern.exec(text);
+  if (!match) return null;
+  const fraction = (match[3] ?? '').replace(/0+$/, '');
+  return `${match[1]}T${match[2]}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Whether a raw field's value is one the normalised fields already show: the same text, or the same UTC instant. */
+function alreadyShown(item: Json, shown: ReadonlySet<string>, instants: ReadonlySet<string>): boolean {
+  if (item === null || item === undefined || typeof item === 'object') return false;
+  const text = String(item);
+  if (shown.has(text)) return true;
+  const instant = typeof item === 'string' ? utcInstant(text) : null;
+  return instant !== null && instants.has(instant);
+}
+
 /**
  * The value without null fields, and with each `raw` record (the source event behind a
  * normalised one) keeping only the fields that add something: not empty, and not a value that
  * one of the record's normalised siblings already shows (Hostname beside host, Image beside
- * process.image). What stays in `raw` is what normalisation did not map (hashes, integrity level,
- * target image…), so nothing the model could use is lost and the audit trail keeps it all.
+ * process.image, UtcTime beside timestamp: the same instant written another way). What stays in
+ * `raw` is what normalisation did not map (hashes, integrity level, target image…), so nothing
+ * the model could use is lost and the audit trail keeps it all.
  */
 export function compactForModel(value: Json): Json {
   if (Array.isArray(value)) return value.map(compactForModel);
@@ -53,12 +77,10 @@ export function compactForModel(value: Json): Json {
   }
   if (hasRaw) {
     const shown = scalarTexts(out, new Set());
+    const instants = new Set([...shown].flatMap((text) => utcInstant(text) ?? []));
     const kept = Object.entries(raw as Record<string, Json>).filter(
       ([, item]) =>
-        item !== null &&
-        item !== undefined &&
-        item !== '' &&
-        !(typeof item !== 'object' && shown.has(String(item))),
+        item !== null && item !== undefined && item !== '' && !alreadyShown(item, shown, instants),
     );
     if (kept.length > 0) out.raw = compactForModel(Object.fromEntries(kept));
   }

@@ -19,10 +19,11 @@ function unknownSkill(name: unknown): SkillCallResult {
 }
 
 /**
- * `load_skill`: SKILL.md in full (its front matter names and describes it) plus the list of its
- * resources (path, size), audited with the hashes. The model gets no separate description (the
- * index and the front matter already show it) and no hashes (the audit trail records them; the
- * model has no use for them): every later turn resends this result.
+ * `load_skill`: the body of SKILL.md (the instructions; the specification's second level of
+ * disclosure) plus the list of its resources (path, size), audited with the hash of the whole file.
+ * The model gets no front matter (its name and description are the index the first message
+ * already shows; license, metadata and allowed-tools are the loader's) and no hashes (the audit
+ * trail records them), nor the name its call gave: every later turn resends this result.
  */
 export async function loadSkillCall(
   audit: AuditAppend,
@@ -41,14 +42,16 @@ export async function loadSkillCall(
     type: 'ok',
     ref: event.id,
     value: {
-      name: skill.name,
-      content: skill.content,
+      content: skill.body,
       resources: skill.resources.map(({ path, size }) => ({ path, size })),
     },
   };
 }
 
-/** `read_skill_resource`: one listed file of a loaded skill, confined to its folder, audited with the file's hash (not shown to the model). */
+/**
+ * `read_skill_resource`: one listed file of a loaded skill, confined to its folder, audited with the
+ * file's hash. The model gets the text alone: the skill and path are its call's own arguments.
+ */
 export async function readResourceCall(
   audit: AuditAppend,
   skills: readonly Skill[],
@@ -70,6 +73,6 @@ export async function readResourceCall(
   return {
     type: 'ok',
     ref: event.id,
-    value: { skill: skill.name, path: read.resource.path, content: read.text },
+    value: { content: read.text },
   };
 }

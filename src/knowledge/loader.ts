@@ -40,6 +40,7 @@ export async function loadSkill(
       directory,
       root,
       content: text,
+      body: parsed.body.replace(/^\n+/, ''),
       hash: contentHash(text),
       resources: listed.resources,
     },

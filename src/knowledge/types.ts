@@ -15,8 +15,13 @@ export interface Skill {
   directory: string;
   /** The skills directory it came from (bundled `skills/` or one of `skills.directories`). */
   root: string;
-  /** Full SKILL.md text, loaded only when the model asks for the skill. */
+  /** Full SKILL.md text (front matter and body), as hashed. */
   content: string;
+  /**
+   * The instructions after the front matter: what `load_skill` shows the model. The front matter's
+   * name and description are the skill index the model already has; its other fields are the loader's.
+   */
+  body: string;
   /** SHA-256 of SKILL.md, recorded in the audit trail on every load. */
   hash: string;
   license: string | null;

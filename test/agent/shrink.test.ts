@@ -87,6 +87,30 @@ describe('compactForModel', () => {
     expect(bare.raw).toEqual({ Hostname: 'H', Empty: '' });
   });
 
+  it('drops a raw time that is the normalised timestamp written another way, keeps any other time', () => {
+    const event = {
+      timestamp: '2026-11-18T09:14:34.877Z',
+      raw: {
+        UtcTime: '2026-11-18 09:14:34.877',
+        '@timestamp': '2026-11-18T09:14:34.877Z',
+        TimeCreated: '2026-11-18T09:14:34.8770000Z',
+        Precise: '2026-11-18T09:14:34.8771234Z',
+        Local: '2026-11-18T10:14:34.877+01:00',
+        CreationUtcTime: '2026-11-18 09:10:00.000',
+        Later: '2026-11-18 09:14:35.877',
+      },
+    };
+    expect(compactForModel(event)).toEqual({
+      timestamp: '2026-11-18T09:14:34.877Z',
+      raw: {
+        Precise: '2026-11-18T09:14:34.8771234Z',
+        Local: '2026-11-18T10:14:34.877+01:00',
+        CreationUtcTime: '2026-11-18 09:10:00.000',
+        Later: '2026-11-18 09:14:35.877',
+      },
+    });
+  });
+
   it('keeps a raw value that differs from every normalised one, even when it contains one', () => {
     const access = {
       process: { image: 'C:\\a.exe' },

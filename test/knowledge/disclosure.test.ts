@@ -44,12 +44,19 @@ describe('progressive disclosure of skills', () => {
     const checklist = lsass?.resources.find((resource) => resource.path === 'checklist.yaml');
     if (!lsass || !checklist) throw new Error('bundled lsass skill or its checklist is missing');
     const script = createScriptedProvider((request, turn) => {
-      if (turn === 0) return { content: [call('c1', 'load_skill', { name: lsass.name })] };
+      if (turn === 0)
+        return {
+          content: [
+            call('c1', 'load_skill', { name: lsass.name }),
+            call('c1b', 'load_skill', { name: 'no-such-runbook' }),
+          ],
+        };
       if (turn === 1)
         return {
           content: [
             call('c2', 'read_skill_resource', { skill: lsass.name, path: 'checklist.yaml' }),
             call('c3', 'read_skill_resource', { skill: lsass.name, path: '../environment/assets.yaml' }),
+            call('c3b', 'read_skill_resource', { skill: 'no-such-runbook', path: 'checklist.yaml' }),
           ],
         };
       const refs = lastResults(request).map((block) => block.ref);
@@ -88,21 +95,36 @@ describe('progressive disclosure of skills', () => {
       expect.arrayContaining(['load_skill', 'read_skill_resource']),
     );
 
-    const loaded = lastResults(script.requests[1] as ModelRequest)[0];
-    // The model gets the body and the resource list; the hashes go to the audit trail only, and the
-    // description is not repeated (the index and the front matter show it).
+    const [loaded, notInIndex] = lastResults(script.requests[1] as ModelRequest);
+    // Skill names are plain strings in both tools' schemas (the index lists them): the loop refuses others.
+    expect(notInIndex).toMatchObject({ isError: true, value: { error: 'unknown_skill' } });
+    const skillTools = (first?.tools ?? []).filter((tool) =>
+      ['load_skill', 'read_skill_resource'].includes(tool.name),
+    );
+    expect(skillTools).toHaveLength(2);
+    for (const tool of skillTools) expect(JSON.stringify(tool.inputSchema)).not.toContain('enum');
+    // The model gets the body and the resource list; the hashes go to the audit trail only, and
+    // neither the front matter (its name and description are the index the first message shows) nor
+    // the name the call gave is repeated.
     expect(loaded?.value).toEqual({
-      name: lsass.name,
-      content: lsass.content,
+      content: lsass.body,
       resources: lsass.resources.map(({ path, size }) => ({ path, size })),
     });
+    expect(lsass.body.startsWith('# ')).toBe(true);
+    expect(lsass.content.endsWith(lsass.body)).toBe(true);
+    expect(lsass.body).not.toContain(lsass.description);
+    expect(lsass.body).not.toMatch(/^(license|allowed-tools|metadata):/m);
     expect((loaded?.value as { resources?: unknown[] } | undefined)?.resources).toContainEqual({
       path: 'checklist.yaml',
       size: checklist.size,
     });
-    const [read, refused] = lastResults(script.requests[2] as ModelRequest);
-    expect(read).toMatchObject({ isError: false, value: { skill: lsass.name, path: 'checklist.yaml' } });
-    expect(Object.keys((read?.value ?? {}) as object).sort()).toEqual(['content', 'path', 'skill']);
+    const [read, refused, unknown] = lastResults(script.requests[2] as ModelRequest);
+    // The read tool's skill is a plain string (the index and load_skill list the names): the loop refuses others.
+    expect(unknown).toMatchObject({ isError: true, value: { error: 'unknown_skill' } });
+    expect(String((unknown?.value as { message?: string } | undefined)?.message)).toContain('skill index');
+    // The file's text alone: the skill and path are the call's own arguments.
+    expect(read).toMatchObject({ isError: false, value: { content: expect.any(String) } });
+    expect(Object.keys((read?.value ?? {}) as object)).toEqual(['content']);
     expect(String((read?.value as { content?: string } | undefined)?.content)).toContain('lsass-handles');
     expect(refused).toMatchObject({ isError: true, value: { error: 'invalid_path' } });
 

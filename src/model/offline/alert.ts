@@ -137,18 +137,22 @@ export function readAlert(messages: readonly Message[]): AlertFacts {
   };
 }
 
-/** The skill index of `messages[0]` (names and descriptions only), possibly empty. */
+/**
+ * The skill index of `messages[0]` (names and descriptions only), possibly empty: a map of name to
+ * description, or the list of `{ name, description }` that runs started before it was a map hold.
+ */
 export function readSkillIndex(messages: readonly Message[]): SkillEntry[] {
   const block = dataBlocks(messages).find((candidate) => candidate.label === 'skills');
-  if (!block || !Array.isArray(block.value)) return [];
+  if (!block) return [];
+  const entries = Array.isArray(block.value)
+    ? block.value.flatMap((entry) => (isRecord(entry) ? [[entry.name, entry.description]] : []))
+    : isRecord(block.value)
+      ? Object.entries(block.value)
+      : [];
   const skills: SkillEntry[] = [];
-  for (const entry of block.value) {
-    if (isRecord(entry) && typeof entry.name === 'string' && entry.name !== '') {
-      skills.push({
-        name: entry.name,
-        description: typeof entry.description === 'string' ? entry.description : '',
-      });
-    }
+  for (const [name, description] of entries) {
+    if (typeof name === 'string' && name !== '')
+      skills.push({ name, description: typeof description === 'string' ? description : '' });
   }
   return skills;
 }

@@ -54,7 +54,8 @@ export function checklistState(transcript: Transcript): ChecklistState {
   const read = new Set<string>();
   for (const { call, result } of transcript.exchanges) {
     if (call.name === 'load_skill' && result && !result.isError && isRecord(result.value)) {
-      const { name, resources } = result.value;
+      const name = call.input.name;
+      const { resources } = result.value;
       const hasChecklist =
         Array.isArray(resources) && resources.some((item) => isRecord(item) && item.path === checklistFile);
       if (typeof name === 'string' && hasChecklist) listed.add(name);

@@ -153,6 +153,7 @@ function recordResult(
   observations: Observations,
   alert: AlertFacts,
   purpose: string,
+  input: Record<string, unknown>,
   result: ToolResultBlock,
 ): boolean {
   const { name, value, ref } = result;
@@ -252,9 +253,10 @@ function recordResult(
     return true;
   }
   if (name === 'load_skill') {
-    const parsed = loadedSkill.safeParse(value);
-    if (!parsed.success) return false;
-    observations.skills.push({ name: parsed.data.name, ref });
+    // The result is the runbook's text; which runbook is the call's own argument.
+    const skill = input.name;
+    if (typeof skill !== 'string' || !loadedSkill.safeParse(value).success) return false;
+    observations.skills.push({ name: skill, ref });
     return true;
   }
   return true;
@@ -289,7 +291,7 @@ export function observe(alert: AlertFacts, transcript: Transcript): Observations
       });
       continue;
     }
-    if (!recordResult(observations, alert, purpose, result)) {
+    if (!recordResult(observations, alert, purpose, call.input, result)) {
       observations.failures.push({ tool: call.name, purpose, error: 'unreadable_result', ref: result.ref });
     }
   }

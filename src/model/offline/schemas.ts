@@ -66,5 +66,5 @@ export const indicatorVerdict = z.looseObject({
   verdict: z.enum(['malicious', 'unknown']).catch('unknown'),
   matches: z.array(z.looseObject({ source: z.string().catch(''), family: z.string().catch('') })).default([]),
 });
-export const loadedSkill = z.looseObject({ name: z.string() });
+export const loadedSkill = z.looseObject({ content: z.string() });
 export const toolError = z.looseObject({ error: z.string() });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { verdictSchema } from '../../../src/agent/verdict.js';
 import { createOfflineAnalyst } from '../../../src/model/offline/index.js';
+import type { ModelRequest } from '../../../src/model/provider.js';
 import { benignAdmin, maliciousChain, mixedDownload } from '../../fixtures/offline/scenarios.js';
 import { actionsOf, answerFrom, firstRequest, gatewayTools, investigate } from './harness.js';
 
@@ -89,6 +90,24 @@ describe('offline analyst on a malicious LOLBin → encoded PowerShell download 
       'suspicious-powershell-lolbins',
     ]);
     expect(String(result.verdict?.summary)).toContain('suspicious-powershell-lolbins');
+  });
+
+  test('reads the skill index as a map of name to description, or as the list older runs hold', async () => {
+    const scenario = maliciousChain();
+    const request = firstRequest(scenario.alert);
+    const asList = structuredClone(request);
+    for (const block of asList.messages[0]?.content ?? [])
+      if (block.type === 'data' && block.label === 'skills')
+        block.value = Object.entries(block.value as Record<string, string>).map(([name, description]) => ({
+          name,
+          description,
+        }));
+    const loads = async (first: ModelRequest) =>
+      (await createOfflineAnalyst().generate(first)).content.flatMap((block) =>
+        block.type === 'tool_call' && block.name === 'load_skill' ? [block.input.name] : [],
+      );
+    expect(await loads(request)).toEqual(['suspicious-powershell-lolbins']);
+    expect(await loads(asList)).toEqual(['suspicious-powershell-lolbins']);
   });
 
   test('asks independent questions together and calls only listed tools', async () => {

@@ -52,14 +52,14 @@ function answerer(world: World, extra: Record<string, (call: ToolCallBlock) => A
     if (call.name === 'load_skill') {
       const skill = skills.find((candidate) => candidate.name === input.name);
       if (!skill) return { isError: true, value: { error: 'unknown_skill' } };
-      const { name, description, content, hash, resources: listed } = skill;
-      return { isError: false, value: { name, description, content, hash, resources: listed } };
+      const listed = skill.resources.map(({ path, size }) => ({ path, size }));
+      return { isError: false, value: { content: skill.body, resources: listed } };
     }
     if (call.name === 'read_skill_resource') {
       const content = resources.get(`${String(input.skill)}/${String(input.path)}`);
       return content === undefined
         ? { isError: true, value: { error: 'unknown_resource' } }
-        : { isError: false, value: { skill: input.skill, path: input.path, content } };
+        : { isError: false, value: { content } };
     }
     const handler = extra[call.name];
     if (handler) return handler(call);

@@ -72,7 +72,13 @@ export function firstRequest(
         content: [
           { type: 'text', text: 'Investigate this alert and submit a verdict.' },
           { type: 'data', label: 'alert', trust: 'untrusted', ref: alertRef, value: alert },
-          { type: 'data', label: 'skills', trust: 'trusted', ref: alertRef, value: skills },
+          {
+            type: 'data',
+            label: 'skills',
+            trust: 'trusted',
+            ref: alertRef,
+            value: Object.fromEntries(skills.map((skill) => [skill.name, skill.description])),
+          },
         ],
       },
     ],

@@ -41,9 +41,9 @@ export function createSiemServer(backend: SiemBackend): McpServer {
       title: 'Search events',
       description:
         'Search telemetry events, oldest first. All filters are optional and combined with AND; text filters are ' +
-        'case-insensitive substrings. Each event has action (process_start, network_connection, dns_query, ' +
-        'file_create, registry_set, logon, script_block, ...), process/parent (guid, pid, image, commandLine), ' +
-        'network, dns, file, registry, logon, message and the raw source record. Page with offset/nextOffset.',
+        'case-insensitive substrings. Each event has action (the values of the action filter), process/parent ' +
+        '(guid, pid, image, commandLine), network, dns, file, registry, logon, message and the raw source ' +
+        'record. Page with offset/nextOffset.',
       inputSchema: {
         host: hostFilter,
         user: userFilter,
