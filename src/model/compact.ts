@@ -20,7 +20,7 @@
  *
  * Marking (datamark.ts) runs before this, on the value's own paths, so the provenance labels'
  * trusted paths mean what they always meant; a table only moves marked strings into cells. Object
- * keys, which marking leaves alone, become column names as they are.
+ * keys, marked like the strings of their data, become column names as they are.
  */
 
 type Json = unknown;

@@ -20,6 +20,18 @@ function matches(path: string, pattern: string): boolean {
   );
 }
 
+/** True when `path` is a trusted path or lies on the way to one (`owner` for `owner.name`). */
+function leadsToTrusted(path: string, trusted: readonly string[]): boolean {
+  const parts = path.split('.');
+  return trusted.some((pattern) => {
+    const wanted = pattern.split('.');
+    return (
+      parts.length <= wanted.length &&
+      parts.every((part, index) => wanted[index] === '*' || wanted[index] === part)
+    );
+  });
+}
+
 export function datamark(text: string): string {
   return text.replace(/\s+/g, DATAMARK);
 }
@@ -34,16 +46,17 @@ function markValue(value: unknown, trusted: readonly string[], path: string, dep
     );
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-        key,
-        markValue(item, trusted, path ? `${path}.${key}` : key, depth + 1),
-      ]),
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => {
+        const at = path ? `${path}.${key}` : key;
+        // Keys of untrusted data are attacker text too (a log field may be named anything).
+        return [leadsToTrusted(at, trusted) ? key : datamark(key), markValue(item, trusted, at, depth + 1)];
+      }),
     );
   return value;
 }
 
 /**
- * A block's value with every untrusted string datamarked; strings at `trusted` paths (the
+ * A block's value with every untrusted string, object keys included, datamarked; strings at `trusted` paths (the
  * block's provenance labels, `*` matching one level) are left as they are.
  */
 export function markUntrusted(value: unknown, trusted: readonly string[]): unknown {
