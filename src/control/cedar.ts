@@ -7,6 +7,7 @@ import type { Tier } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../store/index.js';
 import type { Criticality } from './assets.js';
+import { type ContextField, contextFields, flattenSlice, resourceLeaves } from './cedar-flatten.js';
 import type { TierSource } from './tiers.js';
 
 /** The default policies shipped with Warden (`policies/*.cedar`). */
@@ -209,8 +210,9 @@ function attributeUses(policy: unknown): AttributeUses {
           uses.resource?.add(attr);
           continue;
         }
-        // An attribute of any other expression might be the resource entity's (an entity literal, say).
-        uses.resource = null;
+        // An attribute of any other expression might be the resource entity's (an entity literal, say),
+        // except one of a value inside the context (`context.approval.granted`): Warden builds it, entity-free.
+        if (!fromContext(access.left)) uses.resource = null;
       }
       walk(value);
     }
@@ -258,8 +260,11 @@ interface PolicySlice {
   uses: AttributeUses;
   /** Send the action entity with its parents and the resource entity (a policy needs the hierarchy). */
   entities: boolean;
-  /** Send the resource entity (with the attributes in `uses.resource`). */
+  /** Send the resource entity, with these attributes. */
   resourceEntity: boolean;
+  resourceAttrs: readonly string[];
+  /** The context attributes sent (see flattenSlice). */
+  context: readonly ContextField[];
 }
 
 /** Slices of every policy set version loaded in this process (see `sliceFor`). */
@@ -507,16 +512,9 @@ function slicePolicies(
   return { policies, uses: mergeUses(uses), entities: needs.entities };
 }
 
-function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
-  const out: Record<string, cedar.CedarValueJson> = {};
-  // Only scalars Cedar can hold; floats, nulls and nested values would make every policy error.
-  // In key order, so the same arguments make the same decision-cache key whatever order they came in.
-  for (const key of Object.keys(args).sort()) {
-    const value = args[key];
-    if (typeof value === 'string' || typeof value === 'boolean' || Number.isSafeInteger(value))
-      out[key] = value as string | boolean | number;
-  }
-  return out;
+/** The resource entity's attributes a slice sends: those its policies read (null: all). */
+function resourceAttrsOf(reads: ReadonlySet<string> | null): string[] {
+  return Object.keys(resourceLeaves).filter((attr) => reads === null || reads.has(attr));
 }
 
 /** Freezes a cached engine answer, so no caller can change what a later decision returns. */
@@ -562,12 +560,15 @@ export function loadCedarPolicies(options: {
     ...denyListPolicies(options.deny),
   ];
   // Only what some policy reads is sent to the engine: every attribute costs parsing per decision.
+  const wholeUses = mergeUses(all.map((policy) => policy.uses));
   const whole: PolicySlice = {
     key: '',
     id: '',
-    uses: mergeUses(all.map((policy) => policy.uses)),
+    uses: wholeUses,
     entities: true,
     resourceEntity: true,
+    resourceAttrs: resourceAttrsOf(wholeUses.resource),
+    context: contextFields(wholeUses.context, { approval: null, resource: null }),
   };
   const slicing = options.slicing ?? true;
   const cacheSize = options.cacheSize ?? DECISION_CACHE_SIZE;
@@ -616,14 +617,19 @@ export function loadCedarPolicies(options: {
     if (made) {
       // A short id: the engine's input is JSON, and the id is in every request.
       const id = freeSlots.pop() ?? `${shared.prefix}${shared.slotCount++}`;
-      const answer = cedar.preparsePolicySet(id, { staticPolicies: made.policies });
+      const flat = flattenSlice(made.policies, made.uses.context, made.entities);
+      const answer = cedar.preparsePolicySet(id, { staticPolicies: flat.policies });
       if (answer.type === 'success')
         slice = {
           key,
           id,
           uses: made.uses,
           entities: made.entities,
-          resourceEntity: made.entities || made.uses.resource === null || made.uses.resource.size > 0,
+          resourceEntity:
+            made.entities ||
+            (flat.resource === null && (made.uses.resource === null || made.uses.resource.size > 0)),
+          resourceAttrs: resourceAttrsOf(made.uses.resource),
+          context: contextFields(made.uses.context, flat),
         };
       else freeSlots.push(id);
     }
@@ -633,23 +639,14 @@ export function loadCedarPolicies(options: {
 
   function authorize(request: CedarRequest): cedar.AuthorizationAnswer {
     const slice = slicing ? sliceFor(request.tool, request.tier) : whole;
-    const { context: contextKeys, resource: resourceKeys, principal: principalMatters } = slice.uses;
+    const principalMatters = slice.uses.principal;
     const action = { type: 'Action', id: request.tool };
     const resource = {
       type: 'Asset',
       id: request.asset.kind === 'none' ? 'none' : `${request.asset.kind}:${request.asset.name}`,
     };
     const context: Record<string, cedar.CedarValueJson> = {};
-    const wants = (key: string) => contextKeys === null || contextKeys.has(key);
-    if (wants('tier')) context.tier = request.tier;
-    if (wants('tierSource')) context.tierSource = request.tierSource;
-    if (wants('autonomy')) context.autonomy = request.autonomy;
-    if (wants('tainted')) context.tainted = request.tainted;
-    if (wants('taintedArgs')) context.taintedArgs = [...request.taintedArgs];
-    if (wants('injectionSignal')) context.injectionSignal = request.injectionSignal;
-    if (wants('approval'))
-      context.approval = { granted: request.approval.granted, approvers: request.approval.approvers };
-    if (wants('args')) context.args = cedarArgs(request.args);
+    for (const field of slice.context) context[field.name] = field.read(request);
     const entities: cedar.EntityJson[] = [];
     if (slice.entities) {
       const server = request.tool.split('.')[0] ?? '';
@@ -664,10 +661,7 @@ export function loadCedarPolicies(options: {
     }
     if (slice.resourceEntity) {
       const attrs: Record<string, cedar.CedarValueJson> = {};
-      if (resourceKeys === null || resourceKeys.has('kind')) attrs.kind = request.asset.kind;
-      if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
-      if (resourceKeys === null || resourceKeys.has('criticality'))
-        attrs.criticality = request.asset.criticality;
+      for (const attr of slice.resourceAttrs) attrs[attr] = resourceLeaves[attr]!(request);
       entities.push({ uid: resource, attrs, parents: [] });
     }
     const principal = { type: 'Run', id: request.runId };
