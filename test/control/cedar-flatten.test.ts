@@ -135,6 +135,35 @@ forbid (principal, action in Action::"siem.*", resource) when { resource has own
 forbid (principal, action in Action::"other.*", resource) when { context.approval.nope };
 `;
 
+/** Reads of the context attributes a slice fixes (tier, autonomy, tier source), in every form. */
+const fixedPolicies = `
+@id("permit-unless-suggest")
+permit (principal, action, resource) when { context.autonomy != "suggest" };
+
+@id("gate-by-level")
+@decision("require_approval")
+forbid (principal, action, resource) when { context.autonomy == "approve" && context.tier == "destructive" } unless { context.approval.granted };
+
+@id("rule-source-suggests")
+@decision("suggest")
+forbid (principal, action, resource) when { context.tierSource like "config*" && context.tier != "read" };
+
+@id("autonomy-type-error")
+forbid (principal, action in Action::"iam.*", resource) when { context.autonomy > 1 };
+
+@id("source-attribute-of-string")
+forbid (principal, action in Action::"ticket.*", resource) when { context.tierSource.nope == "x" };
+
+@id("has-autonomy")
+forbid (principal, action in Action::"vendor.*", resource) unless { context has autonomy && ["notify", "auto"].contains(context.autonomy) };
+
+@id("has-path-through-tier")
+forbid (principal, action in Action::"other.*", resource) when { context has tier.x };
+
+@id("fixed-then-failing")
+forbid (principal, action in Action::"siem.*", resource) when { context.tier == "read" && context.args.nope == "x" };
+`;
+
 const requestArbitrary: fc.Arbitrary<CedarRequest> = fc.record({
   runId: fc.constant('run-1'),
   tool: fc.constantFrom(
@@ -168,6 +197,7 @@ describe('Cedar decisions with flat context attributes', () => {
   for (const [name, text] of [
     ['flattened', flatPolicies],
     ['partly flattened', mixedPolicies],
+    ['fixed attributes', fixedPolicies],
   ] as const) {
     it(`decide as the whole set: ${name}`, () => {
       const directory = policyDirectory(text);
