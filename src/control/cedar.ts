@@ -7,6 +7,7 @@ import type { Tier } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../store/index.js';
 import type { Criticality } from './assets.js';
+import { type ContextField, contextFields, flattenSlice, resourceLeaves } from './cedar-flatten.js';
 import type { TierSource } from './tiers.js';
 
 /** The default policies shipped with Warden (`policies/*.cedar`). */
@@ -209,8 +210,9 @@ function attributeUses(policy: unknown): AttributeUses {
           uses.resource?.add(attr);
           continue;
         }
-        // An attribute of any other expression might be the resource entity's (an entity literal, say).
-        uses.resource = null;
+        // An attribute of any other expression might be the resource entity's (an entity literal, say),
+        // except one of a value inside the context (`context.approval.granted`): Warden builds it, entity-free.
+        if (!fromContext(access.left)) uses.resource = null;
       }
       walk(value);
     }
@@ -233,33 +235,39 @@ function mergeUses(all: readonly AttributeUses[]): AttributeUses {
   return merged;
 }
 
-/** Policy slices kept per policy set (one per distinct tool and tier seen); the oldest is dropped past this. */
+/** Policy slices kept per policy set (one per distinct action seen, see PolicySlice); the oldest is dropped past this. */
 export const POLICY_SLICE_COUNT = 256;
 
 /**
- * The policies that can apply to one action (a tool at a tier), made ready for it. Warden builds the
- * action entity itself (`Action::"<tool>"`, member of `Action::"<tier>"` and `Action::"<server>.*"`),
- * so for a given tool and tier each policy's action scope is known to match or not before any request:
- * a policy whose scope cannot match is left out (Cedar never evaluates its conditions, so it could
- * neither determine nor fail a decision), and in the others the scope and every `action in <entity
- * literals>` test is replaced by its value. A policy whose conditions are then fixed against it, without
- * any way to fail (`context.tainted && !(action in Action::"read")` for a read), is left out too: the
- * context attributes Warden builds have fixed types (knownOf). Where nothing else in the slice needs the entities (no other
- * `in`, no attribute of an entity other than the resource's, no tags), the action entity is not sent at
- * all, and the resource entity only when a policy of the slice reads one of its attributes; likewise
- * only the context attributes the slice's policies read are sent. Decisions, determining policies and
- * evaluation errors are the same as the whole set's (test/control/cedar-slice.test.ts).
+ * The policies that can apply to one action (a tool at a tier, with its action class's autonomy level and
+ * the source of its tier), made ready for it. Warden builds the action entity itself (`Action::"<tool>"`,
+ * member of `Action::"<tier>"` and `Action::"<server>.*"`), so for a given tool and tier each policy's
+ * action scope is known to match or not before any request: a policy whose scope cannot match is left
+ * out (Cedar never evaluates its conditions, so it could neither determine nor fail a decision), and in
+ * the others the scope and every `action in <entity literals>` test is replaced by its value. Warden sets
+ * `context.tier`, `context.autonomy` and `context.tierSource` itself too, so they are replaced by their
+ * values (`context.autonomy == "suggest"` is false at any other level) and sent only if a policy still
+ * reads them (`context has autonomy`). A policy whose conditions are then fixed against it, without any
+ * way to fail (`context.tainted && !(action in Action::"read")` for a read), is left out too: the context
+ * attributes Warden builds have fixed types (knownOf). Where nothing else in the slice needs the entities
+ * (no other `in`, no attribute of an entity other than the resource's, no tags), the action entity is not
+ * sent at all, and the resource entity only when a policy of the slice reads one of its attributes;
+ * likewise only the context attributes the slice's policies read are sent. Decisions, determining
+ * policies and evaluation errors are the same as the whole set's (test/control/cedar-slice.test.ts).
  */
 interface PolicySlice {
-  /** Tier and tool. */
+  /** Tier, autonomy level, tier source and tool. */
   key: string;
   /** The wasm engine's id of the preparsed slice (slots are reused, so the engine's memory stays bounded). */
   id: string;
   uses: AttributeUses;
   /** Send the action entity with its parents and the resource entity (a policy needs the hierarchy). */
   entities: boolean;
-  /** Send the resource entity (with the attributes in `uses.resource`). */
+  /** Send the resource entity, with these attributes. */
   resourceEntity: boolean;
+  resourceAttrs: readonly string[];
+  /** The context attributes sent (see flattenSlice). */
+  context: readonly ContextField[];
 }
 
 /** Slices of every policy set version loaded in this process (see `sliceFor`). */
@@ -342,11 +350,25 @@ function fromContext(expr: unknown): boolean {
  * `needs.entities` when something else may read the entity store: another `in` or `is … in`, an
  * attribute of anything but `context` or `resource`, or tags.
  */
-function foldActionTests(expr: unknown, isAncestorOrSelf: Ancestry, needs: { entities: boolean }): unknown {
-  if (Array.isArray(expr)) return expr.map((item) => foldActionTests(item, isAncestorOrSelf, needs));
+function foldActionTests(
+  expr: unknown,
+  isAncestorOrSelf: Ancestry,
+  needs: { entities: boolean },
+  fixed: Readonly<Record<string, string>>,
+): unknown {
+  if (Array.isArray(expr)) return expr.map((item) => foldActionTests(item, isAncestorOrSelf, needs, fixed));
   if (typeof expr !== 'object' || expr === null) return expr;
   const record = expr as Record<string, unknown>;
   if ('Value' in record) return expr;
+  const access = record['.'] as { left?: unknown; attr?: unknown } | undefined;
+  if (
+    access &&
+    Object.keys(record).length === 1 &&
+    (access.left as { Var?: unknown } | null)?.Var === 'context' &&
+    typeof access.attr === 'string' &&
+    Object.hasOwn(fixed, access.attr)
+  )
+    return { Value: fixed[access.attr] };
   const inner = record.in as { left?: unknown; right?: unknown } | undefined;
   if (inner && Object.keys(record).length === 1) {
     const literals =
@@ -363,7 +385,7 @@ function foldActionTests(expr: unknown, isAncestorOrSelf: Ancestry, needs: { ent
   if ((record.is as { in?: unknown } | undefined)?.in !== undefined) needs.entities = true;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record))
-    out[key] = foldActionTests(value, isAncestorOrSelf, needs);
+    out[key] = foldActionTests(value, isAncestorOrSelf, needs, fixed);
   return out;
 }
 
@@ -373,6 +395,8 @@ interface Known {
   /** Evaluating it cannot fail (no missing attribute, no type error). */
   safe: boolean;
   value?: boolean;
+  /** The value of a literal string, long or boolean. */
+  literal?: string | number | boolean;
 }
 
 /** Types of the context attributes Warden builds (see `authorize`); `args` holds whatever the call had. */
@@ -403,9 +427,10 @@ function knownOf(expr: unknown): Known {
   switch (op) {
     case 'Value': {
       const value = node as unknown;
-      if (typeof value === 'boolean') return { type: 'bool', safe: true, value };
+      if (typeof value === 'boolean') return { type: 'bool', safe: true, value, literal: value };
+      if (Number.isSafeInteger(value)) return { type: 'long', safe: true, literal: value as number };
       if (typeof value === 'number') return { type: 'long', safe: true };
-      if (typeof value === 'string') return { type: 'string', safe: true };
+      if (typeof value === 'string') return { type: 'string', safe: true, literal: value };
       return { type: 'other', safe: true };
     }
     case 'Var':
@@ -432,10 +457,12 @@ function knownOf(expr: unknown): Known {
     }
     case '==':
     case '!=': {
-      // Equality never fails in Cedar: only its operands can.
+      // Equality never fails in Cedar: only its operands can. Two literals compare by type and value.
       const left = knownOf(node.left);
       const right = knownOf(node.right);
-      return { type: 'bool', safe: left.safe && right.safe };
+      const safe = left.safe && right.safe;
+      if (left.literal === undefined || right.literal === undefined) return { type: 'bool', safe };
+      return { type: 'bool', safe, value: (left.literal === right.literal) === (op === '==') };
     }
     case '<':
     case '<=':
@@ -481,24 +508,27 @@ function slicePolicies(
   all: readonly LoadedPolicy[],
   tool: string,
   tier: Tier,
+  fixed: Readonly<Record<string, string>>,
 ): { policies: Record<string, cedar.PolicyJson>; uses: AttributeUses; entities: boolean } | null {
   const isAncestorOrSelf = ancestryOf(tool, tier);
   const needs = { entities: false };
   const policies: Record<string, cedar.PolicyJson> = {};
   const uses: AttributeUses[] = [];
-  for (const { json, meta, uses: policyUses } of all) {
+  for (const { json, meta } of all) {
     const matches = actionScopeMatches(json.action, isAncestorOrSelf, tool);
     if (matches === null) return null;
     if (!matches) continue;
     const policyNeeds = { entities: false };
     const conditions = json.conditions.map((clause) => ({
       ...clause,
-      body: foldActionTests(clause.body, isAncestorOrSelf, policyNeeds) as cedar.Expr,
+      body: foldActionTests(clause.body, isAncestorOrSelf, policyNeeds, fixed) as cedar.Expr,
     }));
     if (neverApplies(conditions)) continue;
     if (policyNeeds.entities) needs.entities = true;
-    policies[meta.id] = { ...json, action: { op: 'All' }, conditions };
-    uses.push(policyUses);
+    const folded: cedar.PolicyJson = { ...json, action: { op: 'All' }, conditions };
+    policies[meta.id] = folded;
+    // What the folded policy still reads: a fixed context attribute is sent only if read otherwise (`has`).
+    uses.push(attributeUses(folded));
     // A principal or resource scope that needs the entity store (`in`, `is … in`).
     for (const scope of [json.principal, json.resource])
       if (scope.op === 'in' || (scope.op === 'is' && 'in' in scope && scope.in !== undefined))
@@ -507,16 +537,9 @@ function slicePolicies(
   return { policies, uses: mergeUses(uses), entities: needs.entities };
 }
 
-function cedarArgs(args: Readonly<Record<string, unknown>>): Record<string, cedar.CedarValueJson> {
-  const out: Record<string, cedar.CedarValueJson> = {};
-  // Only scalars Cedar can hold; floats, nulls and nested values would make every policy error.
-  // In key order, so the same arguments make the same decision-cache key whatever order they came in.
-  for (const key of Object.keys(args).sort()) {
-    const value = args[key];
-    if (typeof value === 'string' || typeof value === 'boolean' || Number.isSafeInteger(value))
-      out[key] = value as string | boolean | number;
-  }
-  return out;
+/** The resource entity's attributes a slice sends: those its policies read (null: all). */
+function resourceAttrsOf(reads: ReadonlySet<string> | null): string[] {
+  return Object.keys(resourceLeaves).filter((attr) => reads === null || reads.has(attr));
 }
 
 /** Freezes a cached engine answer, so no caller can change what a later decision returns. */
@@ -562,12 +585,15 @@ export function loadCedarPolicies(options: {
     ...denyListPolicies(options.deny),
   ];
   // Only what some policy reads is sent to the engine: every attribute costs parsing per decision.
+  const wholeUses = mergeUses(all.map((policy) => policy.uses));
   const whole: PolicySlice = {
     key: '',
     id: '',
-    uses: mergeUses(all.map((policy) => policy.uses)),
+    uses: wholeUses,
     entities: true,
     resourceEntity: true,
+    resourceAttrs: resourceAttrsOf(wholeUses.resource),
+    context: contextFields(wholeUses.context, { approval: null, resource: null }),
   };
   const slicing = options.slicing ?? true;
   const cacheSize = options.cacheSize ?? DECISION_CACHE_SIZE;
@@ -601,8 +627,9 @@ export function loadCedarPolicies(options: {
   }
   const { slices, freeSlots } = registry;
   const shared = registry;
-  function sliceFor(tool: string, tier: Tier): PolicySlice {
-    const key = `${tier}\u0000${tool}`;
+  function sliceFor(request: CedarRequest): PolicySlice {
+    const { tool, tier, autonomy, tierSource } = request;
+    const key = `${tier}\u0000${autonomy}\u0000${tierSource}\u0000${tool}`;
     const known = slices.get(key);
     if (known) return known;
     if (slices.size >= POLICY_SLICE_COUNT) {
@@ -612,18 +639,23 @@ export function loadCedarPolicies(options: {
     }
     // A slice that cannot be made (a scope Warden cannot judge statically) is the whole set.
     let slice = whole;
-    const made = slicePolicies(all, tool, tier);
+    const made = slicePolicies(all, tool, tier, { tier, autonomy, tierSource });
     if (made) {
       // A short id: the engine's input is JSON, and the id is in every request.
       const id = freeSlots.pop() ?? `${shared.prefix}${shared.slotCount++}`;
-      const answer = cedar.preparsePolicySet(id, { staticPolicies: made.policies });
+      const flat = flattenSlice(made.policies, made.uses.context, made.entities);
+      const answer = cedar.preparsePolicySet(id, { staticPolicies: flat.policies });
       if (answer.type === 'success')
         slice = {
           key,
           id,
           uses: made.uses,
           entities: made.entities,
-          resourceEntity: made.entities || made.uses.resource === null || made.uses.resource.size > 0,
+          resourceEntity:
+            made.entities ||
+            (flat.resource === null && (made.uses.resource === null || made.uses.resource.size > 0)),
+          resourceAttrs: resourceAttrsOf(made.uses.resource),
+          context: contextFields(made.uses.context, flat),
         };
       else freeSlots.push(id);
     }
@@ -632,24 +664,15 @@ export function loadCedarPolicies(options: {
   }
 
   function authorize(request: CedarRequest): cedar.AuthorizationAnswer {
-    const slice = slicing ? sliceFor(request.tool, request.tier) : whole;
-    const { context: contextKeys, resource: resourceKeys, principal: principalMatters } = slice.uses;
+    const slice = slicing ? sliceFor(request) : whole;
+    const principalMatters = slice.uses.principal;
     const action = { type: 'Action', id: request.tool };
     const resource = {
       type: 'Asset',
       id: request.asset.kind === 'none' ? 'none' : `${request.asset.kind}:${request.asset.name}`,
     };
     const context: Record<string, cedar.CedarValueJson> = {};
-    const wants = (key: string) => contextKeys === null || contextKeys.has(key);
-    if (wants('tier')) context.tier = request.tier;
-    if (wants('tierSource')) context.tierSource = request.tierSource;
-    if (wants('autonomy')) context.autonomy = request.autonomy;
-    if (wants('tainted')) context.tainted = request.tainted;
-    if (wants('taintedArgs')) context.taintedArgs = [...request.taintedArgs];
-    if (wants('injectionSignal')) context.injectionSignal = request.injectionSignal;
-    if (wants('approval'))
-      context.approval = { granted: request.approval.granted, approvers: request.approval.approvers };
-    if (wants('args')) context.args = cedarArgs(request.args);
+    for (const field of slice.context) context[field.name] = field.read(request);
     const entities: cedar.EntityJson[] = [];
     if (slice.entities) {
       const server = request.tool.split('.')[0] ?? '';
@@ -664,10 +687,7 @@ export function loadCedarPolicies(options: {
     }
     if (slice.resourceEntity) {
       const attrs: Record<string, cedar.CedarValueJson> = {};
-      if (resourceKeys === null || resourceKeys.has('kind')) attrs.kind = request.asset.kind;
-      if (resourceKeys === null || resourceKeys.has('name')) attrs.name = request.asset.name;
-      if (resourceKeys === null || resourceKeys.has('criticality'))
-        attrs.criticality = request.asset.criticality;
+      for (const attr of slice.resourceAttrs) attrs[attr] = resourceLeaves[attr]!(request);
       entities.push({ uid: resource, attrs, parents: [] });
     }
     const principal = { type: 'Run', id: request.runId };
@@ -675,7 +695,8 @@ export function loadCedarPolicies(options: {
     if (cacheSize <= 0) return cedar.statefulIsAuthorized(call);
     // A decision is a pure function of the policy set and of exactly what the engine is sent, so the
     // key is the whole request as sent (JSON of plain values built above, injective) and the slice it
-    // went to (its tier and tool); the principal only when some policy reads or constrains it. The
+    // went to (its tier, autonomy level, tier source and tool); the principal only when some policy reads
+    // or constrains it. The
     // cache belongs to this policy set: a changed policy is a new set with an empty cache.
     const key = JSON.stringify([
       slice.key,
