@@ -57,7 +57,7 @@ interface Field {
   cells: Array<Json | undefined>;
 }
 
-/** A table's layout: the fields sent once in `same`, those sent by column, and its length in characters. */
+/** Where a field goes in a table: the (sub-)fields sent once in `same`, those sent by column, and their length in characters. */
 interface Layout {
   same: Field[];
   columns: Field[];
