@@ -10,6 +10,12 @@
  *   where it is shorter than the list. Any other list (scalars, mixed items, objects with no key in
  *   common, a list of tables) is left as it is. Tables nest: a cell or a `same` value holding a
  *   list of objects is itself compacted.
+ * - A field whose values are objects may be sent as one column per key, named by path: column
+ *   `process.pid` is field `pid` of field `process` (`same` keys likewise), a null cell again "no
+ *   such field"; only where shorter, for objects that are not empty (a row has `process` exactly
+ *   when one of its `process.*` cells has a value), and at most MAX_PATH keys deep. A dot always
+ *   separates keys in a table's names, so a list of objects with a key that holds a dot is not made
+ *   a table, and objects with such a key (or that are or could be read as tables) are not split.
  * - Fields whose value is null are left out. On this wire null and absent both mean "no value":
  *   the loop already drops null fields from tool results (agent/shrink.ts), and the tool and
  *   alert schemas use null only for "none" (no parent, no next page, no user), never as a value
@@ -45,15 +51,23 @@ interface Table {
   rows: Json[][];
 }
 
-/**
- * The tables that could stand for a list of compacted objects (with the shared values in `same`,
- * and without), or none when it is not a list of two or more objects with a key in common.
- */
-function tables(items: readonly Json[]): Table[] {
-  if (items.length < 2 || !items.every(isPlainObject)) return [];
-  // Tables of tables would be correct but hard to read: a list of tables stays a list.
-  if (items.some((item) => tableKeys(Object.keys(item)))) return [];
-  const objects = items as Array<Record<string, Json>>;
+/** One object's field across the rows of a table: its path (keys joined by dots) and its value in each row. */
+interface Field {
+  path: string;
+  cells: Array<Json | undefined>;
+}
+
+/** Where a field goes in a table: the (sub-)fields sent once in `same`, those sent by column, and their length in characters. */
+interface Layout {
+  same: Field[];
+  columns: Field[];
+  length: number;
+}
+
+/** A path longer than this (in keys) is not split further: `a.b.c` still reads as one field. */
+const MAX_PATH = 3;
+
+function union(objects: ReadonlyArray<Record<string, Json>>): string[] {
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const object of objects)
@@ -62,19 +76,101 @@ function tables(items: readonly Json[]): Table[] {
         seen.add(key);
         keys.push(key);
       }
+  return keys;
+}
+
+/** Whether every row has the field, with the same value. */
+function isConstant(cells: ReadonlyArray<Json | undefined>): boolean {
+  if (cells.some((cell) => cell === undefined)) return false;
+  const first = JSON.stringify(cells[0]);
+  return cells.every((cell) => JSON.stringify(cell) === first);
+}
+
+/**
+ * The objects of a field that may be sent as one column per key: plain, not empty (a row has the
+ * field only if one of its sub-fields has a value), no key with a dot (a dot separates keys), and
+ * not a table nor an object of the data that could be read as one.
+ */
+function splittable(cells: ReadonlyArray<Json | undefined>): Array<Record<string, Json>> | undefined {
+  const present = cells.filter((cell) => cell !== undefined);
+  if (present.length === 0) return undefined;
+  for (const cell of present) {
+    if (!isPlainObject(cell)) return undefined;
+    const keys = Object.keys(cell);
+    if (keys.length === 0 || keys.some((key) => key.includes('.'))) return undefined;
+    if (tableKeys(keys) || tableKeys([...keys].reverse())) return undefined;
+  }
+  return present as Array<Record<string, Json>>;
+}
+
+/**
+ * The shortest layout of one field: sent once in `same` (when every row has the same value and
+ * `same` is used), as one column, or, when its values are objects, as one column per key, each
+ * laid out the same way. Lengths count the field's name, its values, and their separators.
+ */
+function layout(field: Field, depth: number, useSame: boolean): Layout {
+  const name = length(field.path) + 1;
+  const whole: Layout =
+    useSame && isConstant(field.cells)
+      ? { same: [field], columns: [], length: name + length(field.cells[0]) + 1 }
+      : {
+          same: [],
+          columns: [field],
+          length: field.cells.reduce<number>((sum, cell) => sum + length(cell ?? null) + 1, name),
+        };
+  const objects = depth < MAX_PATH ? splittable(field.cells) : undefined;
+  if (!objects) return whole;
+  const split: Layout = { same: [], columns: [], length: 0 };
+  for (const key of union(objects)) {
+    const cells = field.cells.map((cell) =>
+      isPlainObject(cell) && Object.hasOwn(cell, key) ? cell[key] : undefined,
+    );
+    const part = layout({ path: `${field.path}.${key}`, cells }, depth + 1, useSame);
+    split.same.push(...part.same);
+    split.columns.push(...part.columns);
+    split.length += part.length;
+  }
+  return split.length < whole.length ? split : whole;
+}
+
+function toTable({ same, columns }: Omit<Layout, 'length'>, count: number): Table {
+  const table: Table = {
+    columns: columns.map((field) => field.path),
+    rows: Array.from({ length: count }, (_, row) => columns.map((field) => field.cells[row] ?? null)),
+  };
+  if (same.length === 0) return table;
+  return { same: Object.fromEntries(same.map((field) => [field.path, field.cells[0]])), ...table };
+}
+
+/**
+ * The tables that could stand for a list of compacted objects (fields as they are, or objects
+ * split into a column per key; with the shared values in `same`, and without), or none when it is
+ * not a list of two or more objects with a key in common and no key with a dot.
+ */
+function tables(items: readonly Json[]): Table[] {
+  if (items.length < 2 || !items.every(isPlainObject)) return [];
+  // Tables of tables would be correct but hard to read: a list of tables stays a list.
+  if (items.some((item) => tableKeys(Object.keys(item)))) return [];
+  const objects = items as Array<Record<string, Json>>;
+  const keys = union(objects);
+  // A dot in a column's name separates keys, so a key with its own dot cannot be a column.
+  if (keys.some((key) => key.includes('.'))) return [];
   const everywhere = keys.filter((key) => objects.every((object) => Object.hasOwn(object, key)));
   if (everywhere.length === 0) return [];
-  const constant = everywhere.filter((key) => {
-    const first = JSON.stringify(objects[0]?.[key]);
-    return objects.every((object) => JSON.stringify(object[key]) === first);
-  });
-  const rows = (columns: readonly string[]) =>
-    objects.map((object) => columns.map((column) => (Object.hasOwn(object, column) ? object[column] : null)));
-  const plain: Table = { columns: keys, rows: rows(keys) };
-  if (constant.length === 0) return [plain];
-  const varying = keys.filter((key) => !constant.includes(key));
-  const same = Object.fromEntries(constant.map((key) => [key, objects[0]?.[key]]));
-  return [plain, { same, columns: varying, rows: rows(varying) }];
+  const fields = keys.map(
+    (key): Field => ({
+      path: key,
+      cells: objects.map((object) => (Object.hasOwn(object, key) ? object[key] : undefined)),
+    }),
+  );
+  const candidates = [toTable({ same: [], columns: fields }, objects.length)];
+  for (const useSame of [false, true]) {
+    const layouts = fields.map((field) => layout(field, 1, useSame));
+    const same = layouts.flatMap((item) => item.same);
+    const columns = layouts.flatMap((item) => item.columns);
+    candidates.push(toTable({ same, columns }, objects.length));
+  }
+  return candidates;
 }
 
 function compact(value: Json, depth: number): Json {
@@ -122,27 +218,38 @@ function isTable(value: Record<string, Json>): value is Record<string, Json> & T
   );
 }
 
+/** Sets a field at a column's path, making the objects on the way; own fields, so `__proto__` stays data. */
+function setPath(target: Record<string, Json>, path: readonly string[], value: Json): void {
+  const [key, ...rest] = path;
+  if (key === undefined) return;
+  if (rest.length === 0) {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+    return;
+  }
+  const inner = Object.hasOwn(target, key) ? target[key] : undefined;
+  if (isPlainObject(inner)) setPath(inner, rest, value);
+  else {
+    const object: Record<string, Json> = {};
+    setPath(object, rest, value);
+    setPath(target, [key], object);
+  }
+}
+
 /**
  * The value `compactValue` was given, read back: tables as lists of objects (a null cell is an
- * absent field), everything else as it is. Null fields stay absent: what was sent is the value
- * without them.
+ * absent field, a column `a.b` is field `b` of field `a`), everything else as it is. Null fields
+ * stay absent: what was sent is the value without them.
  */
 export function expandValue(value: Json): Json {
   if (!isPlainObject(value)) return Array.isArray(value) ? value.map(expandValue) : value;
   if (isTable(value)) {
-    const same = Object.entries(value.same ?? {}).map(([key, item]): [string, Json] => [
-      key,
-      expandValue(item),
-    ]);
-    return value.rows.map((row) =>
-      Object.fromEntries([
-        ...same,
-        ...value.columns.flatMap(
-          (column, index): Array<[string, Json]> =>
-            row[index] === null ? [] : [[column, expandValue(row[index])]],
-        ),
-      ]),
-    );
+    const same = Object.entries(value.same ?? {});
+    return value.rows.map((row) => {
+      const object: Record<string, Json> = {};
+      for (const [path, item] of [...same, ...value.columns.map((column, index) => [column, row[index]])])
+        if (item !== null) setPath(object, String(path).split('.'), expandValue(item));
+      return object;
+    });
   }
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandValue(item)]));
 }

@@ -113,17 +113,21 @@ describe('compact JSON on the wire', () => {
     });
     // Events of different actions: the union of their fields, null where an event has none.
     const table = (compactValue(events) as { events: { columns: string[]; rows: unknown[][] } }).events;
+    // The process objects of two rows: a column per key, so that their keys are not sent twice.
     expect(table.columns).toEqual([
       'id',
       'timestamp',
       'action',
-      'process',
+      'process.guid',
+      'process.pid',
+      'process.image',
+      'process.commandLine',
       'dns',
       'raw',
       'registry',
       'message',
     ]);
-    expect(table.rows[2]?.slice(3, 7)).toEqual([null, null, null, null]);
+    expect(table.rows[2]?.slice(3, 10)).toEqual([null, null, null, null, null, null, null]);
   });
 
   it('leaves null fields out and keeps nulls inside lists', () => {
@@ -239,6 +243,111 @@ describe('compact JSON on the wire', () => {
     expect(expandValue(compacted)).toEqual(value);
   });
 
+  describe('objects in rows as a column per key', () => {
+    // A process search page: every event names its process and its parent.
+    const page = {
+      events: [6604, 10388, 8120, 10892].map((pid, index) => ({
+        id: `e-${index}`,
+        action: 'process_start',
+        process: {
+          guid: `{p-${pid}}`,
+          pid,
+          image: `C:\\Windows\\System32\\tool${index}.exe`,
+          user: 'HARBOURLINE\\m.okafor',
+        },
+        parent: { guid: `{q-${pid}}`, pid: pid + 1, image: 'C:\\Windows\\explorer.exe' },
+      })),
+    };
+
+    it('names the columns by path, sends shared sub-fields once, and reads back the same values', () => {
+      const sent = compactValue(page) as { events: Record<string, unknown> };
+      expect(sent.events).toEqual({
+        same: {
+          action: 'process_start',
+          'process.user': 'HARBOURLINE\\m.okafor',
+          'parent.image': 'C:\\Windows\\explorer.exe',
+        },
+        columns: ['id', 'process.guid', 'process.pid', 'process.image', 'parent.guid', 'parent.pid'],
+        rows: [
+          ['e-0', '{p-6604}', 6604, 'C:\\Windows\\System32\\tool0.exe', '{q-6604}', 6605],
+          ['e-1', '{p-10388}', 10388, 'C:\\Windows\\System32\\tool1.exe', '{q-10388}', 10389],
+          ['e-2', '{p-8120}', 8120, 'C:\\Windows\\System32\\tool2.exe', '{q-8120}', 8121],
+          ['e-3', '{p-10892}', 10892, 'C:\\Windows\\System32\\tool3.exe', '{q-10892}', 10893],
+        ],
+      });
+      expect(expandValue(sent)).toEqual(page);
+      // The nested keys are sent once, not on every row.
+      expect(JSON.stringify(sent).match(/guid/g)).toHaveLength(2);
+    });
+
+    it('keeps absent, empty and partly filled objects apart', () => {
+      const rows = [
+        { id: 1, process: { guid: '{a}', pid: 1, image: 'a.exe' } },
+        { id: 2, process: { guid: '{b}', image: 'b.exe' } },
+        { id: 3 },
+        { id: 4, process: { guid: '{c}', pid: null, image: 'c.exe' } },
+      ];
+      const sent = compactValue(rows) as { columns: string[]; rows: unknown[][] };
+      expect(sent.columns).toEqual(['id', 'process.guid', 'process.pid', 'process.image']);
+      expect(sent.rows[1]).toEqual([2, '{b}', null, 'b.exe']);
+      expect(sent.rows[2]).toEqual([3, null, null, null]);
+      expect(expandValue(sent)).toEqual(withoutNullFields(rows));
+      // An empty object has no cell to stand for it: that field is sent whole.
+      const withEmpty = [...rows, { id: 5, process: {} }, { id: 6, process: { pid: null } }];
+      const whole = compactValue(withEmpty) as { columns: string[] };
+      expect(whole.columns).toEqual(['id', 'process']);
+      expect(expandValue(whole)).toEqual(withoutNullFields(withEmpty));
+    });
+
+    it('never splits at a dot of the data: such keys keep their field whole, or their list a list', () => {
+      const dottedInside = [1, 2, 3].map((id) => ({
+        id,
+        raw: { 'winlog.event_id': 4688 + id, 'process.pid': 600 + id },
+      }));
+      const inside = compactValue(dottedInside) as { columns: string[] };
+      expect(inside.columns).toEqual(['id', 'raw']);
+      expect(expandValue(inside)).toEqual(dottedInside);
+      const dottedRow = [1, 2, 3].map((id) => ({ id, 'process.pid': 600 + id, host: 'WS01' }));
+      expect(compactValue(dottedRow)).toEqual(dottedRow);
+      expect(expandValue(compactValue(dottedRow))).toEqual(dottedRow);
+    });
+
+    it('sends tables and table-like objects of the data in cells whole', () => {
+      const members = (ids: number[]) => ids.map((id) => ({ id, role: 'member', note: `member ${id}` }));
+      const rows = [
+        {
+          name: 'a',
+          group: { members: members([1, 2, 3]), owner: 'x' },
+          report: { columns: ['c'], rows: [[1]] },
+        },
+        {
+          name: 'b',
+          group: { members: members([4, 5, 6]), owner: 'y' },
+          report: { columns: ['d'], rows: [[2]] },
+        },
+        {
+          name: 'c',
+          group: { members: members([7, 8]), owner: 'z' },
+          report: { columns: ['e'], rows: [[3]] },
+        },
+      ];
+      const sent = compactValue(rows) as { columns: string[]; rows: unknown[][] };
+      // The group objects split; the member lists inside them stay tables in cells.
+      expect(sent.columns).toEqual(['name', 'group.members', 'group.owner', 'report']);
+      expect(sent.rows[0]?.[1]).toMatchObject({ same: { role: 'member' }, columns: ['id', 'note'] });
+      expect(Object.keys(sent.rows[0]?.[3] as object)).toEqual(['rows', 'columns']);
+      expect(expandValue(sent)).toEqual(rows);
+    });
+
+    it('splits at most three keys deep', () => {
+      const deep = (id: number) => ({ a: { b: { c: { d: { e: id, f: `value ${id}` } } } } });
+      const rows = [1, 2, 3, 4].map((id) => ({ id, ...deep(id) }));
+      const sent = compactValue(rows) as { columns: string[] };
+      expect(sent.columns).toEqual(['id', 'a.b.c']);
+      expect(expandValue(sent)).toEqual(rows);
+    });
+  });
+
   it("never reads the data's own columns/rows objects back as tables", () => {
     const value = {
       report: { columns: ['a', 'b'], rows: [[1, 2]] },
@@ -273,16 +382,34 @@ describe('compact JSON on the wire', () => {
       return seed / 2147483648;
     };
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const keys = ['id', 'host', 'user', 'pid', 'columns', 'rows', 'same', 'a b', 'raw'];
+    const keys = ['id', 'host', 'user', 'pid', 'columns', 'rows', 'same', 'a b', 'raw', 'a.b', '', 'x.'];
     const scalar = () => pick<unknown>([null, true, 0, 7, -1.5, '', 'x', 'a b', '</tool-result>', 'ˆ']);
-    // A list of objects drawn from a few keys, so that many lists can be tables.
-    const randomPool = () => keys.slice(0, 2 + Math.floor(random() * 6));
-    const likeObjects = (depth: number, pool = randomPool()): unknown[] =>
-      Array.from({ length: Math.floor(random() * 5) }, () =>
+    // A list of objects drawn from a few keys, so that many lists can be tables; now and then a key with a dot.
+    const randomPool = () => [
+      ...keys.slice(0, 2 + Math.floor(random() * 6)),
+      ...(random() < 0.15 ? [pick(keys.slice(9))] : []),
+    ];
+    // Objects of like shape in a field of every row (process, parent), some empty, some null fields.
+    const nested = (depth: number, pool: readonly string[]): unknown =>
+      random() < 0.1
+        ? pick<unknown>([null, {}, 'x', [{ id: 1 }]])
+        : Object.fromEntries(
+            pool
+              .filter(() => random() < 0.7)
+              .map((key) => [key, depth > 5 || random() < 0.6 ? scalar() : nested(depth + 1, pool)]),
+          );
+    const likeObjects = (depth: number, pool = randomPool()): unknown[] => {
+      const inner = randomPool();
+      return Array.from({ length: Math.floor(random() * 5) }, () =>
         random() < 0.1
           ? scalar()
-          : Object.fromEntries(pool.filter(() => random() < 0.8).map((key) => [key, generate(depth + 2)])),
+          : Object.fromEntries(
+              pool
+                .filter(() => random() < 0.8)
+                .map((key, index) => [key, index % 2 === 0 ? nested(depth + 2, inner) : generate(depth + 2)]),
+            ),
       );
+    };
     const generate = (depth: number): unknown => {
       const kind = depth > 3 ? 0 : Math.floor(random() * 5);
       if (kind === 0) return scalar();
@@ -299,14 +426,18 @@ describe('compact JSON on the wire', () => {
       return Array.from({ length: Math.floor(random() * 4) }, () => generate(depth + 1));
     };
     let tablesSent = 0;
-    for (let index = 0; index < 500; index++) {
+    let pathsSent = 0;
+    for (let index = 0; index < 1000; index++) {
       const value = generate(0);
       const compacted = compactValue(value);
-      if (JSON.stringify(compacted).includes('"columns":[')) tablesSent++;
+      const text = JSON.stringify(compacted);
+      if (text.includes('"columns":[')) tablesSent++;
+      if (/"columns":\[[^\]]*"[^"]*\.[^"]*"/.test(text)) pathsSent++;
       expect(size(compacted)).toBeLessThanOrEqual(size(withoutNullFields(value)));
       expect(expandValue(compacted)).toEqual(withoutNullFields(value));
     }
-    expect(tablesSent).toBeGreaterThan(50);
+    expect(tablesSent).toBeGreaterThan(100);
+    expect(pathsSent).toBeGreaterThan(20);
   });
 });
 
