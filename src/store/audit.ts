@@ -420,10 +420,13 @@ export function createAuditStore(
 /**
  * One page of a chain from the database's raw response (wire.ts): no driver row parsing, no
  * aggregation. Bitmap scans are off for the statement, so the (run_id, seq) index yields the rows
- * in order with no sort (without statistics the planner otherwise sorts). With `digest`, a row's hash
- * input is put together from the stored bytes and hashed at once, instead of reading its body into a
- * string (rows whose bytes need decoding or escaping keep `body`). Null when a row carries `data`
- * (an older row, or one edited so), which is what such a row is checked by: the exact read handles that page.
+ * in order with no sort (without statistics the planner otherwise sorts). The database also puts
+ * together each row's hash input (`auditBodyHash`'s text: prev_hash, then the event's canonical JSON
+ * around the stored body), so with `digest` a row is hashed where it lies in the response, with no
+ * copy and no body string; its short fields are read as latin1 (see the row). Rows whose bytes need
+ * decoding, whose at or type is not plain ASCII, or whose run id cannot be written into the input keep
+ * `body` (cut from that input) and are read exactly. Null when a row carries `data` (an older row, or
+ * one edited so), which is what such a row is checked by: the exact read handles that page.
  */
 async function rawPage(
   raw: (text: string) => Promise<Buffer>,
@@ -432,117 +435,111 @@ async function rawPage(
   until: number,
   digest: boolean,
 ): Promise<AuditChainRow[] | null> {
+  const runIdJson = JSON.stringify(runId);
+  // The input ends with the run id's JSON as a literal; one that the codec would change cannot be one.
+  const assembled = encodeText(runIdJson) === runIdJson;
+  const input = assembled
+    ? `prev_hash || '{"at":"' || at || '","data":' || body || ${literal(`,"runId":${runIdJson},"seq":`)} || seq || ',"type":"' || type || '"}'`
+    : 'body';
   const response = await raw(
-    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
+    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN ${input} END FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
   );
   const rows: AuditChainRow[] = [];
+  const bytes = response as DecodingBuffer;
   // Normally no stored byte is codec.ts's escape character; when one is, each row is checked for it.
-  const input = digest ? new DigestInput(runId, response.includes(ESCAPE_LEAD)) : null;
+  const escapes = response.includes(ESCAPE_LEAD);
+  const asciiRunId = Buffer.byteLength(runId) === runId.length;
+  const suffix = Buffer.byteLength(`,"runId":${runIdJson},"seq":`) + SEQ_TYPE_END;
   let older = false;
   forEachDataRow(response, 7, (starts, ends) => {
-    if (older || starts[6]! < 0) {
+    const inputStart = starts[6]!;
+    const inputEnd = ends[6]!;
+    if (older || inputStart < 0) {
       older = true;
       return;
     }
-    const id = decodeText(response.toString('utf8', starts[0], ends[0]));
-    const seq = Number(response.toString('latin1', starts[1], ends[1]));
-    const at = decodeText(response.toString('utf8', starts[2], ends[2]));
-    const type = decodeText(response.toString('utf8', starts[3], ends[3]));
-    const prevHash = decodeText(response.toString('utf8', starts[4], ends[4]));
-    const hash = decodeText(response.toString('utf8', starts[5], ends[5]));
-    const hashed = input?.digest(response, starts, ends) ?? null;
-    rows.push({
-      id,
-      runId,
-      seq,
-      at,
-      type,
-      prevHash,
-      hash,
-      ...(hashed !== null
-        ? { digest: hashed }
-        : { body: decodeText(response.toString('utf8', starts[6], ends[6])) }),
-    });
+    const seq = Number(bytes.latin1Slice(starts[1]!, ends[1]!));
+    if (
+      digest &&
+      assembled &&
+      asciiJsonString(response, starts[2]!, ends[2]!) &&
+      asciiJsonString(response, starts[3]!, ends[3]!) &&
+      !(escapes && response.subarray(inputStart, inputEnd).includes(ESCAPE_LEAD))
+    ) {
+      // Read as latin1, byte for byte: at and type are ASCII; a hash or id whose bytes are not ASCII
+      // then cannot equal the hex digest, hash or id (of an ASCII run id) it is compared with.
+      rows.push({
+        id: asciiRunId ? bytes.latin1Slice(starts[0]!, ends[0]!) : textField(response, starts, ends, 0),
+        runId,
+        seq,
+        at: bytes.latin1Slice(starts[2]!, ends[2]!),
+        type: bytes.latin1Slice(starts[3]!, ends[3]!),
+        prevHash: bytes.latin1Slice(starts[4]!, ends[4]!),
+        hash: bytes.latin1Slice(starts[5]!, ends[5]!),
+        digest: sha256HexOfBytes(
+          new Uint8Array(response.buffer, response.byteOffset + inputStart, inputEnd - inputStart),
+        ),
+      });
+      return;
+    }
+    // The body within the input: after prev_hash and at, before the run id, seq and type.
+    const bodyStart = assembled
+      ? inputStart + ends[4]! - starts[4]! + AT_DATA + ends[2]! - starts[2]!
+      : inputStart;
+    const bodyEnd = assembled
+      ? inputEnd - suffix - (ends[1]! - starts[1]!) - (ends[3]! - starts[3]!)
+      : inputEnd;
+    rows.push(
+      chainRow(
+        textField(response, starts, ends, 0),
+        runId,
+        seq,
+        textField(response, starts, ends, 2),
+        textField(response, starts, ends, 3),
+        textField(response, starts, ends, 4),
+        textField(response, starts, ends, 5),
+        { body: decodeText(bytes.utf8Slice(bodyStart, bodyEnd)) },
+      ),
+    );
   });
   return older ? null : rows;
 }
 
+/** Buffer's decoders without toString's argument checks (a page reads several short fields a row). */
+type DecodingBuffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+};
+
+/** A text field of a raw row, decoded (codec.ts). */
+function textField(response: Buffer, starts: Int32Array, ends: Int32Array, field: number): string {
+  return decodeText((response as DecodingBuffer).utf8Slice(starts[field]!, ends[field]!));
+}
+
 const ESCAPE_LEAD = 0xee; // first byte of U+E000 (codec.ts's escape) in UTF-8
-const AT = Buffer.from('{"at":"');
-const DATA = Buffer.from('","data":');
-const RUN_ID = Buffer.from(',"runId":');
-const SEQ = Buffer.from(',"seq":');
-const TYPE = Buffer.from(',"type":"');
-const END = Buffer.from('"}');
+/** Bytes of the hash input's fixed parts around at (`{"at":"`, `","data":`) and after the run id (`,"type":"`, `"}`). */
+const AT_DATA = Buffer.byteLength('{"at":"","data":');
+const SEQ_TYPE_END = Buffer.byteLength(',"type":""}');
 
-/**
- * Builds `auditBodyHash`'s input from a raw row's stored bytes (seq, at, type, prev_hash, body) and
- * hashes it. The bytes stand for themselves when no field holds codec.ts's escape character and at
- * and type need no JSON escaping; otherwise `digest` returns null and the row is read as text.
- */
-class DigestInput {
-  private buffer = Buffer.allocUnsafe(4096);
-  private readonly runId: Buffer;
-
-  constructor(
-    runId: string,
-    private readonly escapes: boolean,
-  ) {
-    this.runId = Buffer.from(JSON.stringify(runId));
-  }
-
-  digest(bytes: Buffer, starts: Int32Array, ends: Int32Array): string | null {
-    const bodyStart = starts[6]!;
-    const bodyEnd = ends[6]!;
-    if (!plainJsonString(bytes, starts[2]!, ends[2]!) || !plainJsonString(bytes, starts[3]!, ends[3]!))
-      return null;
-    if (
-      this.escapes &&
-      (bytes.subarray(starts[4]!, ends[4]!).includes(ESCAPE_LEAD) ||
-        bytes.subarray(bodyStart, bodyEnd).includes(ESCAPE_LEAD))
-    )
-      return null;
-    const most = bodyEnd - bodyStart + ends[4]! - starts[4]! + this.runId.length + 256;
-    if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(2 * most);
-    const buffer = this.buffer;
-    // Short fields byte by byte (cheaper than a copy call each), the body in one copy.
-    let length = put(buffer, 0, bytes, starts[4]!, ends[4]!);
-    buffer.set(AT, length);
-    length = put(buffer, length + AT.length, bytes, starts[2]!, ends[2]!);
-    buffer.set(DATA, length);
-    length += DATA.length;
-    // A plain view: Buffer's copy and subarray cost more per call than the 300-odd bytes they move.
-    buffer.set(new Uint8Array(bytes.buffer, bytes.byteOffset + bodyStart, bodyEnd - bodyStart), length);
-    length += bodyEnd - bodyStart;
-    buffer.set(RUN_ID, length);
-    length += RUN_ID.length;
-    buffer.set(this.runId, length);
-    length += this.runId.length;
-    buffer.set(SEQ, length);
-    length = put(buffer, length + SEQ.length, bytes, starts[1]!, ends[1]!);
-    buffer.set(TYPE, length);
-    length = put(buffer, length + TYPE.length, bytes, starts[3]!, ends[3]!);
-    buffer.set(END, length);
-    return sha256HexOfBytes(buffer.subarray(0, length + END.length));
-  }
+/** A chain row; `checked` is what its hash is checked against (see AuditChainRow). */
+function chainRow(
+  id: string,
+  runId: string,
+  seq: number,
+  at: string,
+  type: string,
+  prevHash: string,
+  hash: string,
+  checked: { body: string } | { data: unknown } | { digest: string },
+): AuditChainRow {
+  return { id, runId, seq, at, type, prevHash, hash, ...checked };
 }
 
-/** Copies bytes [start, end) of `from` to `to` at `at`; returns the offset after them. Buffers must not be views of each other. */
-function put(to: Buffer, at: number, from: Buffer, start: number, end: number): number {
-  let offset = at;
-  if (end - start > 64) {
-    to.set(new Uint8Array(from.buffer, from.byteOffset + start, end - start), at);
-    return at + end - start;
-  }
-  for (let index = start; index < end; index++) to[offset++] = from[index]!;
-  return offset;
-}
-
-/** True when bytes [start, end) are a JSON string's content as they stand: no quote, backslash, control or escape character. */
-function plainJsonString(bytes: Buffer, start: number, end: number): boolean {
+/** True when bytes [start, end) are ASCII and a JSON string's content as they stand: no quote, backslash or control character. */
+function asciiJsonString(bytes: Buffer, start: number, end: number): boolean {
   for (let index = start; index < end; index++) {
     const byte = bytes[index]!;
-    if (byte < 0x20 || byte === 0x22 || byte === 0x5c || byte === ESCAPE_LEAD) return false;
+    if (byte < 0x20 || byte >= 0x80 || byte === 0x22 || byte === 0x5c) return false;
   }
   return true;
 }
@@ -578,14 +575,7 @@ async function chainPage(sql: Sql, runId: string, after: number, until: number):
       row.data,
     ]);
   }
-  return tuples.map(([id, seq, at, type, prevHash, hash, body, data]) => ({
-    id,
-    runId,
-    seq,
-    at,
-    type,
-    prevHash,
-    hash,
-    ...(body !== null ? { body } : { data }),
-  }));
+  return tuples.map(([id, seq, at, type, prevHash, hash, body, data]) =>
+    chainRow(id, runId, seq, at, type, prevHash, hash, body !== null ? { body } : { data }),
+  );
 }
