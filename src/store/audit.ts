@@ -46,6 +46,8 @@ const COPY_FROM = 16;
 const PAGE = 1000;
 /** Journaled events waiting for the database beyond which an append also waits for it (bounds memory). */
 const MAX_BACKLOG = 10_000;
+/** Characters of journal lines from which they are written at once rather than with the rest of the microtasks' appends. */
+const MAX_JOURNAL_WRITE = 1 << 20;
 /** Journal length from which it is emptied once the database holds all of it. */
 const JOURNAL_RESET_BYTES = 1 << 20;
 
@@ -134,11 +136,12 @@ function copyRow(record: AuditEventRecord, body: string): string {
  * order (the chain head of a run is read from the table once per store, then kept). Heads can stay in
  * memory because the store holds the cross-process lock for its whole life.
  *
- * With a journal (the store as `openStore` opens it): the event is written to the journal by one
- * synchronous write and its append resolves then; the database takes it in behind, by group commit
- * (below), and every read waits for that first. While more than MAX_BACKLOG events wait for the
- * database, an append resolves only once its own database write is done. A journal write that fails
- * leaves nothing behind: that append is rejected and the run's next one takes its number. A database
+ * With a journal (the store as `openStore` opens it): the event is written to the journal by a
+ * synchronous write (one for the appends of a run of the microtask queue, see writeJournal) and its
+ * append resolves then; the database takes it in behind, by group commit (below), and every read waits
+ * for that first. While more than MAX_BACKLOG events wait for the database, an append resolves only
+ * once its own database write is done. A journal write that fails leaves nothing behind: its appends
+ * are rejected and each of their runs' next append takes the first lost number. A database
  * write that fails stops the audit store: every later append and read is rejected (the events stay in
  * the journal, and the next opening of the store writes them).
  *
@@ -158,6 +161,9 @@ export function createAuditStore(
   const heads = new Map<string, Head>();
   const loading = new Map<string, Promise<void>>();
   let pending: PendingAppend[] = [];
+  /** Numbered appends waiting for their journal write (made at the end of the microtasks queued with them). */
+  let unjournaled: PendingAppend[] = [];
+  let unjournaledBytes = 0;
   let flushing: Promise<void> | null = null;
   let failure: Error | null = null;
 
@@ -189,27 +195,62 @@ export function createAuditStore(
       prevHash: previous.hash,
       hash,
     };
-    let line: string | undefined;
-    if (journal) {
-      try {
-        if (failure) throw failure;
-        line = copyRow(record, body);
-        journal.append(line);
-      } catch (error) {
-        // Nothing was written: the run's head stays, and its next append takes this number.
-        item.reject(error);
-        return record;
-      }
-      // Durable now (resolving again once the database has it changes nothing).
-      if (pending.length < MAX_BACKLOG) item.resolve(record);
+    if (journal && failure) {
+      item.reject(failure);
+      return record;
     }
     heads.set(runId, { seq, hash });
-    pending.push({ record, body, ...(line ? { line } : {}), ...item });
+    const append: PendingAppend = { record, body, resolve: item.resolve, reject: item.reject };
+    if (journal) {
+      append.line = copyRow(record, body);
+      unjournaled.push(append);
+      unjournaledBytes += append.line.length;
+      // Appends made in one run of the microtask queue (those of a turn of the event loop, and every
+      // run's next append after a write resolved them together) share one journal write.
+      if (unjournaledBytes >= MAX_JOURNAL_WRITE) writeJournal();
+      else if (unjournaled.length === 1) queueMicrotask(writeJournal);
+      return record;
+    }
+    queue(append);
+    return record;
+  }
+
+  /**
+   * Writes the numbered appends to the journal in one write; they are durable then and resolve. If the
+   * write fails, none of them was written: they are rejected and each run's head goes back to before
+   * its first one (later appends take their numbers). No append is numbered while this runs.
+   */
+  function writeJournal(): void {
+    if (unjournaled.length === 0) return;
+    const batch = unjournaled;
+    unjournaled = [];
+    unjournaledBytes = 0;
+    try {
+      if (failure) throw failure;
+      let text = '';
+      for (const item of batch) text += item.line;
+      journal!.append(text);
+    } catch (error) {
+      for (let index = batch.length - 1; index >= 0; index--) {
+        const { record } = batch[index]!;
+        heads.set(record.runId, { seq: record.seq - 1, hash: record.prevHash });
+      }
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      // Durable now (resolving again once the database has it changes nothing).
+      if (pending.length < MAX_BACKLOG) item.resolve(item.record);
+      queue(item);
+    }
+  }
+
+  function queue(append: PendingAppend): void {
+    pending.push(append);
     // The first write waits for the end of this turn of the event loop, so appends made together
     // (a call's request and its decision) share one commit; whatever is queued while a write runs
     // goes into the next one.
     flushing ??= new Promise<void>((resolve) => setImmediate(() => void flush().then(resolve)));
-    return record;
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
@@ -299,7 +340,7 @@ export function createAuditStore(
 
   /** Resolves once every event appended so far is in the database; rejects once that has failed. */
   async function written(): Promise<void> {
-    while (flushing) await flushing;
+    for (writeJournal(); flushing; writeJournal()) await flushing;
     if (failure) throw failure;
   }
 
