@@ -108,6 +108,41 @@ function toRecord(row: AuditRow): AuditEventRecord {
 }
 
 /**
+ * An appended event as its append returns it. `data` is parsed from the canonical text on first read:
+ * most callers never read it, and a parsed copy of every event held until its database write was much
+ * of an append's allocation.
+ */
+function eventRecord(
+  id: string,
+  runId: string,
+  seq: number,
+  at: string,
+  type: string,
+  body: string,
+  prevHash: string,
+  hash: string,
+): AuditEventRecord {
+  let data: unknown;
+  let parsed = false;
+  return {
+    id,
+    runId,
+    seq,
+    at,
+    type,
+    get data() {
+      if (!parsed) {
+        data = JSON.parse(body);
+        parsed = true;
+      }
+      return data;
+    },
+    prevHash,
+    hash,
+  };
+}
+
+/**
  * A SQL string literal. Safe because the database runs with standard_conforming_strings on (the
  * PostgreSQL default, checked when the store opens), where only the quote itself is special inside
  * '...', and because encodeText has already removed what a text value cannot hold (NUL, lone surrogates).
@@ -126,9 +161,18 @@ function copyField(text: string): string {
   return COPY_SPECIAL.test(encoded) ? encoded.replace(COPY_SPECIALS, (char) => COPY_ESCAPES[char]!) : encoded;
 }
 
-/** One `audit_events` row in COPY's text format (a journal line): id, run_id, seq, at, type, body, prev_hash, hash. */
+/**
+ * One `audit_events` row in COPY's text format (a journal line): id, run_id, seq, at, type, body, prev_hash, hash.
+ * The body is canonical JSON, which writes NUL, lone surrogates and line breaks as escapes, so of what
+ * the codec and COPY escape it can hold only U+E000 and backslashes.
+ */
 function copyRow(record: AuditEventRecord, body: string): string {
-  return `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${copyField(body)}\t${record.prevHash}\t${record.hash}\n`;
+  const field = body.includes('\uE000')
+    ? copyField(body)
+    : body.includes('\\')
+      ? body.replaceAll('\\', '\\\\')
+      : body;
+  return `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${field}\t${record.prevHash}\t${record.hash}\n`;
 }
 
 /**
@@ -185,16 +229,7 @@ export function createAuditStore(
     const previous = heads.get(runId)!;
     const seq = previous.seq + 1;
     const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
-    const record: AuditEventRecord = {
-      id: `${runId}:${seq}`,
-      runId,
-      seq,
-      at,
-      type,
-      data: JSON.parse(body),
-      prevHash: previous.hash,
-      hash,
-    };
+    const record = eventRecord(`${runId}:${seq}`, runId, seq, at, type, body, previous.hash, hash);
     if (journal && failure) {
       item.reject(failure);
       return record;
