@@ -102,6 +102,16 @@ describe('audit trail', () => {
       '2025-01-01T10:00:00+02:00',
     );
     expect(event.data).toEqual(awkwardData);
+    // The data as stored (canonical JSON: a field without a JSON form dropped), the same value on every read.
+    const shaped = await store.audit.append(
+      'run-d2',
+      'tool-call-result',
+      { kept: 1, dropped: undefined },
+      at(0),
+    );
+    expect(Object.keys(shaped.data as object)).toEqual(['kept']);
+    expect(shaped.data).toBe(shaped.data);
+    expect(JSON.parse(JSON.stringify(shaped))).toMatchObject({ data: { kept: 1 } });
     const [listed] = await store.audit.list('run-d');
     expect(listed).toEqual(event);
     expect(listed?.at).toBe('2025-01-01T10:00:00+02:00');
