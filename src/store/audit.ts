@@ -59,8 +59,12 @@ interface Head {
 interface PendingAppend {
   record: AuditEventRecord;
   body: string;
-  /** The event's journal line (its COPY row), when it was journaled. */
+  /** The event's journal line (its COPY row) until it is journaled. */
   line?: string;
+  /** Once journaled: the line's UTF-8 bytes, [start, end) of the journal write that carried it. */
+  journaled?: Uint8Array;
+  start?: number;
+  end?: number;
   resolve: (record: AuditEventRecord) => void;
   reject: (error: unknown) => void;
 }
@@ -70,7 +74,7 @@ export interface AuditWriter {
   /** Runs one statement by the simple protocol (no parameters). */
   exec(text: string): Promise<void>;
   /** `COPY ... FROM` with `data` in PostgreSQL's text format. */
-  copyFrom(statement: string, data: string): Promise<void>;
+  copyFrom(statement: string, data: Blob): Promise<void>;
   /**
    * Runs `text` by the simple query protocol and returns the backend's messages as they came, unparsed
    * (see wire.ts): far cheaper than decoded rows for reading a long chain.
@@ -262,9 +266,19 @@ export function createAuditStore(
     unjournaledBytes = 0;
     try {
       if (failure) throw failure;
-      let text = '';
-      for (const item of batch) text += item.line;
-      journal!.append(text);
+      // Encoded once: the same bytes go to the database's COPY, and the pending events hold no strings.
+      let length = 0;
+      for (const item of batch) length += Buffer.byteLength(item.line!);
+      const bytes = Buffer.allocUnsafe(length);
+      let offset = 0;
+      for (const item of batch) {
+        item.journaled = bytes;
+        item.start = offset;
+        offset += bytes.write(item.line!, offset);
+        item.end = offset;
+        item.line = undefined;
+      }
+      journal!.append(bytes);
     } catch (error) {
       for (let index = batch.length - 1; index >= 0; index--) {
         const { record } = batch[index]!;
@@ -290,11 +304,27 @@ export function createAuditStore(
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
     if (writer && batch.length >= COPY_FROM) {
-      let data = '';
-      for (const { record, body, line } of batch) data += line ?? copyRow(record, body);
+      const parts: (string | Uint8Array)[] = [];
+      for (let index = 0; index < batch.length; ) {
+        const { record, body, journaled, start } = batch[index]!;
+        if (!journaled) {
+          parts.push(copyRow(record, body));
+          index++;
+          continue;
+        }
+        // The lines of one journal write lie together: one part for each run of them.
+        let end = batch[index]!.end!;
+        for (
+          index++;
+          index < batch.length && batch[index]!.journaled === journaled && batch[index]!.start === end;
+          index++
+        )
+          end = batch[index]!.end!;
+        parts.push(journaled.subarray(start, end));
+      }
       await writer.copyFrom(
         "COPY audit_events (id, run_id, seq, at, type, body, prev_hash, hash) FROM '/dev/blob'",
-        data,
+        new Blob(parts),
       );
       return;
     }

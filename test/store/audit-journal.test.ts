@@ -199,19 +199,39 @@ describe('audit journal', () => {
       .map((line) => line.split('\t')[0]);
     expect(journaled).toEqual(['run-a:1', 'run-b:1', 'run-a:2', 'run-b:2', 'run-a:3', 'run-a:4', 'run-b:3']);
 
+    // The database's COPY takes the journal's bytes as written: multi-byte text, runs interleaved, several writes.
+    const copied = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        audit.append(
+          `run-${index % 2 ? 'a' : 'b'}`,
+          'tool-call-result',
+          { ...awkward, index, text: `日本語 ${index}` },
+          at(5),
+        ),
+      ),
+    );
+    await audit.written();
+    const stored = [...(await audit.list('run-a')), ...(await audit.list('run-b'))];
+    for (const event of copied) expect(stored.find((row) => row.id === event.id)).toEqual(event);
+    for (const [runId, events] of [
+      ['run-a', 24],
+      ['run-b', 23],
+    ] as const)
+      expect(verifyChain(runId, await audit.chain(runId), [])).toMatchObject({ status: 'ok', events });
+
     // Appends past the write bound are written at once, before the turn ends.
     writes = 0;
     const big = 'x'.repeat(600_000);
-    const first = audit.append('run-a', 'tool-call-result', { big }, at(5));
+    const first = audit.append('run-a', 'tool-call-result', { big }, at(6));
     expect(writes).toBe(0);
-    const second = audit.append('run-a', 'tool-call-result', { big }, at(6));
+    const second = audit.append('run-a', 'tool-call-result', { big }, at(7));
     expect(writes).toBe(1);
-    expect((await Promise.all([first, second])).map((event) => event.seq)).toEqual([5, 6]);
+    expect((await Promise.all([first, second])).map((event) => event.seq)).toEqual([25, 26]);
     expect(writes).toBe(1);
 
     for (const [runId, events] of [
-      ['run-a', 6],
-      ['run-b', 3],
+      ['run-a', 26],
+      ['run-b', 23],
     ] as const)
       expect(verifyChain(runId, await audit.chain(runId), [])).toMatchObject({ status: 'ok', events });
     await audit.close();
