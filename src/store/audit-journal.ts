@@ -15,8 +15,8 @@ import { StateError } from '../errors.js';
  * id, run_id, seq, at, type, body, prev_hash, hash, tab-separated.
  */
 export interface AuditJournal {
-  /** Appends one line; throws (after cutting the file back to its length before) if it was not written whole. */
-  append(line: string): void;
+  /** Appends lines (text or UTF-8 bytes); throws (after cutting the file back to its length before) if they were not written whole. */
+  append(lines: string | Uint8Array): void;
   /** Bytes written since the journal was last emptied. */
   readonly size: number;
   /** Empties the journal: call only when every line in it is committed to the database. */
@@ -45,10 +45,10 @@ export function openAuditJournal(file: string, assertLocked: () => void = () => 
   }
   let closed = false;
   return {
-    append(line) {
+    append(lines) {
       if (closed) throw new StateError(`audit journal ${file} is closed`);
       assertLocked();
-      const bytes = Buffer.from(line, 'utf8');
+      const bytes = typeof lines === 'string' ? Buffer.from(lines, 'utf8') : lines;
       try {
         let written = 0;
         while (written < bytes.length) written += writeSync(descriptor, bytes, written);

@@ -1,10 +1,11 @@
 import { StateError } from '../errors.js';
+import { type AuditRow, COLUMNS, literal, readChain } from './audit-chain.js';
 import type { AuditJournal } from './audit-journal.js';
-import { canonicalJson, sha256Hex, sha256HexOfBytes } from './canonical.js';
-import { decodeText, encodeText } from './codec.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { encodeText } from './codec.js';
 import type { Sql } from './database.js';
 import type { AuditChainRow, AuditEventRecord, AuditStore, QueuedAuditEvent } from './types.js';
-import { forEachDataRow, ResponseBuffer } from './wire.js';
+import type { ResponseBuffer } from './wire.js';
 
 /** `prevHash` of the first event of every run. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -37,15 +38,10 @@ export function auditEventHash(
 const MAX_BATCH = 2000;
 /** Batches up to this size are one literal INSERT; larger ones one COPY (cheaper per row). */
 const COPY_FROM = 16;
-/**
- * Sequence numbers per page of the read of a chain. A page's raw response is gathered in one buffer
- * (~0.5 KB a row), grown afresh for each read of a chain: at 5000 rows it reached 4 MB, and touching
- * that much new memory (page faults, costly here under a hypervisor) cost a short chain's verify more
- * than the four times as many queries of 1000-row pages.
- */
-const PAGE = 1000;
 /** Journaled events waiting for the database beyond which an append also waits for it (bounds memory). */
 const MAX_BACKLOG = 10_000;
+/** Characters of journal lines from which they are written at once rather than with the rest of the microtasks' appends. */
+const MAX_JOURNAL_WRITE = 1 << 20;
 /** Journal length from which it is emptied once the database holds all of it. */
 const JOURNAL_RESET_BYTES = 1 << 20;
 
@@ -57,8 +53,12 @@ interface Head {
 interface PendingAppend {
   record: AuditEventRecord;
   body: string;
-  /** The event's journal line (its COPY row), when it was journaled. */
+  /** The event's journal line (its COPY row) until it is journaled. */
   line?: string;
+  /** Once journaled: the line's UTF-8 bytes, [start, end) of the journal write that carried it. */
+  journaled?: Uint8Array;
+  start?: number;
+  end?: number;
   resolve: (record: AuditEventRecord) => void;
   reject: (error: unknown) => void;
 }
@@ -68,28 +68,12 @@ export interface AuditWriter {
   /** Runs one statement by the simple protocol (no parameters). */
   exec(text: string): Promise<void>;
   /** `COPY ... FROM` with `data` in PostgreSQL's text format. */
-  copyFrom(statement: string, data: string): Promise<void>;
+  copyFrom(statement: string, data: Blob): Promise<void>;
   /**
    * Runs `text` by the simple query protocol and returns the backend's messages as they came, unparsed
    * (see wire.ts): far cheaper than decoded rows for reading a long chain.
    */
   raw?(text: string, into?: ResponseBuffer): Promise<Buffer>;
-}
-
-// Rows written since migration 3 keep the hashed text in body and leave data NULL; older rows have data.
-const COLUMNS =
-  'id, run_id, seq, at, type, data, CASE WHEN data IS NULL THEN body END AS body, prev_hash, hash';
-
-interface AuditRow {
-  id: string;
-  run_id: string;
-  seq: number;
-  at: string;
-  type: string;
-  data: unknown;
-  body: string | null;
-  prev_hash: string;
-  hash: string;
 }
 
 function toRecord(row: AuditRow): AuditEventRecord {
@@ -106,12 +90,38 @@ function toRecord(row: AuditRow): AuditEventRecord {
 }
 
 /**
- * A SQL string literal. Safe because the database runs with standard_conforming_strings on (the
- * PostgreSQL default, checked when the store opens), where only the quote itself is special inside
- * '...', and because encodeText has already removed what a text value cannot hold (NUL, lone surrogates).
+ * An appended event as its append returns it. `data` is parsed from the canonical text on first read:
+ * most callers never read it, and a parsed copy of every event held until its database write was much
+ * of an append's allocation.
  */
-function literal(text: string): string {
-  return `'${encodeText(text).replaceAll("'", "''")}'`;
+function eventRecord(
+  id: string,
+  runId: string,
+  seq: number,
+  at: string,
+  type: string,
+  body: string,
+  prevHash: string,
+  hash: string,
+): AuditEventRecord {
+  let data: unknown;
+  let parsed = false;
+  return {
+    id,
+    runId,
+    seq,
+    at,
+    type,
+    get data() {
+      if (!parsed) {
+        data = JSON.parse(body);
+        parsed = true;
+      }
+      return data;
+    },
+    prevHash,
+    hash,
+  };
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
@@ -124,9 +134,18 @@ function copyField(text: string): string {
   return COPY_SPECIAL.test(encoded) ? encoded.replace(COPY_SPECIALS, (char) => COPY_ESCAPES[char]!) : encoded;
 }
 
-/** One `audit_events` row in COPY's text format (a journal line): id, run_id, seq, at, type, body, prev_hash, hash. */
+/**
+ * One `audit_events` row in COPY's text format (a journal line): id, run_id, seq, at, type, body, prev_hash, hash.
+ * The body is canonical JSON, which writes NUL, lone surrogates and line breaks as escapes, so of what
+ * the codec and COPY escape it can hold only U+E000 and backslashes.
+ */
 function copyRow(record: AuditEventRecord, body: string): string {
-  return `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${copyField(body)}\t${record.prevHash}\t${record.hash}\n`;
+  const field = body.includes('\uE000')
+    ? copyField(body)
+    : body.includes('\\')
+      ? body.replaceAll('\\', '\\\\')
+      : body;
+  return `${copyField(record.id)}\t${copyField(record.runId)}\t${record.seq}\t${copyField(record.at)}\t${copyField(record.type)}\t${field}\t${record.prevHash}\t${record.hash}\n`;
 }
 
 /**
@@ -134,11 +153,12 @@ function copyRow(record: AuditEventRecord, body: string): string {
  * order (the chain head of a run is read from the table once per store, then kept). Heads can stay in
  * memory because the store holds the cross-process lock for its whole life.
  *
- * With a journal (the store as `openStore` opens it): the event is written to the journal by one
- * synchronous write and its append resolves then; the database takes it in behind, by group commit
- * (below), and every read waits for that first. While more than MAX_BACKLOG events wait for the
- * database, an append resolves only once its own database write is done. A journal write that fails
- * leaves nothing behind: that append is rejected and the run's next one takes its number. A database
+ * With a journal (the store as `openStore` opens it): the event is written to the journal by a
+ * synchronous write (one for the appends of a run of the microtask queue, see writeJournal) and its
+ * append resolves then; the database takes it in behind, by group commit (below), and every read waits
+ * for that first. While more than MAX_BACKLOG events wait for the database, an append resolves only
+ * once its own database write is done. A journal write that fails leaves nothing behind: its appends
+ * are rejected and each of their runs' next append takes the first lost number. A database
  * write that fails stops the audit store: every later append and read is rejected (the events stay in
  * the journal, and the next opening of the store writes them).
  *
@@ -158,6 +178,9 @@ export function createAuditStore(
   const heads = new Map<string, Head>();
   const loading = new Map<string, Promise<void>>();
   let pending: PendingAppend[] = [];
+  /** Numbered appends waiting for their journal write (made at the end of the microtasks queued with them). */
+  let unjournaled: PendingAppend[] = [];
+  let unjournaledBytes = 0;
   let flushing: Promise<void> | null = null;
   let failure: Error | null = null;
 
@@ -179,46 +202,98 @@ export function createAuditStore(
     const previous = heads.get(runId)!;
     const seq = previous.seq + 1;
     const hash = auditBodyHash(previous.hash, { runId, seq, at, type, body });
-    const record: AuditEventRecord = {
-      id: `${runId}:${seq}`,
-      runId,
-      seq,
-      at,
-      type,
-      data: JSON.parse(body),
-      prevHash: previous.hash,
-      hash,
-    };
-    let line: string | undefined;
-    if (journal) {
-      try {
-        if (failure) throw failure;
-        line = copyRow(record, body);
-        journal.append(line);
-      } catch (error) {
-        // Nothing was written: the run's head stays, and its next append takes this number.
-        item.reject(error);
-        return record;
-      }
-      // Durable now (resolving again once the database has it changes nothing).
-      if (pending.length < MAX_BACKLOG) item.resolve(record);
+    const record = eventRecord(`${runId}:${seq}`, runId, seq, at, type, body, previous.hash, hash);
+    if (journal && failure) {
+      item.reject(failure);
+      return record;
     }
     heads.set(runId, { seq, hash });
-    pending.push({ record, body, ...(line ? { line } : {}), ...item });
+    const append: PendingAppend = { record, body, resolve: item.resolve, reject: item.reject };
+    if (journal) {
+      append.line = copyRow(record, body);
+      unjournaled.push(append);
+      unjournaledBytes += append.line.length;
+      // Appends made in one run of the microtask queue (those of a turn of the event loop, and every
+      // run's next append after a write resolved them together) share one journal write.
+      if (unjournaledBytes >= MAX_JOURNAL_WRITE) writeJournal();
+      else if (unjournaled.length === 1) queueMicrotask(writeJournal);
+      return record;
+    }
+    queue(append);
+    return record;
+  }
+
+  /**
+   * Writes the numbered appends to the journal in one write; they are durable then and resolve. If the
+   * write fails, none of them was written: they are rejected and each run's head goes back to before
+   * its first one (later appends take their numbers). No append is numbered while this runs.
+   */
+  function writeJournal(): void {
+    if (unjournaled.length === 0) return;
+    const batch = unjournaled;
+    unjournaled = [];
+    unjournaledBytes = 0;
+    try {
+      if (failure) throw failure;
+      // Encoded once: the same bytes go to the database's COPY, and the pending events hold no strings.
+      let length = 0;
+      for (const item of batch) length += Buffer.byteLength(item.line!);
+      const bytes = Buffer.allocUnsafe(length);
+      let offset = 0;
+      for (const item of batch) {
+        item.journaled = bytes;
+        item.start = offset;
+        offset += bytes.write(item.line!, offset);
+        item.end = offset;
+        item.line = undefined;
+      }
+      journal!.append(bytes);
+    } catch (error) {
+      for (let index = batch.length - 1; index >= 0; index--) {
+        const { record } = batch[index]!;
+        heads.set(record.runId, { seq: record.seq - 1, hash: record.prevHash });
+      }
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      // Durable now (resolving again once the database has it changes nothing).
+      if (pending.length < MAX_BACKLOG) item.resolve(item.record);
+      queue(item);
+    }
+  }
+
+  function queue(append: PendingAppend): void {
+    pending.push(append);
     // The first write waits for the end of this turn of the event loop, so appends made together
     // (a call's request and its decision) share one commit; whatever is queued while a write runs
     // goes into the next one.
     flushing ??= new Promise<void>((resolve) => setImmediate(() => void flush().then(resolve)));
-    return record;
   }
 
   async function write(batch: readonly PendingAppend[]): Promise<void> {
     if (writer && batch.length >= COPY_FROM) {
-      let data = '';
-      for (const { record, body, line } of batch) data += line ?? copyRow(record, body);
+      const parts: (string | Uint8Array)[] = [];
+      for (let index = 0; index < batch.length; ) {
+        const { record, body, journaled, start } = batch[index]!;
+        if (!journaled) {
+          parts.push(copyRow(record, body));
+          index++;
+          continue;
+        }
+        // The lines of one journal write lie together: one part for each run of them.
+        let end = batch[index]!.end!;
+        for (
+          index++;
+          index < batch.length && batch[index]!.journaled === journaled && batch[index]!.start === end;
+          index++
+        )
+          end = batch[index]!.end!;
+        parts.push(journaled.subarray(start, end));
+      }
       await writer.copyFrom(
         "COPY audit_events (id, run_id, seq, at, type, body, prev_hash, hash) FROM '/dev/blob'",
-        data,
+        new Blob(parts),
       );
       return;
     }
@@ -299,7 +374,7 @@ export function createAuditStore(
 
   /** Resolves once every event appended so far is in the database; rejects once that has failed. */
   async function written(): Promise<void> {
-    while (flushing) await flushing;
+    for (writeJournal(); flushing; writeJournal()) await flushing;
     if (failure) throw failure;
   }
 
@@ -387,205 +462,9 @@ export function createAuditStore(
     chainPages: (runId) => pages(runId, true),
   };
 
-  /** A run's chain in pages of up to PAGE sequence numbers, in order; see rawPage for `digest`. */
+  /** A run's chain in pages, once the database holds every appended event; see readChain. */
   async function* pages(runId: string, digest: boolean): AsyncGenerator<AuditChainRow[]> {
     await written();
-    // Pages by sequence range, not LIMIT: without fresh statistics (nothing runs ANALYZE in the
-    // embedded database) the planner sorted every row after the page start, on disk, for each page.
-    // Sized for a page of typical rows (~0.5 KB) at once: growing to it by doubling copied and touched
-    // twice the memory. Only what a response fills is ever touched, so a short chain costs no more.
-    const response = new ResponseBuffer(PAGE * 512);
-    const raw = writer?.raw ? (text: string) => writer.raw!(text, response) : null;
-    for (let after = 0; ; ) {
-      const until = after + PAGE;
-      const page =
-        (raw ? await rawPage(raw, runId, after, until, digest) : null) ??
-        (await chainPage(sql, runId, after, until));
-      if (page.length > 0) {
-        yield page;
-        after = until;
-        continue;
-      }
-      // Nothing in this range: the end, or a gap (deleted events) to step over.
-      const [next] = await sql.query<{ seq: number | null }>(
-        'SELECT min(seq) AS seq FROM audit_events WHERE run_id = $1 AND seq > $2',
-        [runId, after],
-      );
-      if (next?.seq == null) return;
-      after = next.seq - 1;
-    }
+    yield* readChain(sql, writer?.raw?.bind(writer), runId, digest);
   }
-}
-
-/**
- * One page of a chain from the database's raw response (wire.ts): no driver row parsing, no
- * aggregation. Bitmap scans are off for the statement, so the (run_id, seq) index yields the rows
- * in order with no sort (without statistics the planner otherwise sorts). With `digest`, a row's hash
- * input is put together from the stored bytes and hashed at once, instead of reading its body into a
- * string (rows whose bytes need decoding or escaping keep `body`). Null when a row carries `data`
- * (an older row, or one edited so), which is what such a row is checked by: the exact read handles that page.
- */
-async function rawPage(
-  raw: (text: string) => Promise<Buffer>,
-  runId: string,
-  after: number,
-  until: number,
-  digest: boolean,
-): Promise<AuditChainRow[] | null> {
-  const response = await raw(
-    `SET LOCAL enable_bitmapscan = off; SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END FROM audit_events WHERE run_id = ${literal(runId)} AND seq > ${after} AND seq <= ${until} ORDER BY seq`,
-  );
-  const rows: AuditChainRow[] = [];
-  // Normally no stored byte is codec.ts's escape character; when one is, each row is checked for it.
-  const input = digest ? new DigestInput(runId, response.includes(ESCAPE_LEAD)) : null;
-  let older = false;
-  forEachDataRow(response, 7, (starts, ends) => {
-    if (older || starts[6]! < 0) {
-      older = true;
-      return;
-    }
-    const id = decodeText(response.toString('utf8', starts[0], ends[0]));
-    const seq = Number(response.toString('latin1', starts[1], ends[1]));
-    const at = decodeText(response.toString('utf8', starts[2], ends[2]));
-    const type = decodeText(response.toString('utf8', starts[3], ends[3]));
-    const prevHash = decodeText(response.toString('utf8', starts[4], ends[4]));
-    const hash = decodeText(response.toString('utf8', starts[5], ends[5]));
-    const hashed = input?.digest(response, starts, ends) ?? null;
-    rows.push({
-      id,
-      runId,
-      seq,
-      at,
-      type,
-      prevHash,
-      hash,
-      ...(hashed !== null
-        ? { digest: hashed }
-        : { body: decodeText(response.toString('utf8', starts[6], ends[6])) }),
-    });
-  });
-  return older ? null : rows;
-}
-
-const ESCAPE_LEAD = 0xee; // first byte of U+E000 (codec.ts's escape) in UTF-8
-const AT = Buffer.from('{"at":"');
-const DATA = Buffer.from('","data":');
-const RUN_ID = Buffer.from(',"runId":');
-const SEQ = Buffer.from(',"seq":');
-const TYPE = Buffer.from(',"type":"');
-const END = Buffer.from('"}');
-
-/**
- * Builds `auditBodyHash`'s input from a raw row's stored bytes (seq, at, type, prev_hash, body) and
- * hashes it. The bytes stand for themselves when no field holds codec.ts's escape character and at
- * and type need no JSON escaping; otherwise `digest` returns null and the row is read as text.
- */
-class DigestInput {
-  private buffer = Buffer.allocUnsafe(4096);
-  private readonly runId: Buffer;
-
-  constructor(
-    runId: string,
-    private readonly escapes: boolean,
-  ) {
-    this.runId = Buffer.from(JSON.stringify(runId));
-  }
-
-  digest(bytes: Buffer, starts: Int32Array, ends: Int32Array): string | null {
-    const bodyStart = starts[6]!;
-    const bodyEnd = ends[6]!;
-    if (!plainJsonString(bytes, starts[2]!, ends[2]!) || !plainJsonString(bytes, starts[3]!, ends[3]!))
-      return null;
-    if (
-      this.escapes &&
-      (bytes.subarray(starts[4]!, ends[4]!).includes(ESCAPE_LEAD) ||
-        bytes.subarray(bodyStart, bodyEnd).includes(ESCAPE_LEAD))
-    )
-      return null;
-    const most = bodyEnd - bodyStart + ends[4]! - starts[4]! + this.runId.length + 256;
-    if (most > this.buffer.length) this.buffer = Buffer.allocUnsafe(2 * most);
-    const buffer = this.buffer;
-    // Short fields byte by byte (cheaper than a copy call each), the body in one copy.
-    let length = put(buffer, 0, bytes, starts[4]!, ends[4]!);
-    buffer.set(AT, length);
-    length = put(buffer, length + AT.length, bytes, starts[2]!, ends[2]!);
-    buffer.set(DATA, length);
-    length += DATA.length;
-    // A plain view: Buffer's copy and subarray cost more per call than the 300-odd bytes they move.
-    buffer.set(new Uint8Array(bytes.buffer, bytes.byteOffset + bodyStart, bodyEnd - bodyStart), length);
-    length += bodyEnd - bodyStart;
-    buffer.set(RUN_ID, length);
-    length += RUN_ID.length;
-    buffer.set(this.runId, length);
-    length += this.runId.length;
-    buffer.set(SEQ, length);
-    length = put(buffer, length + SEQ.length, bytes, starts[1]!, ends[1]!);
-    buffer.set(TYPE, length);
-    length = put(buffer, length + TYPE.length, bytes, starts[3]!, ends[3]!);
-    buffer.set(END, length);
-    return sha256HexOfBytes(buffer.subarray(0, length + END.length));
-  }
-}
-
-/** Copies bytes [start, end) of `from` to `to` at `at`; returns the offset after them. Buffers must not be views of each other. */
-function put(to: Buffer, at: number, from: Buffer, start: number, end: number): number {
-  let offset = at;
-  if (end - start > 64) {
-    to.set(new Uint8Array(from.buffer, from.byteOffset + start, end - start), at);
-    return at + end - start;
-  }
-  for (let index = start; index < end; index++) to[offset++] = from[index]!;
-  return offset;
-}
-
-/** True when bytes [start, end) are a JSON string's content as they stand: no quote, backslash, control or escape character. */
-function plainJsonString(bytes: Buffer, start: number, end: number): boolean {
-  for (let index = start; index < end; index++) {
-    const byte = bytes[index]!;
-    if (byte < 0x20 || byte === 0x22 || byte === 0x5c || byte === ESCAPE_LEAD) return false;
-  }
-  return true;
-}
-
-type PageTuple = [string, number, string, string, string, string, string | null, unknown];
-
-/** One page of a chain as JSON built by the database: one value to parse instead of thousands of rows. */
-async function chainPage(sql: Sql, runId: string, after: number, until: number): Promise<AuditChainRow[]> {
-  const [result] = await sql.query<{ page: string | null }>(
-    `SELECT json_agg(json_build_array(id, seq, at, type, prev_hash, hash, body, data) ORDER BY seq)::text AS page
-       FROM (SELECT id, seq, at, type, prev_hash, hash, CASE WHEN data IS NULL THEN body END AS body, data
-               FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq) AS page`,
-    [runId, after, until],
-  );
-  if (!result?.page) return [];
-  let tuples: PageTuple[];
-  try {
-    tuples = JSON.parse(result.page) as PageTuple[];
-  } catch {
-    // Only a hand-edited row can carry what JSON cannot (a NUL in a text column): read that page row by row.
-    const rows = await sql.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_events WHERE run_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
-      [runId, after, until],
-    );
-    tuples = rows.map((row) => [
-      row.id,
-      row.seq,
-      row.at,
-      row.type,
-      row.prev_hash,
-      row.hash,
-      row.body,
-      row.data,
-    ]);
-  }
-  return tuples.map(([id, seq, at, type, prevHash, hash, body, data]) => ({
-    id,
-    runId,
-    seq,
-    at,
-    type,
-    prevHash,
-    hash,
-    ...(body !== null ? { body } : { data }),
-  }));
 }

@@ -110,7 +110,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     async copyFrom(statement, data) {
       if (sealed) throw new StateError(`store at ${home} is closed`);
       assertLocked();
-      await db.query(statement, [], { blob: new Blob([data]) });
+      await db.query(statement, [], { blob: data });
     },
     async raw(text, into) {
       if (closing) throw new StateError(`store at ${home} is closed`);

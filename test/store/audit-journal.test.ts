@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/index.js';
 import { StateError } from '../../src/errors.js';
 import { type AuditWriter, createAuditStore } from '../../src/store/audit.js';
-import { auditJournalPath, openAuditJournal, recoverAuditJournal } from '../../src/store/audit-journal.js';
+import {
+  type AuditJournal,
+  auditJournalPath,
+  openAuditJournal,
+  recoverAuditJournal,
+} from '../../src/store/audit-journal.js';
 import type { Sql } from '../../src/store/database.js';
 import { openStore } from '../../src/store/index.js';
 import { migrate } from '../../src/store/migrations.js';
@@ -131,6 +136,105 @@ describe('audit journal', () => {
     );
     expect(rows.map((row) => row.seq)).toEqual([1, 2]);
     expect(fs.statSync(file).size).toBe(0);
+    await db.close();
+  });
+  it('journals the appends made together in one write; a failed write rejects them all and their runs number on from before them', async () => {
+    const db = await PGlite.create();
+    await migrate(db);
+    const sql: Sql = { query: async (text, params) => (await db.query<never>(text, params)).rows };
+    const writer: AuditWriter = {
+      exec: async (text) => void (await db.exec(text)),
+      copyFrom: async (statement, data) => void (await db.query(statement, [], { blob: new Blob([data]) })),
+    };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'warden-journal-')), 'db.journal');
+    const real = openAuditJournal(file);
+    let writes = 0;
+    let failNext = false;
+    const journal: AuditJournal = {
+      append(line) {
+        writes++;
+        if (failNext) {
+          failNext = false;
+          throw new StateError('cannot write the audit journal: disk full');
+        }
+        real.append(line);
+      },
+      get size() {
+        return real.size;
+      },
+      reset: () => real.reset(),
+      close: () => real.close(),
+      discard: () => real.discard(),
+    };
+    const audit = createAuditStore(sql, writer, journal);
+    await audit.append('run-a', 'run-start', {}, at(0));
+    await audit.append('run-b', 'run-start', {}, at(0));
+    writes = 0;
+    const together = await Promise.all([
+      audit.append('run-a', 'tool-call-request', { n: 1 }, at(1)),
+      audit.append('run-b', 'tool-call-request', { n: 1 }, at(1)),
+      audit.append('run-a', 'policy-decision', { n: 2 }, at(2)),
+    ]);
+    expect(writes).toBe(1);
+    expect(together.map((event) => event.id)).toEqual(['run-a:2', 'run-b:2', 'run-a:3']);
+
+    failNext = true;
+    const failed = await Promise.allSettled([
+      audit.append('run-a', 'tool-call-result', { n: 3 }, at(3)),
+      audit.append('run-b', 'tool-call-result', { n: 3 }, at(3)),
+    ]);
+    expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(String((failed[0] as PromiseRejectedResult).reason)).toContain('disk full');
+    // Nothing of the failed write stands: each run's next append takes the first lost number.
+    const nextA = await audit.append('run-a', 'run-end', {}, at(4));
+    const nextB = await audit.append('run-b', 'run-end', {}, at(4));
+    expect([nextA.seq, nextA.prevHash]).toEqual([4, together[2]!.hash]);
+    expect([nextB.seq, nextB.prevHash]).toEqual([3, together[1]!.hash]);
+
+    // The journal holds each acknowledged event once, and nothing of the failed write.
+    const journaled = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t')[0]);
+    expect(journaled).toEqual(['run-a:1', 'run-b:1', 'run-a:2', 'run-b:2', 'run-a:3', 'run-a:4', 'run-b:3']);
+
+    // The database's COPY takes the journal's bytes as written: multi-byte text, runs interleaved, several writes.
+    const copied = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        audit.append(
+          `run-${index % 2 ? 'a' : 'b'}`,
+          'tool-call-result',
+          { ...awkward, index, text: `日本語 ${index}` },
+          at(5),
+        ),
+      ),
+    );
+    await audit.written();
+    const stored = [...(await audit.list('run-a')), ...(await audit.list('run-b'))];
+    for (const event of copied) expect(stored.find((row) => row.id === event.id)).toEqual(event);
+    for (const [runId, events] of [
+      ['run-a', 24],
+      ['run-b', 23],
+    ] as const)
+      expect(verifyChain(runId, await audit.chain(runId), [])).toMatchObject({ status: 'ok', events });
+
+    // Appends past the write bound are written at once, before the turn ends.
+    writes = 0;
+    const big = 'x'.repeat(600_000);
+    const first = audit.append('run-a', 'tool-call-result', { big }, at(6));
+    expect(writes).toBe(0);
+    const second = audit.append('run-a', 'tool-call-result', { big }, at(7));
+    expect(writes).toBe(1);
+    expect((await Promise.all([first, second])).map((event) => event.seq)).toEqual([25, 26]);
+    expect(writes).toBe(1);
+
+    for (const [runId, events] of [
+      ['run-a', 26],
+      ['run-b', 23],
+    ] as const)
+      expect(verifyChain(runId, await audit.chain(runId), [])).toMatchObject({ status: 'ok', events });
+    await audit.close();
     await db.close();
   });
 });

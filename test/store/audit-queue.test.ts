@@ -34,7 +34,7 @@ function writerFailing(fail: Set<number>): AuditWriter & { statements: number } 
       await failIfNamed();
       await db.exec(text);
     },
-    async copyFrom(statement: string, data: string) {
+    async copyFrom(statement: string, data: Blob) {
       await failIfNamed();
       await db.query(statement, [], { blob: new Blob([data]) });
     },

@@ -15,6 +15,7 @@ import {
   sha256Hex,
 } from '../../src/store/index.js';
 import { migrate, migrations } from '../../src/store/migrations.js';
+import { rawQuery } from '../../src/store/wire.js';
 import { at, makeHome, removeHome } from './helpers.js';
 
 let home: string;
@@ -101,6 +102,16 @@ describe('audit trail', () => {
       '2025-01-01T10:00:00+02:00',
     );
     expect(event.data).toEqual(awkwardData);
+    // The data as stored (canonical JSON: a field without a JSON form dropped), the same value on every read.
+    const shaped = await store.audit.append(
+      'run-d2',
+      'tool-call-result',
+      { kept: 1, dropped: undefined },
+      at(0),
+    );
+    expect(Object.keys(shaped.data as object)).toEqual(['kept']);
+    expect(shaped.data).toBe(shaped.data);
+    expect(JSON.parse(JSON.stringify(shaped))).toMatchObject({ data: { kept: 1 } });
     const [listed] = await store.audit.list('run-d');
     expect(listed).toEqual(event);
     expect(listed?.at).toBe('2025-01-01T10:00:00+02:00');
@@ -146,6 +157,56 @@ describe('audit trail', () => {
     expect(
       await verifyChainPages(runId, store.audit.chainPages(runId), [], [], () => store.audit.chain(runId)),
     ).toEqual({ runId, status: 'ok', events: 3, checkpointedSeq: null });
+  });
+
+  it('reads rows whose at, type or run id are not ASCII as text, and finds an id edited into their bytes', async () => {
+    // 'Ã©' is the latin1 reading of the UTF-8 bytes of 'é': an id read byte for byte would pass for it.
+    const runId = 'run-Ã©';
+    await store.audit.append(runId, 'tool-call-result', { n: 1 }, at(0));
+    await store.audit.append(runId, 'résumé-result', { n: 2 }, at(1));
+    await store.audit.append(runId, 'tool-call-result', { n: 3 }, `${at(2)}·`);
+    const read = async (id: string) => {
+      const rows = [];
+      for await (const page of store.audit.chainPages(id)) rows.push(...page);
+      return rows;
+    };
+    const rows = await read(runId);
+    expect(rows.map((row) => ('digest' in row ? 'digest' : 'body'))).toEqual(['digest', 'body', 'body']);
+    expect(rows.map((row) => row.id)).toEqual([`${runId}:1`, `${runId}:2`, `${runId}:3`]);
+    expect(rows.map((row) => row.type)).toEqual(['tool-call-result', 'résumé-result', 'tool-call-result']);
+    const verify = (id: string) =>
+      verifyChainPages(id, store.audit.chainPages(id), [], [], () => store.audit.chain(id));
+    expect(await verify(runId)).toEqual({ runId, status: 'ok', events: 3, checkpointedSeq: null });
+
+    // A run id the codec escapes cannot be written into the query's hash input: its rows are read as text.
+    const escaped = 'run-\uE000-private';
+    await store.audit.append(escaped, 'tool-call-result', { n: 1 }, at(0));
+    expect((await read(escaped)).map((row) => ('body' in row ? row.body : null))).toEqual(['{"n":1}']);
+    expect(await verify(escaped)).toMatchObject({ status: 'ok', events: 1 });
+
+    const db = await PGlite.create();
+    try {
+      await migrate(db);
+      const sql: Sql = { query: async (text, params) => (await db.query<never>(text, params)).rows };
+      const writer: AuditWriter = {
+        exec: async (text) => void (await db.exec(text)),
+        copyFrom: async (statement, data) => void (await db.query(statement, [], { blob: new Blob([data]) })),
+        raw: (text, into) => rawQuery(db, text, into),
+      };
+      const audit = createAuditStore(sql, writer);
+      await audit.append(runId, 'tool-call-result', { n: 1 }, at(0));
+      await audit.append(runId, 'tool-call-result', { n: 2 }, at(1));
+      await db.query(`UPDATE audit_events SET id = 'run-é:1' WHERE seq = 1`);
+      expect(
+        await verifyChainPages(runId, audit.chainPages(runId), [], [], () => audit.chain(runId)),
+      ).toMatchObject({
+        status: 'broken',
+        firstBadSeq: 1,
+        problem: 'edited',
+      });
+    } finally {
+      await db.close();
+    }
   });
 
   it('stores scalar and missing data as JSON', async () => {
