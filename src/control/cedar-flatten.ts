@@ -30,7 +30,8 @@ export interface FlatSlice {
   resource: string[] | null;
 }
 
-function isVar(node: unknown, name: string): boolean {
+/** Whether a policy's JSON expression is the variable `name` (`{ Var: 'context' }`). */
+export function isVar(node: unknown, name: string): boolean {
   return typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === name;
 }
 

@@ -7,7 +7,7 @@ import type { Tier } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../store/index.js';
 import type { Criticality } from './assets.js';
-import { type ContextField, contextFields, flattenSlice, resourceLeaves } from './cedar-flatten.js';
+import { type ContextField, contextFields, flattenSlice, isVar, resourceLeaves } from './cedar-flatten.js';
 import type { TierSource } from './tiers.js';
 
 /** The default policies shipped with Warden (`policies/*.cedar`). */
@@ -185,8 +185,6 @@ function attributeUses(policy: unknown): AttributeUses {
   const uses: AttributeUses = { context: new Set(), resource: new Set(), principal: false };
   const scope = (policy as { principal?: { op?: unknown } } | null)?.principal;
   if (scope?.op !== 'All') uses.principal = true;
-  const isVar = (node: unknown, name: string) =>
-    typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === name;
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const item of node) walk(item);
@@ -364,22 +362,20 @@ function foldActionTests(
   if (
     access &&
     Object.keys(record).length === 1 &&
-    (access.left as { Var?: unknown } | null)?.Var === 'context' &&
+    isVar(access.left, 'context') &&
     typeof access.attr === 'string' &&
     Object.hasOwn(fixed, access.attr)
   )
     return { Value: fixed[access.attr] };
   const inner = record.in as { left?: unknown; right?: unknown } | undefined;
   if (inner && Object.keys(record).length === 1) {
-    const literals =
-      (inner.left as { Var?: unknown } | null)?.Var === 'action' ? entityLiterals(inner.right) : null;
+    const literals = isVar(inner.left, 'action') ? entityLiterals(inner.right) : null;
     if (literals) return { Value: literals.some((uid) => isAncestorOrSelf(uid) === true) };
     needs.entities = true;
   }
   for (const op of ['.', 'has'] as const) {
     const access = record[op] as { left?: unknown } | undefined;
-    if (access && !fromContext(access.left) && (access.left as { Var?: unknown } | null)?.Var !== 'resource')
-      needs.entities = true;
+    if (access && !fromContext(access.left) && !isVar(access.left, 'resource')) needs.entities = true;
   }
   if ('getTag' in record || 'hasTag' in record) needs.entities = true;
   if ((record.is as { in?: unknown } | undefined)?.in !== undefined) needs.entities = true;
