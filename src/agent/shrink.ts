@@ -47,9 +47,9 @@ function utcInstant(text: string): string | null {
   return `${match[1]}T${match[2]}${fraction ? `.${fraction}` : ''}`;
 }
 
-/** Whether a raw field's value is one the normalised fields already show: the same text, or the same UTC instant. */
+/** Whether a raw field's (present) value is one the normalised fields already show: the same text, or the same UTC instant. */
 function alreadyShown(item: Json, shown: ReadonlySet<string>, instants: ReadonlySet<string>): boolean {
-  if (item === null || item === undefined || typeof item === 'object') return false;
+  if (typeof item === 'object') return false;
   const text = String(item);
   if (shown.has(text)) return true;
   const instant = typeof item === 'string' ? utcInstant(text) : null;

@@ -79,13 +79,6 @@ function union(objects: ReadonlyArray<Record<string, Json>>): string[] {
   return keys;
 }
 
-/** Whether every row has the field, with the same value. */
-function isConstant(cells: ReadonlyArray<Json | undefined>): boolean {
-  if (cells.some((cell) => cell === undefined)) return false;
-  const first = JSON.stringify(cells[0]);
-  return cells.every((cell) => JSON.stringify(cell) === first);
-}
-
 /**
  * The objects of a field that may be sent as one column per key: plain, not empty (a row has the
  * field only if one of its sub-fields has a value), no key with a dot (a dot separates keys), and
@@ -110,14 +103,17 @@ function splittable(cells: ReadonlyArray<Json | undefined>): Array<Record<string
  */
 function layout(field: Field, depth: number, useSame: boolean): Layout {
   const name = length(field.path) + 1;
-  const whole: Layout =
-    useSame && isConstant(field.cells)
-      ? { same: [field], columns: [], length: name + length(field.cells[0]) + 1 }
-      : {
-          same: [],
-          columns: [field],
-          length: field.cells.reduce<number>((sum, cell) => sum + length(cell ?? null) + 1, name),
-        };
+  // Each cell's JSON once: it decides whether every row has the same value, and the lengths.
+  const texts = field.cells.map((cell) => JSON.stringify(cell ?? null) ?? '');
+  const constant =
+    useSame && field.cells.every((cell) => cell !== undefined) && texts.every((text) => text === texts[0]);
+  const whole: Layout = constant
+    ? { same: [field], columns: [], length: name + texts[0]!.length + 1 }
+    : {
+        same: [],
+        columns: [field],
+        length: texts.reduce((sum, text) => sum + text.length + 1, name),
+      };
   const objects = depth < MAX_PATH ? splittable(field.cells) : undefined;
   if (!objects) return whole;
   const split: Layout = { same: [], columns: [], length: 0 };
