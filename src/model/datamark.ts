@@ -35,7 +35,8 @@ function markValue(value: unknown, trusted: readonly string[], path: string, dep
     return value.map((item, index) =>
       markValue(item, trusted, path ? `${path}.${index}` : String(index), depth + 1),
     );
-  if (value !== null && typeof value === 'object')
+  if (value !== null && typeof value === 'object') {
+    const names = new Set<string>();
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([key, item]) => {
         const at = path ? `${path}.${key}` : key;
@@ -43,10 +44,23 @@ function markValue(value: unknown, trusted: readonly string[], path: string, dep
         // patterns are tried only for a key that marking would change.
         const marked =
           /\s/.test(key) && !trusted.some((pattern) => matches(at, pattern, true)) ? datamark(key) : key;
-        return [marked, markValue(item, trusted, at, depth + 1)];
+        return [distinctName(marked, names), markValue(item, trusted, at, depth + 1)];
       }),
     );
+  }
   return value;
+}
+
+/**
+ * `name`, or when an earlier key of the object already took it (keys that differ only in their
+ * whitespace, or a key already spelled with the marker, mark alike) `name~2`, `name~3`, …: a field
+ * named to collide with another must not hide that field's value from the model.
+ */
+function distinctName(name: string, taken: Set<string>): string {
+  let distinct = name;
+  for (let n = 2; taken.has(distinct); n++) distinct = `${name}~${n}`;
+  taken.add(distinct);
+  return distinct;
 }
 
 /**

@@ -66,6 +66,32 @@ describe('datamarking on the wire', () => {
     expect(text).toContain(`"note${DATAMARK}to${DATAMARK}the${DATAMARK}analyst"`);
   });
 
+  it('keeps both values when two untrusted keys mark alike, so a field cannot be hidden behind a look-alike', () => {
+    const text = renderToolResult({
+      type: 'tool_result',
+      callId: 'c3',
+      name: 'siem.get_event',
+      ref: 'run:6',
+      isError: false,
+      trust: 'untrusted',
+      value: {
+        'Command Line': 'powershell -enc SQBFAFgA',
+        'Command\tLine': 'notepad.exe',
+        [`Command${DATAMARK}Line`]: 'calc.exe',
+        [`Command${DATAMARK}Line~2`]: 'cmd.exe',
+      },
+    });
+    const value = JSON.parse(text.slice(text.indexOf('>') + 1, text.lastIndexOf('</tool-result>'))) as Record<
+      string,
+      string
+    >;
+    expect(Object.values(value).sort()).toEqual(
+      ['calc.exe', 'cmd.exe', 'notepad.exe', `powershell${DATAMARK}-enc${DATAMARK}SQBFAFgA`].sort(),
+    );
+    expect(value[`Command${DATAMARK}Line`]).toBe(`powershell${DATAMARK}-enc${DATAMARK}SQBFAFgA`);
+    expect(Object.keys(value)).toHaveLength(4);
+  });
+
   it('turns the marker back into spaces in what the model sends', () => {
     expect(unmark({ query: `whoami${DATAMARK}/all`, list: [`a${DATAMARK}b`], n: 3 })).toEqual({
       query: 'whoami /all',
