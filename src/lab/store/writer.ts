@@ -73,11 +73,6 @@ function patchCommandIds(
   }
 }
 
-/** The event id of a source line: `<stem>-<line>`, the line zero-padded to four digits. */
-export function eventId(stem: string, line: number): string {
-  return `${stem}-${String(line).padStart(4, '0')}`;
-}
-
 /**
  * Each source is staged beside the store (staging.ts) and read by one bulk insert per table.
  * Command lines are deduplicated here, lower-cased, into `command_lines`; events carry the id, and
