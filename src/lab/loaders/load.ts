@@ -36,6 +36,13 @@ export interface LoadOptions {
   workers?: number;
 }
 
+/**
+ * Sources staged ahead of the commits, per staging thread (their staged files wait on disk). Sources
+ * differ in size a hundredfold: with one ahead per thread, a thread done with a small source idled
+ * until the other thread's large one was staged and committed.
+ */
+const stagedAheadPerThread = 4;
+
 interface Pending {
   file: SourceFile;
   target: FileTarget | null;
@@ -73,9 +80,10 @@ export async function loadSources(
   );
   const queue: Pending[] = [];
   let next = 0;
-  // Begins files (in order: that fixes their ids and stems) until `parallel` are being staged.
+  const ahead = stager.parallel > 1 ? stager.parallel * stagedAheadPerThread : 1;
+  // Begins files (in order: that fixes their ids and stems) until `ahead` are staged or being staged.
   const refill = async () => {
-    while (next < files.length && queue.filter((item) => item.target).length < stager.parallel) {
+    while (next < files.length && queue.filter((item) => item.target).length < ahead) {
       const file = files[next] as SourceFile;
       next += 1;
       const sha256 = await hashFile(file.path);
