@@ -50,7 +50,8 @@ interface Pending {
 }
 
 /**
- * Loads the files in order, one transaction each; corrupt lines and sources are reported, never fatal.
+ * Loads the files in order (see `StoreWriter.commit` for the transactions); corrupt lines and sources are
+ * reported, never fatal.
  * Sources are read, normalised and staged ahead (on worker threads when there are several), while the
  * bulk insert of the earlier ones runs (DuckDB); commits are made in file order, which numbers events
  * and command lines as a one-by-one load would.
@@ -142,6 +143,9 @@ export async function loadSources(
       ))
     )
       current = null;
+    // The files committed before the error stay: their transaction is committed (a failed commit rolled
+    // its transaction back already, and a failure here leaves the first error the one to report).
+    await writer.flush().catch(() => undefined);
     for (const item of current ? [current, ...queue] : queue) {
       if (!item.target) continue;
       await item.staged?.catch(() => undefined);
