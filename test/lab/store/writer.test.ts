@@ -42,53 +42,48 @@ async function contents(home: string) {
   }
 }
 
+/**
+ * Commits the first source, then the second with its staged rows removed, so that its insert fails;
+ * `flush` commits the first one's transaction before.
+ */
+async function commitWithFailure(home: string, [a, b]: string[], options: { flush: boolean }) {
+  const store = await openLabStore(home, { readOnly: false, seedFile: null });
+  try {
+    const writer = await createStoreWriter(store.database);
+    const first = await stage(writer, a as string);
+    expect(await writer.commit(first.target, first.staged, { errors: 0 })).toEqual({ events: 95 });
+    if (options.flush) await writer.flush();
+    const second = await stage(writer, b as string);
+    rmSync(second.target.staging.columns);
+    await expect(writer.commit(second.target, second.staged, { errors: 0 })).rejects.toThrow();
+  } finally {
+    store.close();
+  }
+}
+
 describe('store writer transactions', () => {
   it('rolls back every source of a failed transaction, raw files included; a reload adds them', async () => {
     const home = tempHome();
-    const [a, b] = writeSources(home) as [string, string];
-    const store = await openLabStore(home, { readOnly: false, seedFile: null });
-    try {
-      const writer = await createStoreWriter(store.database);
-      const first = await stage(writer, a);
-      const second = await stage(writer, b);
-      expect(await writer.commit(first.target, first.staged, { errors: 0 })).toEqual({ events: 95 });
-      // The second source's staged rows are gone: its insert fails, in the transaction of the first.
-      rmSync(second.target.staging.columns);
-      await expect(writer.commit(second.target, second.staged, { errors: 0 })).rejects.toThrow();
-      expect(await store.database.all('SELECT count(*)::INTEGER AS n FROM files')).toEqual([{ n: 0 }]);
-      expect(await store.database.all('SELECT count(*)::INTEGER AS n FROM events')).toEqual([{ n: 0 }]);
-    } finally {
-      store.close();
-    }
-    expect(readdirSync(labRawDir(home))).toEqual([]);
+    const sources = writeSources(home);
+    await commitWithFailure(home, sources, { flush: false });
+    expect(await contents(home)).toEqual({ events: [], commandLines: [], files: [], raw: [] });
 
-    const reloaded = await loadLabPaths(home, [a, b], { seedFile: null });
+    const reloaded = await loadLabPaths(home, sources, { seedFile: null });
     expect(reloaded).toMatchObject({ loaded: 2, skipped: 0, events: 190 });
     const fresh = tempHome();
-    await loadLabPaths(fresh, [a, b], { seedFile: null });
+    await loadLabPaths(fresh, sources, { seedFile: null });
     expect(await contents(home)).toEqual(await contents(fresh));
   });
 
   it('keeps the sources flushed before a failure', async () => {
     const home = tempHome();
-    const [a, b] = writeSources(home) as [string, string];
-    const store = await openLabStore(home, { readOnly: false, seedFile: null });
-    try {
-      const writer = await createStoreWriter(store.database);
-      const first = await stage(writer, a);
-      await writer.commit(first.target, first.staged, { errors: 0 });
-      await writer.flush();
-      const second = await stage(writer, b);
-      rmSync(second.target.staging.columns);
-      await expect(writer.commit(second.target, second.staged, { errors: 0 })).rejects.toThrow();
-    } finally {
-      store.close();
-    }
+    const sources = writeSources(home);
+    await commitWithFailure(home, sources, { flush: true });
     const kept = await contents(home);
-    expect(kept.files.map((row) => row.path)).toEqual([a]);
+    expect(kept.files.map((row) => row.path)).toEqual([sources[0]]);
     expect(kept.events).toHaveLength(95);
     expect(kept.raw).toHaveLength(1);
     // The failed source is not recorded: the next load adds it and skips the kept one.
-    expect(await loadLabPaths(home, [a, b], { seedFile: null })).toMatchObject({ loaded: 1, skipped: 1 });
+    expect(await loadLabPaths(home, sources, { seedFile: null })).toMatchObject({ loaded: 1, skipped: 1 });
   });
 });
