@@ -80,10 +80,11 @@ export function sameGuid(actual: string | undefined | null, query: string): bool
 }
 
 export function bareGuid(guid: string): string {
-  return guid
-    .trim()
-    .replace(/^\{|\}$/g, '')
-    .toLowerCase();
+  // Sliced rather than by a regular expression replace: the loader keys every event's GUIDs.
+  const trimmed = guid.trim();
+  const start = trimmed.startsWith('{') ? 1 : 0;
+  const end = trimmed.length > start && trimmed.endsWith('}') ? trimmed.length - 1 : trimmed.length;
+  return trimmed.slice(start, end).toLowerCase();
 }
 
 function contains(value: string | undefined, needle: string): boolean {

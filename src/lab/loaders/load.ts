@@ -36,6 +36,13 @@ export interface LoadOptions {
   workers?: number;
 }
 
+/**
+ * Sources staged ahead of the commits, per staging thread (their staged files wait on disk). Sources
+ * differ in size a hundredfold: with one ahead per thread, a thread done with a small source idled
+ * until the other thread's large one was staged and committed.
+ */
+const stagedAheadPerThread = 4;
+
 interface Pending {
   file: SourceFile;
   target: FileTarget | null;
@@ -43,7 +50,8 @@ interface Pending {
 }
 
 /**
- * Loads the files in order, one transaction each; corrupt lines and sources are reported, never fatal.
+ * Loads the files in order (see `StoreWriter.commit` for the transactions); corrupt lines and sources are
+ * reported, never fatal.
  * Sources are read, normalised and staged ahead (on worker threads when there are several), while the
  * bulk insert of the earlier ones runs (DuckDB); commits are made in file order, which numbers events
  * and command lines as a one-by-one load would.
@@ -73,9 +81,10 @@ export async function loadSources(
   );
   const queue: Pending[] = [];
   let next = 0;
-  // Begins files (in order: that fixes their ids and stems) until `parallel` are being staged.
+  const ahead = stager.parallel > 1 ? stager.parallel * stagedAheadPerThread : 1;
+  // Begins files (in order: that fixes their ids and stems) until `ahead` are staged or being staged.
   const refill = async () => {
-    while (next < files.length && queue.filter((item) => item.target).length < stager.parallel) {
+    while (next < files.length && queue.filter((item) => item.target).length < ahead) {
       const file = files[next] as SourceFile;
       next += 1;
       const sha256 = await hashFile(file.path);
@@ -134,6 +143,9 @@ export async function loadSources(
       ))
     )
       current = null;
+    // The files committed before the error stay: their transaction is committed (a failed commit rolled
+    // its transaction back already, and a failure here leaves the first error the one to report).
+    await writer.flush().catch(() => undefined);
     for (const item of current ? [current, ...queue] : queue) {
       if (!item.target) continue;
       await item.staged?.catch(() => undefined);

@@ -32,9 +32,26 @@ type ColumnValue = string | number | null;
 
 const commandIdColumn = eventColumns.findIndex(([name]) => name === 'command_id');
 
+/** A key computed once per distinct text (hosts and users repeat across events; the cache is bounded). */
+function cachedKey(compute: (text: string) => string): (text: string) => string {
+  const known = new Map<string, string>();
+  return (text) => {
+    let key = known.get(text);
+    if (key === undefined) {
+      if (known.size >= 10_000) known.clear();
+      key = compute(text);
+      known.set(text, key);
+    }
+    return key;
+  };
+}
+
+const hostKeyOf = cachedKey(shortHost);
+const userKeyOf = cachedKey((user) => userKey(user));
+
 /**
  * One event's normalised columns (the raw record is kept apart), keyed and ordered as `eventColumns`
- * (test/lab/store/rows.test.ts checks the order `eventLine` relies on).
+ * (test/lab/store/rows.test.ts checks the order `writeEventLine` relies on).
  */
 export function eventColumnValues(
   event: LabEvent,
@@ -57,9 +74,9 @@ export function eventColumnValues(
     entry: from.entry,
     ts: Date.parse(event.timestamp),
     host: event.host,
-    host_key: shortHost(event.host),
+    host_key: hostKeyOf(event.host),
     user_name: event.user,
-    user_key: event.user === null ? null : userKey(event.user),
+    user_key: event.user === null ? null : userKeyOf(event.user),
     event_code: event.eventCode,
     channel: event.channel,
     action: event.action,
@@ -100,40 +117,106 @@ export function eventColumnValues(
 }
 
 /**
- * A column as a CSV field for `bulkInsertSql`: strings always quoted (quotes doubled), so an empty
- * string is not NULL and no delimiter or line break inside one ends it; NULL (and a non-finite number,
- * which JSON would also have written as null) as an unquoted `\N`.
+ * Most bytes one column's CSV field takes: a UTF-16 unit encodes to at most three bytes (a doubled
+ * quote to two), plus the quotes; a number or NULL takes at most 24.
  */
-function csvField(value: ColumnValue): string {
-  if (value === null) return '\\N';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N';
-  return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
+function fieldBound(value: ColumnValue): number {
+  return typeof value === 'string' ? 3 * value.length + 2 : 24;
+}
+
+const backslash = 92;
+const quote = 34;
+
+/**
+ * Writes a column as a CSV field for `bulkInsertSql` at `at` and returns where it ends: strings always
+ * quoted (quotes doubled), so an empty string is not NULL and no delimiter or line break inside one
+ * ends it; NULL (and a non-finite number, which JSON would also have written as null) as an unquoted
+ * `\N`. ASCII is copied unit by unit: building the line as a string, then encoding it, cost the
+ * staging threads about twice as much.
+ */
+function writeField(buffer: Buffer, at: number, value: ColumnValue): number {
+  let end = at;
+  if (value === null || (typeof value === 'number' && !Number.isFinite(value))) {
+    buffer[end] = backslash;
+    buffer[end + 1] = 78;
+    return end + 2;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) return end + buffer.write(String(value), end, 'latin1');
+    // Digits by hand: Buffer#write's argument checks cost more than writing a short number.
+    if (value < 0) buffer[end++] = 45;
+    let rest = Math.abs(value);
+    let digits = 1;
+    for (let power = 10; power <= rest; power *= 10) digits += 1;
+    for (let index = end + digits - 1; index >= end; index -= 1) {
+      buffer[index] = 48 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    return end + digits;
+  }
+  buffer[end++] = quote;
+  for (let index = 0; index < value.length; index += 1) {
+    const unit = value.charCodeAt(index);
+    if (unit >= 128) {
+      // The rest as UTF-8 (a lone surrogate becomes U+FFFD, as Buffer#write makes it).
+      const rest = value.slice(index);
+      end += buffer.write(rest.includes('"') ? rest.replaceAll('"', '""') : rest, end, 'utf8');
+      break;
+    }
+    buffer[end++] = unit;
+    if (unit === quote) buffer[end++] = quote;
+  }
+  buffer[end++] = quote;
+  return end;
+}
+
+/**
+ * The event id of a source line: `<stem>-<line>`, the line zero-padded to four digits. Here, not in
+ * writer.ts, so the staging threads do not load DuckDB's native module (about 0.5 s of CPU each).
+ */
+export function eventId(stem: string, line: number): string {
+  return `${stem}-${String(line).padStart(4, '0')}`;
 }
 
 /** Digits of a staged `command_id` (zero-padded, unquoted): the writer overwrites it in place (staging.ts). */
 export const stagedCommandIdDigits = 10;
 
+/** A place to write one line of at most `bytes` bytes: a buffer and the offset to start at. */
+export type LineSpace = (bytes: number) => { buffer: Buffer; at: number };
+
 /**
- * One event's columns as a CSV line for the bulk reader, in `eventColumns` order, with `command_id`
- * zero-padded to `stagedCommandIdDigits`; `commandAt` is the index in `line` where that field starts
- * (-1 without one). CSV rather than JSON lines: no column names repeated per row, so less than half
- * the bytes to write and read back.
+ * Writes one event's columns as a CSV line for the bulk reader, in `eventColumns` order, with
+ * `command_id` zero-padded to `stagedCommandIdDigits`, where `space` gives room; returns the offsets
+ * where the line ends and where its `command_id` field starts (-1 without one), both relative to the
+ * line's start. CSV rather than JSON lines: no column names repeated per row, so less than half the
+ * bytes to write and read back.
  */
-export function eventLine(
+export function writeEventLine(
+  space: LineSpace,
   event: LabEvent,
   from: EventProvenance,
   stored: StoredParts,
-): { line: string; commandAt: number } {
+): { length: number; commandAt: number } {
   const values = Object.values(eventColumnValues(event, from, stored));
-  let line = csvField(values[0] ?? null);
+  let bound = values.length + 1;
+  for (const value of values) bound += fieldBound(value);
+  const { buffer, at } = space(bound);
+  let end = at;
   let commandAt = -1;
-  for (let index = 1; index < values.length; index += 1) {
+  for (let index = 0; index < values.length; index += 1) {
+    if (index > 0) buffer[end++] = 44;
     if (index === commandIdColumn && stored.commandId !== null) {
-      commandAt = line.length + 1;
-      line += `,${String(stored.commandId).padStart(stagedCommandIdDigits, '0')}`;
-    } else line += `,${csvField(values[index] ?? null)}`;
+      commandAt = end - at;
+      let rest = stored.commandId;
+      for (let digit = end + stagedCommandIdDigits - 1; digit >= end; digit -= 1) {
+        buffer[digit] = 48 + (rest % 10);
+        rest = Math.floor(rest / 10);
+      }
+      end += stagedCommandIdDigits;
+    } else end = writeField(buffer, end, values[index] ?? null);
   }
-  return { line: `${line}\n`, commandAt };
+  buffer[end++] = 10;
+  return { length: end - at, commandAt };
 }
 
 /** The account part of `DOMAIN\\name`, lower-cased: what a bare user filter compares with. */
