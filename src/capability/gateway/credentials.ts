@@ -19,7 +19,10 @@ const ONE_CALL_TTL_SECONDS = 60;
 export interface CallCredential {
   /** The MCP request `_meta` carrying the token; the token goes nowhere else. */
   meta: Record<string, string>;
-  /** Set when the credential covers only this call: revoked as soon as the call returns. */
+  /**
+   * Set when the credential covers only this call: the server that verifies it records its use and
+   * refuses it ever after (credential/single-use.ts); revoked too once the call returns, as defence in depth.
+   */
   oneCall: IssuedCredential | null;
 }
 
@@ -31,9 +34,18 @@ export interface GatewayCredentials {
     toolName: string,
     args: Record<string, unknown>,
   ): Promise<CallCredential | null>;
-  afterCall(credential: CallCredential | null, audit: AuditAppend): Promise<void>;
-  /** Revokes every credential this gateway minted for the run: at run end and at every pause. */
+  /**
+   * After the call: queues the revocation of a one-call credential, written behind the call (several
+   * calls' revocations in one write) and audited once written, or audited with its error.
+   */
+  afterCall(credential: CallCredential | null, audit: AuditAppend): void;
+  /**
+   * Revokes every credential this gateway minted for the run: at run end and at every pause, after
+   * waiting for the one-call revocations still being written.
+   */
   endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
+  /** Waits until every queued one-call revocation is written and audited (gateway close). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -49,6 +61,64 @@ export function createGatewayCredentials(options: {
   now: () => Date;
 }): GatewayCredentials {
   const standing = new Map<string, Map<string, IssuedCredential>>();
+  // One-call credentials used and not yet revoked, with the trail of the run that used each.
+  let usedQueue: Array<{ credential: IssuedCredential; audit: AuditAppend }> = [];
+  let writing: Promise<void> | null = null;
+
+  /** Revokes one batch of used credentials in one write and records it in each run's trail. */
+  async function revokeUsed(batch: Array<{ credential: IssuedCredential; audit: AuditAppend }>) {
+    let failure: unknown = null;
+    try {
+      await options.issuer.revoke(
+        batch.map((entry) => entry.credential),
+        'one-call credential used',
+      );
+    } catch (error) {
+      // The servers already refuse a second use; the credentials die within their one-minute life.
+      failure = error;
+      logger.warn(
+        { err: error, credentials: batch.map((entry) => entry.credential.id) },
+        'one-call credentials not revoked',
+      );
+    }
+    const byTrail = new Map<AuditAppend, string[]>();
+    for (const { credential, audit } of batch)
+      byTrail.set(audit, [...(byTrail.get(audit) ?? []), credential.id]);
+    await Promise.all(
+      [...byTrail].map(([audit, credentialIds]) =>
+        audit('credential-revoke', {
+          credentialIds,
+          reason: 'used',
+          ...(failure !== null ? { error: describeError(failure) } : {}),
+        }).catch((error: unknown) =>
+          logger.error(
+            { err: error, credentials: credentialIds },
+            'one-call credential revocation not audited',
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Writes the queue until it is empty: calls that return meanwhile share the next write. */
+  function drainUsed(): Promise<void> {
+    if (writing) return writing;
+    if (usedQueue.length === 0) return Promise.resolve();
+    writing = (async () => {
+      // Starts once the event loop turns: the call's result reaches the caller first.
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        while (usedQueue.length > 0) {
+          const batch = usedQueue;
+          usedQueue = [];
+          await revokeUsed(batch);
+        }
+      } finally {
+        writing = null;
+      }
+    })();
+    return writing;
+  }
 
   async function mint(
     audit: AuditAppend,
@@ -106,18 +176,14 @@ export function createGatewayCredentials(options: {
       }
       return { meta: meta(credential), oneCall: null };
     },
-    async afterCall(credential, audit) {
+    afterCall(credential, audit) {
       if (!credential?.oneCall) return;
-      try {
-        await options.issuer.revoke([credential.oneCall], 'one-call credential used');
-      } catch (error) {
-        // The call has happened; the credential still dies within its one-minute life.
-        logger.warn({ err: error, credential: credential.oneCall.id }, 'one-call credential not revoked');
-        return;
-      }
-      await audit('credential-revoke', { credentialIds: [credential.oneCall.id], reason: 'used' });
+      usedQueue.push({ credential: credential.oneCall, audit });
+      void drainUsed();
     },
+    settled: () => writing ?? Promise.resolve(),
     async endRun(runId, reason, audit) {
+      await drainUsed();
       const byServer = standing.get(runId);
       standing.delete(runId);
       const live = [...(byServer?.values() ?? [])].filter(

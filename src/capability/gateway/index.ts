@@ -94,6 +94,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+const noop = () => undefined;
+
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The value the model sees: structured content, else parsed text; failures always as `{ error, message }`. */
@@ -225,10 +227,26 @@ export async function createGateway(options: {
     now: () => new Date(),
   });
 
+  type PreparedCredential = ReturnType<typeof credentials.forCall>;
+
+  /**
+   * Mints the credential for an allowed call before the write-ahead is awaited, so that its
+   * `credential-mint` record goes in the same audit write as the request and the decision.
+   */
+  function prepareCredential(
+    context: CallContext,
+    tool: string,
+    args: Record<string, unknown>,
+  ): PreparedCredential | null {
+    const target = byName.get(tool);
+    return target ? credentials.forCall(context, target.connection, target.toolName, args) : null;
+  }
+
   async function execute(
     context: CallContext,
     tool: string,
     args: Record<string, unknown>,
+    prepared: PreparedCredential | null,
   ): Promise<{ isError: boolean; value: unknown }> {
     const target = byName.get(tool);
     if (!target)
@@ -236,9 +254,9 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'unknown_tool', message: `${tool} is not offered by any connected server` },
       };
-    let credential: Awaited<ReturnType<typeof credentials.forCall>> = null;
+    let credential: Awaited<PreparedCredential> = null;
     try {
-      credential = await credentials.forCall(context, target.connection, target.toolName, args);
+      credential = await (prepared ?? credentials.forCall(context, target.connection, target.toolName, args));
       const result = (await target.connection.client.callTool(
         { name: target.toolName, arguments: args, ...(credential ? { _meta: credential.meta } : {}) },
         undefined,
@@ -255,7 +273,7 @@ export async function createGateway(options: {
         value: { error: 'tool_failed', message: `${tool} failed: ${describeError(error)}` },
       };
     } finally {
-      await credentials.afterCall(credential, context.audit);
+      credentials.afterCall(credential, context.audit);
     }
   }
 
@@ -271,6 +289,8 @@ export async function createGateway(options: {
       notify: boolean;
       autonomy: string | null;
       requiredApprovers: number;
+      /** The credential minted for an allowed call with the write-ahead. */
+      credential: PreparedCredential | null;
     },
   ): Promise<CallOutcome> {
     const { decision, tier } = decided;
@@ -317,7 +337,7 @@ export async function createGateway(options: {
       });
       return { type: 'approval_required', approval, ref: ref.id, tier };
     }
-    const { isError, value } = await execute(context, tool, args);
+    const { isError, value } = await execute(context, tool, args, decided.credential);
     const labels = labelResult({
       tool,
       bundledKind: bundledKinds.get(tool.slice(0, tool.indexOf('.'))) ?? null,
@@ -465,12 +485,23 @@ export async function createGateway(options: {
         ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
         ...(decided.killSwitch ? { killSwitch: decided.killSwitch } : {}),
       });
-      // Write-ahead: the request and the decision are durable before the call has any effect.
-      await Promise.all([recorded, decisionRecorded]);
-      return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
+      const credential = decision.type === 'allow' ? prepareCredential(context, tool, args) : null;
+      // Write-ahead: the request, the decision and the credential minted for the call are durable
+      // before the call has any effect (a failed mint is the call's failure, which `execute` reports).
+      await Promise.all([recorded, decisionRecorded, credential?.then(noop, noop)]);
+      return act(context, tool, args, {
+        decision,
+        tier,
+        policyVersion,
+        notify,
+        autonomy,
+        requiredApprovers,
+        credential,
+      });
     },
     endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {
+      await credentials.settled();
       await Promise.all(connections.map((connection) => connection.close()));
     },
   };
