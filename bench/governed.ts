@@ -19,8 +19,9 @@
  * gateway treats it exactly as an autonomous write (one-call credential bound to the arguments, minted
  * and audited; write arguments recorded; revocation after use). Its added latency is against the same
  * call sent straight to the server with a valid one-call credential (minted outside the timing). After
- * each round, outside the timing, the bench ends the run's credentials (`gateway.endRun`, which waits
- * for any revocation still being written) and reports that apart (`revocation_behind_ms`).
+ * each round, outside the timing, the bench ends the run's credentials (`gateway.endRun`, as at a pause
+ * or the run's end; it would wait for anything the call left to revoke) and reports that apart
+ * (`revocation_behind_ms`).
  * Usage: node --import tsx bench/governed.ts [--calls N] [--write-calls N] [--decisions N]
  */
 import { rmSync } from 'node:fs';

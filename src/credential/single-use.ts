@@ -19,8 +19,12 @@ export function credentialUsesPath(home: string): string {
 export type UseClaim = { type: 'claimed' } | { type: 'used'; detail: string };
 
 export interface UseLedger {
-  /** Records the one use of a one-call token, or says it was used already (when and for which run). */
-  claim(claims: CredentialClaims, now: Date): UseClaim;
+  /**
+   * Records the one use of a one-call token, or says it was used already (when and for which run).
+   * The verifying server claims it before the call runs; the gateway again once the call is over,
+   * which finds it claimed unless the call never reached a server that records uses.
+   */
+  claim(token: Pick<CredentialClaims, 'id' | 'runId' | 'expiresAt'>, now: Date): UseClaim;
 }
 
 const minuteMs = 60_000;

@@ -4,7 +4,7 @@ import {
   hashArgs,
   type IssuedCredential,
 } from '../../control/index.js';
-import { credentialMetaKey, runMetaKey } from '../../credential/index.js';
+import { credentialMetaKey, runMetaKey, type UseLedger } from '../../credential/index.js';
 import { describeError } from '../../errors.js';
 import { logger } from '../../logging.js';
 import type { ServerConnection } from './connections.js';
@@ -21,7 +21,7 @@ export interface CallCredential {
   meta: Record<string, string>;
   /**
    * Set when the credential covers only this call: the server that verifies it records its use and
-   * refuses it ever after (credential/single-use.ts); revoked too once the call returns, as defence in depth.
+   * refuses it ever after (credential/single-use.ts); the gateway records the use too once the call is over.
    */
   oneCall: IssuedCredential | null;
 }
@@ -35,17 +35,13 @@ export interface GatewayCredentials {
     args: Record<string, unknown>,
   ): Promise<CallCredential | null>;
   /**
-   * After the call: queues the revocation of a one-call credential, written behind the call (several
-   * calls' revocations in one write) and audited once written, or audited with its error.
+   * After the call, a one-call credential is retired: its use recorded in the home's use ledger, which
+   * every server checks (the server that ran it recorded it already), or, should that fail, revoked
+   * through the revocation list. Audited through `record` (the call's queued audit).
    */
-  afterCall(credential: CallCredential | null, audit: AuditAppend): void;
-  /**
-   * Revokes every credential this gateway minted for the run: at run end and at every pause, after
-   * waiting for the one-call revocations still being written.
-   */
+  afterCall(credential: CallCredential | null, record: AuditAppend): Promise<void>;
+  /** Revokes every credential this gateway minted for the run: at run end and at every pause. */
   endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
-  /** Waits until every queued one-call revocation is written and audited (gateway close). */
-  settled(): Promise<void>;
 }
 
 /**
@@ -58,68 +54,11 @@ export function createGatewayCredentials(options: {
   ttlSeconds: number;
   /** Bare tool names of this connection that a run may call without approval. */
   standingTools: (connection: string) => readonly string[];
+  /** The home's record of one-call credential uses (credential/single-use.ts). */
+  uses: UseLedger;
   now: () => Date;
 }): GatewayCredentials {
   const standing = new Map<string, Map<string, IssuedCredential>>();
-  // One-call credentials used and not yet revoked, with the trail of the run that used each.
-  let usedQueue: Array<{ credential: IssuedCredential; audit: AuditAppend }> = [];
-  let writing: Promise<void> | null = null;
-
-  /** Revokes one batch of used credentials in one write and records it in each run's trail. */
-  async function revokeUsed(batch: Array<{ credential: IssuedCredential; audit: AuditAppend }>) {
-    let failure: unknown = null;
-    try {
-      await options.issuer.revoke(
-        batch.map((entry) => entry.credential),
-        'one-call credential used',
-      );
-    } catch (error) {
-      // The servers already refuse a second use; the credentials die within their one-minute life.
-      failure = error;
-      logger.warn(
-        { err: error, credentials: batch.map((entry) => entry.credential.id) },
-        'one-call credentials not revoked',
-      );
-    }
-    const byTrail = new Map<AuditAppend, string[]>();
-    for (const { credential, audit } of batch)
-      byTrail.set(audit, [...(byTrail.get(audit) ?? []), credential.id]);
-    await Promise.all(
-      [...byTrail].map(([audit, credentialIds]) =>
-        audit('credential-revoke', {
-          credentialIds,
-          reason: 'used',
-          ...(failure !== null ? { error: describeError(failure) } : {}),
-        }).catch((error: unknown) =>
-          logger.error(
-            { err: error, credentials: credentialIds },
-            'one-call credential revocation not audited',
-          ),
-        ),
-      ),
-    );
-  }
-
-  /** Writes the queue until it is empty: calls that return meanwhile share the next write. */
-  function drainUsed(): Promise<void> {
-    if (writing) return writing;
-    if (usedQueue.length === 0) return Promise.resolve();
-    writing = (async () => {
-      // Starts once the event loop turns: the call's result reaches the caller first.
-      await new Promise((resolve) => setImmediate(resolve));
-      try {
-        while (usedQueue.length > 0) {
-          const batch = usedQueue;
-          usedQueue = [];
-          await revokeUsed(batch);
-        }
-      } finally {
-        writing = null;
-      }
-    })();
-    return writing;
-  }
-
   async function mint(
     audit: AuditAppend,
     callId: string,
@@ -176,14 +115,33 @@ export function createGatewayCredentials(options: {
       }
       return { meta: meta(credential), oneCall: null };
     },
-    afterCall(credential, audit) {
-      if (!credential?.oneCall) return;
-      usedQueue.push({ credential: credential.oneCall, audit });
-      void drainUsed();
+    async afterCall(credential, record) {
+      const used = credential?.oneCall;
+      if (!used) return;
+      const credentialIds = [used.id];
+      try {
+        // A file create, no lock: the credential is dead for every server of the home from here on.
+        options.uses.claim(used, options.now());
+      } catch (ledgerError) {
+        logger.warn({ err: ledgerError, credential: used.id }, 'one-call credential use not recorded');
+        try {
+          await options.issuer.revoke([used], 'one-call credential used');
+        } catch (error) {
+          // The call has happened; the credential still dies within its one-minute life.
+          await record('credential-revoke', {
+            credentialIds,
+            reason: 'used',
+            via: 'revocation-list',
+            error: `${describeError(ledgerError)}; ${describeError(error)}`,
+          });
+          return;
+        }
+        await record('credential-revoke', { credentialIds, reason: 'used', via: 'revocation-list' });
+        return;
+      }
+      await record('credential-revoke', { credentialIds, reason: 'used', via: 'use-ledger' });
     },
-    settled: () => writing ?? Promise.resolve(),
     async endRun(runId, reason, audit) {
-      await drainUsed();
       const byServer = standing.get(runId);
       standing.delete(runId);
       const live = [...(byServer?.values() ?? [])].filter(

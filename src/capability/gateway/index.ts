@@ -21,6 +21,7 @@ import {
   type TierSource,
   targetAsset,
 } from '../../control/index.js';
+import { openUseLedger } from '../../credential/index.js';
 import { describeError } from '../../errors.js';
 import type { ToolSpec } from '../../model/provider.js';
 import type { ApprovalRecord, ApprovalStore } from '../../store/index.js';
@@ -224,6 +225,7 @@ export async function createGateway(options: {
             !matchesToolPattern(tool.name, config.policy.deny),
         )
         .map((tool) => tool.name.slice(server.length + 1)),
+    uses: openUseLedger(options.home),
     now: () => new Date(),
   });
 
@@ -273,7 +275,7 @@ export async function createGateway(options: {
         value: { error: 'tool_failed', message: `${tool} failed: ${describeError(error)}` },
       };
     } finally {
-      credentials.afterCall(credential, context.audit);
+      await credentials.afterCall(credential, context.auditQueued ?? context.audit);
     }
   }
 
@@ -501,7 +503,6 @@ export async function createGateway(options: {
     },
     endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {
-      await credentials.settled();
       await Promise.all(connections.map((connection) => connection.close()));
     },
   };

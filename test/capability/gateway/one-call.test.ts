@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGatewayCredentials } from '../../../src/capability/gateway/credentials.js';
 import {
   type CallContext,
   connectServer,
@@ -14,7 +17,13 @@ import {
   createAutonomyBook,
   createCredentialIssuer,
 } from '../../../src/control/index.js';
-import { createCredentialVerifier, credentialMetaKey, runMetaKey } from '../../../src/credential/index.js';
+import {
+  createCredentialVerifier,
+  credentialMetaKey,
+  credentialUsesPath,
+  openUseLedger,
+  runMetaKey,
+} from '../../../src/credential/index.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { tempHome } from '../../helpers.js';
 
@@ -45,9 +54,10 @@ afterAll(async () => {
   await store?.close();
 });
 
-/** The real issuer, keeping each token it mints (as a test can; nothing else sees them). */
+/** The real issuer, keeping each token it mints (as a test can; nothing else sees them) and counting list writes. */
 function keeping(inner: CredentialIssuer, failRevoke = false) {
   const tokens: string[] = [];
+  const revocations: string[][] = [];
   const issuer: CredentialIssuer = {
     ...inner,
     mint(request) {
@@ -55,13 +65,13 @@ function keeping(inner: CredentialIssuer, failRevoke = false) {
       tokens.push(credential.token);
       return credential;
     },
-    revoke: failRevoke
-      ? async () => {
-          throw new Error('revocation list unwritable');
-        }
-      : inner.revoke,
+    async revoke(credentials, reason) {
+      revocations.push(credentials.map((credential) => credential.id));
+      if (failRevoke) throw new Error('revocation list unwritable');
+      await inner.revoke(credentials, reason);
+    },
   };
-  return { issuer, tokens };
+  return { issuer, tokens, revocations };
 }
 
 function context(runId: string): CallContext {
@@ -77,10 +87,14 @@ function context(runId: string): CallContext {
   };
 }
 
-async function withGateway<T>(issuer: CredentialIssuer, work: (gateway: Gateway) => Promise<T>): Promise<T> {
+async function withGateway<T>(
+  gatewayHome: string,
+  issuer: CredentialIssuer,
+  work: (gateway: Gateway) => Promise<T>,
+): Promise<T> {
   const gateway = await createGateway({
     config,
-    home,
+    home: gatewayHome,
     credentials: issuer,
     autonomy: createAutonomyBook(config.autonomy),
   });
@@ -106,109 +120,124 @@ async function refusedBySecond(token: string, runId: string): Promise<string> {
   return failure.message;
 }
 
+const verifyOn = (verifierHome: string, token: string, runId: string) =>
+  createCredentialVerifier({ home: verifierHome, server: 'intel' }).verify({
+    token,
+    tool: 'lookup_indicator',
+    args,
+    runId,
+  });
+
+async function trail(runId: string) {
+  const events = await store.audit.list(runId);
+  return { events, types: events.map((event) => event.type) };
+}
+
 describe('a write on a one-call credential', () => {
-  it('runs once: dead for every server as soon as it is used, revoked behind the call, minted and revoked in the audit', async () => {
+  it('runs once: dead for every server of the home when the call returns, minted and retired in the audit', async () => {
     const runId = 'run-one-call';
-    const inner = createCredentialIssuer({ home });
-    // The revocation list write is held until released: the call returns without waiting for it.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let revocationWritten = false;
-    const { issuer, tokens } = keeping({
-      ...inner,
-      async revoke(credentials, reason) {
-        await held;
-        await inner.revoke(credentials, reason);
-        revocationWritten = true;
-      },
-    });
-    await withGateway(issuer, async (gateway) => {
+    const { issuer, tokens, revocations } = keeping(createCredentialIssuer({ home }));
+    await withGateway(home, issuer, async (gateway) => {
       const outcome = await gateway.call(context(runId), tool, args);
       expect(outcome).toMatchObject({ type: 'executed', isError: false, tier: 'destructive' });
-      expect(tokens).toHaveLength(1);
-      const token = tokens[0] ?? '';
-      // Not revoked yet, and already refused by another server instance and by a fresh verifier.
-      expect(await refusedBySecond(token, runId)).toMatch(
-        /a one-call credential, already used at .* run run-one-call/,
-      );
-      const again = createCredentialVerifier({ home, server: 'intel' }).verify({
-        token,
-        tool: 'lookup_indicator',
-        args,
-        runId,
-      });
-      expect(again).toMatchObject({ type: 'refused', reason: /already used/ });
-      expect(revocationWritten).toBe(false);
+    });
+    expect(tokens).toHaveLength(1);
+    const token = tokens[0] ?? '';
+    // Refused by another server instance and by a fresh verifier: the use is on record for the home.
+    expect(await refusedBySecond(token, runId)).toMatch(
+      /a one-call credential, already used at .* run run-one-call/,
+    );
+    expect(verifyOn(home, token, runId)).toMatchObject({ type: 'refused', reason: /already used/ });
+    // Without a write of the revocation list, which every server would have to read again.
+    expect(revocations).toEqual([]);
 
-      // The run's end waits for the revocation behind the call.
-      const ended = gateway.endRun(runId, 'run completed', context(runId).audit);
-      release();
-      await ended;
-      expect(revocationWritten).toBe(true);
-      const events = await store.audit.list(runId);
-      const types = events.map((event) => event.type);
-      // Minted with the write-ahead, before the call; revoked after it, once written.
-      expect(types.slice(0, 3)).toEqual(['tool-call-request', 'policy-decision', 'credential-mint']);
-      expect(types.indexOf('credential-revoke')).toBeGreaterThan(types.indexOf('tool-call-result'));
-      const mint = events.find((event) => event.type === 'credential-mint')?.data as Record<string, unknown>;
-      expect(mint).toMatchObject({
-        tools: ['lookup_indicator'],
-        argsHash: expect.stringMatching(/^[0-9a-f]{64}$/),
-      });
-      expect(events.filter((event) => event.type === 'credential-revoke').map((event) => event.data)).toEqual(
-        [{ credentialIds: [mint.credentialId], reason: 'used' }],
-      );
-      // And the revocation list names it for any server that does not record uses.
-      expect(
-        createCredentialVerifier({ home, server: 'intel' }).verify({
-          token,
-          tool: 'lookup_indicator',
-          args,
-          runId,
-        }),
-      ).toMatchObject({ type: 'refused', reason: /revoked at .* \(one-call credential used\)/ });
+    const { events, types } = await trail(runId);
+    // Minted with the write-ahead, before the call; retired before its result is recorded.
+    expect(types).toEqual([
+      'tool-call-request',
+      'policy-decision',
+      'credential-mint',
+      'credential-revoke',
+      'tool-call-result',
+    ]);
+    const mint = events[2]?.data as Record<string, unknown>;
+    expect(mint).toMatchObject({
+      tools: ['lookup_indicator'],
+      argsHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-  });
-
-  it('shares one revocation write among calls that return meanwhile, and gateway close waits for it', async () => {
-    const runId = 'run-one-call-batch';
-    const inner = createCredentialIssuer({ home });
-    const writes: number[] = [];
-    const { issuer, tokens } = keeping({
-      ...inner,
-      async revoke(credentials, reason) {
-        writes.push(credentials.length);
-        await inner.revoke(credentials, reason);
-      },
-    });
-    await withGateway(issuer, async (gateway) => {
-      const outcomes = await Promise.all([1, 2, 3].map(() => gateway.call(context(runId), tool, args)));
-      for (const outcome of outcomes) expect(outcome.type).toBe('executed');
-    });
-    expect(writes.reduce((sum, count) => sum + count, 0)).toBe(3);
-    expect(writes.length).toBeLessThan(3);
-    const events = await store.audit.list(runId);
-    const revoked = events
-      .filter((event) => event.type === 'credential-revoke')
-      .flatMap((event) => (event.data as { credentialIds: string[] }).credentialIds);
-    expect(revoked).toHaveLength(3);
-    for (const token of tokens) expect(await refusedBySecond(token, runId)).toMatch(/revoked at/);
-  });
-
-  it('records a failed revocation in the trail with its error; the used token stays refused', async () => {
-    const runId = 'run-one-call-unrevoked';
-    const { issuer, tokens } = keeping(createCredentialIssuer({ home }), true);
-    await withGateway(issuer, async (gateway) => {
-      expect((await gateway.call(context(runId), tool, args)).type).toBe('executed');
-      await gateway.endRun(runId, 'run completed', context(runId).audit);
-    });
-    const revoke = (await store.audit.list(runId)).find((event) => event.type === 'credential-revoke');
-    expect(revoke?.data).toMatchObject({
+    expect(events[3]?.data).toEqual({
+      credentialIds: [mint.credentialId],
       reason: 'used',
-      error: expect.stringMatching(/revocation list unwritable/),
+      via: 'use-ledger',
     });
-    expect(await refusedBySecond(tokens[0] ?? '', runId)).toMatch(/already used/);
+  });
+
+  it('is dead after the call even when no server recorded its use', async () => {
+    const runId = 'run-one-call-unseen';
+    const issuer = createCredentialIssuer({ home });
+    const uses = openUseLedger(home);
+    const credentials = createGatewayCredentials({
+      issuer,
+      ttlSeconds: 300,
+      standingTools: () => [],
+      uses,
+      now: () => new Date(),
+    });
+    const recorded: Array<{ type: string; data: unknown }> = [];
+    const record = async (type: string, data: unknown) => {
+      recorded.push({ type, data });
+      return { id: `e${recorded.length}` };
+    };
+    const connection = { name: 'intel', bundledKind: 'intel' } as ServerConnection;
+    const unused = await credentials.forCall(
+      { runId, callId: 'c1', audit: record },
+      connection,
+      'lookup_indicator',
+      args,
+    );
+    // The call failed before any server saw the token (a timeout, a closed connection):
+    await credentials.afterCall(unused, record);
+    const unusedToken = unused?.meta[credentialMetaKey] ?? '';
+    expect(await refusedBySecond(unusedToken, runId)).toMatch(/already used/);
+    expect(recorded.map((event) => event.type)).toEqual(['credential-mint', 'credential-revoke']);
+  });
+
+  it('falls back to the revocation list when the use cannot be recorded, and audits a failure of both', async () => {
+    const brokenHome = tempHome();
+    mkdirSync(join(brokenHome, 'control'), { recursive: true });
+    writeFileSync(credentialUsesPath(brokenHome), 'not a folder');
+    const runId = 'run-one-call-no-ledger';
+    const { issuer, tokens } = keeping(createCredentialIssuer({ home: brokenHome }));
+    await withGateway(brokenHome, issuer, async (gateway) => {
+      const outcome = await gateway.call(context(runId), tool, args);
+      // The server cannot record the use either, so it refuses the call: fails closed.
+      expect(outcome).toMatchObject({
+        type: 'executed',
+        isError: true,
+        value: {
+          error: 'tool_failed',
+          message: expect.stringMatching(/cannot be recorded in .*credential-uses/),
+        },
+      });
+    });
+    expect(verifyOn(brokenHome, tokens[0] ?? '', runId)).toMatchObject({
+      reason: /revoked at .* \(one-call credential used\)/,
+    });
+    const failing = keeping(createCredentialIssuer({ home: brokenHome }), true);
+    await withGateway(brokenHome, failing.issuer, async (gateway) => {
+      await gateway.call(context(runId), tool, args);
+    });
+    const retired = (await trail(runId)).events
+      .filter((event) => event.type === 'credential-revoke')
+      .map((event) => event.data);
+    expect(retired).toEqual([
+      { credentialIds: [expect.any(String)], reason: 'used', via: 'revocation-list' },
+      {
+        credentialIds: [expect.any(String)],
+        reason: 'used',
+        via: 'revocation-list',
+        error: expect.stringMatching(/cannot be recorded.*; revocation list unwritable/),
+      },
+    ]);
   });
 });
