@@ -16,7 +16,18 @@ export function credentialUsesPath(home: string): string {
   return join(home, 'control', 'credential-uses');
 }
 
-export type UseClaim = { type: 'claimed' } | { type: 'used'; detail: string };
+/** `detail` reads the first use's record (when, for which run), for a refusal's reason. */
+export type UseClaim = { type: 'claimed' } | { type: 'used'; detail: () => string };
+
+function describeUse(path: string): string {
+  let first = '';
+  try {
+    first = readFileSync(path, 'utf8').trim();
+  } catch {
+    first = '';
+  }
+  return first ? `already used at ${first}` : 'already used';
+}
 
 export interface UseLedger {
   /**
@@ -77,13 +88,7 @@ export function openUseLedger(home: string): UseLedger {
             `the use of one-call credential ${claims.id} cannot be recorded in ${folder} (${(error as Error).message}); the server needs write access to ${root}`,
             { cause: error },
           );
-        let first = '';
-        try {
-          first = readFileSync(path, 'utf8').trim();
-        } catch {
-          first = '';
-        }
-        return { type: 'used', detail: first ? `already used at ${first}` : 'already used' };
+        return { type: 'used', detail: () => describeUse(path) };
       }
       sweep(at);
       return { type: 'claimed' };

@@ -75,7 +75,7 @@ export function createCredentialVerifier(options: {
     if (revoked) return refuseThis(`revoked at ${revoked.at} (${revoked.reason})`);
     if (claims.argsHash !== undefined) {
       const use = uses.claim(claims, checkedAt);
-      if (use.type === 'used') return refuseThis(`a one-call credential, ${use.detail}`);
+      if (use.type === 'used') return refuseThis(`a one-call credential, ${use.detail()}`);
     }
     return { type: 'valid', claims };
   }
