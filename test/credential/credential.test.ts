@@ -22,6 +22,17 @@ function setup(options: { now?: () => Date } = {}) {
   return { home, issuer, verifier };
 }
 
+/** A credential for one call of edr.isolate_host with `args`, in run r. */
+function mintOneCall(issuer: ReturnType<typeof createCredentialIssuer>) {
+  return issuer.mint({
+    runId: 'r',
+    server: 'edr',
+    tools: ['isolate_host'],
+    argsHash: hashArgs(args),
+    ttlSeconds: 60,
+  });
+}
+
 describe('scoped credentials', () => {
   it('verify for their run, server and tools; refuse every other use with the reason', () => {
     const { issuer, verifier } = setup();
@@ -105,14 +116,7 @@ describe('scoped credentials', () => {
   it('pass a one-call token once only, on whichever server of the home sees it first', () => {
     const { home, issuer, verifier } = setup();
     const other = createCredentialVerifier({ home, server: 'edr' }); // another server instance, no shared memory
-    const mintOne = () =>
-      issuer.mint({
-        runId: 'r',
-        server: 'edr',
-        tools: ['isolate_host'],
-        argsHash: hashArgs(args),
-        ttlSeconds: 60,
-      });
+    const mintOne = () => mintOneCall(issuer);
     const use = (check: typeof verifier, token: string, callArgs: Record<string, unknown> = args) =>
       check.verify({ token, tool: 'isolate_host', args: callArgs, runId: 'r' });
 
@@ -147,13 +151,7 @@ describe('scoped credentials', () => {
     const { home, issuer, verifier } = setup();
     mkdirSync(join(home, 'control'), { recursive: true });
     writeFileSync(credentialUsesPath(home), 'not a folder');
-    const { token } = issuer.mint({
-      runId: 'r',
-      server: 'edr',
-      tools: ['isolate_host'],
-      argsHash: hashArgs(args),
-      ttlSeconds: 60,
-    });
+    const { token } = mintOneCall(issuer);
     expect(verifier.verify({ token, tool: 'isolate_host', args, runId: null })).toMatchObject({
       type: 'refused',
       reason: new RegExp(`cannot be recorded in ${credentialUsesPath(home)}.*needs write access`),
@@ -164,14 +162,7 @@ describe('scoped credentials', () => {
     let now = Date.now();
     const { home, issuer } = setup({ now: () => new Date(now) });
     const verifier = createCredentialVerifier({ home, server: 'edr', now: () => new Date(now) });
-    const oneCall = () =>
-      issuer.mint({
-        runId: 'r',
-        server: 'edr',
-        tools: ['isolate_host'],
-        argsHash: hashArgs(args),
-        ttlSeconds: 60,
-      });
+    const oneCall = () => mintOneCall(issuer);
     const old = oneCall();
     expect(verifier.verify({ token: old.token, tool: 'isolate_host', args, runId: null }).type).toBe('valid');
     const oldFolder = String(Math.floor(old.expiresAt / 60_000));
