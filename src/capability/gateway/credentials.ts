@@ -59,6 +59,7 @@ export function createGatewayCredentials(options: {
   now: () => Date;
 }): GatewayCredentials {
   const standing = new Map<string, Map<string, IssuedCredential>>();
+
   async function mint(
     audit: AuditAppend,
     callId: string,
