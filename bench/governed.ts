@@ -18,10 +18,11 @@
  * intel server's `lookup_indicator`, classified destructive and set to autonomy `auto` here: the
  * gateway treats it exactly as an autonomous write (one-call credential bound to the arguments, minted
  * and audited; write arguments recorded; revocation after use). Its added latency is against the same
- * call sent straight to the server with a valid one-call credential (minted outside the timing). After
- * each round, outside the timing, the bench ends the run's credentials (`gateway.endRun`, as at a pause
- * or the run's end; it would wait for anything the call left to revoke) and reports that apart
- * (`revocation_behind_ms`).
+ * call sent straight to the server with a valid one-call credential (minted outside the timing);
+ * `gateway_own_ms` is the governed time less its MCP round trip: the gateway's own work, without the
+ * server's variance that the paired difference carries. After each round, outside the timing, the
+ * bench ends the run's credentials (`gateway.endRun`, as at a pause or the run's end; it would wait
+ * for anything the call left to revoke) and reports that apart (`revocation_behind_ms`).
  * Usage: node --import tsx bench/governed.ts [--calls N] [--write-calls N] [--decisions N]
  */
 import { rmSync } from 'node:fs';
@@ -92,6 +93,18 @@ async function measureGovernedWrite(calls: number) {
     killSwitches: openKillSwitchBoard(home),
     autonomy: createAutonomyBook(config.autonomy),
   });
+  // The MCP round trip of the latest call through this connection (the server's own work included):
+  // the governed time less it is the gateway's own work on the call, free of the server's variance.
+  let roundTripMs = 0;
+  const callTool = connection.client.callTool.bind(connection.client);
+  connection.client.callTool = async (...request: Parameters<typeof callTool>) => {
+    const started = performance.now();
+    try {
+      return await callTool(...request);
+    } finally {
+      roundTripMs = performance.now() - started;
+    }
+  };
   const runId = 'bench-governed-write';
   const audit = (type: string, data: unknown) =>
     store.audit.append(runId, type, data, new Date().toISOString());
@@ -114,6 +127,7 @@ async function measureGovernedWrite(calls: number) {
   const args = { value: '203.0.113.7' };
   const name = tool.slice(tool.indexOf('.') + 1);
   const samples = {
+    own: [] as number[],
     direct: [] as number[],
     governed: [] as number[],
     added: [] as number[],
@@ -145,6 +159,7 @@ async function measureGovernedWrite(calls: number) {
     const governedMs = performance.now() - started;
     if (outcome.type !== 'executed' || outcome.isError)
       throw new Error(`governed call was ${outcome.type}: ${JSON.stringify(outcome)}`);
+    const gatewayOwnMs = governedMs - roundTripMs;
     // Outside the timing: what the run leaves behind for a pause or its end, then the database's write.
     started = performance.now();
     await gateway.endRun(runId, 'bench round', audit);
@@ -156,6 +171,7 @@ async function measureGovernedWrite(calls: number) {
     // the next timed pair finds the same server state on both sides.
     await callDirect();
     if (index < 200) continue;
+    samples.own.push(gatewayOwnMs);
     samples.direct.push(directMs);
     samples.governed.push(governedMs);
     samples.added.push(governedMs - directMs);
@@ -172,6 +188,7 @@ async function measureGovernedWrite(calls: number) {
     direct_ms: percentiles(samples.direct),
     governed_ms: percentiles(samples.governed),
     added_ms: addedStats,
+    gateway_own_ms: percentiles(samples.own),
     revocation_behind_ms: percentiles(samples.behind),
     credential_mints_audited: count('credential-mint'),
     credential_revokes_audited: count('credential-revoke'),
