@@ -9,21 +9,39 @@
  * whole round's events). Then the Cedar
  * decision alone, uncached (the engine runs every time) and answered from the policy set's decision
  * cache, reported apart. Targets: added p99 ≤ 1 ms, Cedar p99 ≤ 100 µs.
- * Usage: node --import tsx bench/governed.ts [--calls N] [--decisions N]
+ *
+ * Beside the read, the governed call of a write on a bundled server (in-process, transport
+ * 'memory'): one that runs on a one-call credential, as every destructive action does (a reversible
+ * write runs on the run's standing credential). The bundled servers' own writes persist under a
+ * cross-process lock per call (a ticket opens its PGlite database, ~0.2 s; EDR and IAM rewrite a
+ * locked state file, milliseconds), which would drown a sub-millisecond figure, so the tool is the
+ * intel server's `lookup_indicator`, classified destructive and set to autonomy `auto` here: the
+ * gateway treats it exactly as an autonomous write (one-call credential bound to the arguments, minted
+ * and audited; write arguments recorded; revocation after use). Its added latency is against the same
+ * call sent straight to the server with a valid one-call credential (minted outside the timing);
+ * `gateway_own_ms` is the governed time less its MCP round trip: the gateway's own work, without the
+ * server's variance that the paired difference carries. After each round, outside the timing, the
+ * bench ends the run's credentials (`gateway.endRun`, as at a pause or the run's end; it would wait
+ * for anything the call left to revoke) and reports that apart (`revocation_behind_ms`).
+ * Usage: node --import tsx bench/governed.ts [--calls N] [--write-calls N] [--decisions N]
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createGateway } from '../src/capability/gateway/index.js';
+import { connectServer, createGateway } from '../src/capability/gateway/index.js';
 import { configSchema } from '../src/config/index.js';
 import {
   bundledPoliciesDirectory,
   type CedarRequest,
+  createAutonomyBook,
+  createCredentialIssuer,
+  hashArgs,
   loadCedarPolicies,
   openKillSwitchBoard,
 } from '../src/control/index.js';
+import { credentialMetaKey, runMetaKey } from '../src/credential/index.js';
 import { openStore } from '../src/store/index.js';
 import { linkedConnection, tempHome } from '../test/helpers.js';
 
@@ -52,8 +70,138 @@ async function lookupServer() {
   return linkedConnection('vendor', server);
 }
 
-export async function measureGoverned(options: { calls?: number; decisions?: number } = {}) {
+/** A call on a one-call credential through the gateway against the same call sent straight to the server. */
+async function measureGovernedWrite(calls: number) {
+  const home = tempHome('warden-bench-governed-write-');
+  const store = await openStore({ home });
+  const tool = 'intel.lookup_indicator';
+  const config = configSchema.parse({
+    servers: { intel: { bundled: 'intel', transport: 'memory' } },
+    tiers: { [tool]: 'destructive' },
+    autonomy: { classes: { [tool]: 'auto' } },
+  });
+  const server = config.servers.intel;
+  if (!server) throw new Error('bench config lost its intel server');
+  const connection = await connectServer('intel', server, {
+    home,
+    timeoutMs: config.limits.toolTimeoutSeconds * 1000,
+  });
+  const gateway = await createGateway({
+    config,
+    home,
+    connections: [connection],
+    killSwitches: openKillSwitchBoard(home),
+    autonomy: createAutonomyBook(config.autonomy),
+  });
+  // The MCP round trip of the latest call through this connection (the server's own work included):
+  // the governed time less it is the gateway's own work on the call, free of the server's variance.
+  let roundTripMs = 0;
+  const callTool = connection.client.callTool.bind(connection.client);
+  connection.client.callTool = async (...request: Parameters<typeof callTool>) => {
+    const started = performance.now();
+    try {
+      return await callTool(...request);
+    } finally {
+      roundTripMs = performance.now() - started;
+    }
+  };
+  const runId = 'bench-governed-write';
+  const audit = (type: string, data: unknown) =>
+    store.audit.append(runId, type, data, new Date().toISOString());
+  let resultCommitted: Promise<unknown> = Promise.resolve();
+  const context = {
+    runId,
+    audit,
+    auditQueued: async (type: string, data: unknown) => {
+      const queued = await store.audit.enqueue(runId, type, data, new Date().toISOString());
+      resultCommitted = queued.committed;
+      return queued.event;
+    },
+    approvals: store.approvals,
+    now: () => new Date(),
+    toolCallsSoFar: 0,
+    actionsSoFar: { reversible: 0, destructive: 0 },
+  };
+  // The direct caller holds what the gateway would hand the server: a credential for one call, these arguments.
+  const issuer = createCredentialIssuer({ home });
+  const args = { value: '203.0.113.7' };
+  const name = tool.slice(tool.indexOf('.') + 1);
+  const samples = {
+    own: [] as number[],
+    direct: [] as number[],
+    governed: [] as number[],
+    added: [] as number[],
+    behind: [] as number[],
+  };
+  const callDirect = async () => {
+    const { token } = issuer.mint({
+      runId,
+      server: 'intel',
+      tools: [name],
+      argsHash: hashArgs(args),
+      ttlSeconds: 60,
+    });
+    const started = performance.now();
+    const direct = await connection.client.callTool({
+      name,
+      arguments: args,
+      _meta: { [credentialMetaKey]: token, [runMetaKey]: runId },
+    });
+    const elapsed = performance.now() - started;
+    if (direct.isError) throw new Error(`direct call failed: ${JSON.stringify(direct.content)}`);
+    return elapsed;
+  };
+  for (let index = 0; index < calls + 200; index++) {
+    // Paired and interleaved, so machine load hits both sides alike; the first 200 warm up.
+    const directMs = await callDirect();
+    let started = performance.now();
+    const outcome = await gateway.call({ ...context, callId: `w${index}` }, tool, args);
+    const governedMs = performance.now() - started;
+    if (outcome.type !== 'executed' || outcome.isError)
+      throw new Error(`governed call was ${outcome.type}: ${JSON.stringify(outcome)}`);
+    const gatewayOwnMs = governedMs - roundTripMs;
+    // Outside the timing: what the run leaves behind for a pause or its end, then the database's write.
+    started = performance.now();
+    await gateway.endRun(runId, 'bench round', audit);
+    const behindMs = performance.now() - started;
+    await resultCommitted;
+    await store.audit.written();
+    // Untimed, as in the read case; here it also has the server read the revocation list that round
+    // changed (a cost of the revocation, left to the next call of any server on the home), so that
+    // the next timed pair finds the same server state on both sides.
+    await callDirect();
+    if (index < 200) continue;
+    samples.own.push(gatewayOwnMs);
+    samples.direct.push(directMs);
+    samples.governed.push(governedMs);
+    samples.added.push(governedMs - directMs);
+    samples.behind.push(behindMs);
+  }
+  const events = await store.audit.list(runId);
+  const count = (type: string) => events.filter((event) => event.type === type).length;
+  await gateway.close();
+  await store.close();
+  rmSync(home, { recursive: true, force: true });
+  const addedStats = percentiles(samples.added);
+  return {
+    tool: `${tool} classified destructive, autonomy auto: a one-call credential per call`,
+    direct_ms: percentiles(samples.direct),
+    governed_ms: percentiles(samples.governed),
+    added_ms: addedStats,
+    gateway_own_ms: percentiles(samples.own),
+    revocation_behind_ms: percentiles(samples.behind),
+    credential_mints_audited: count('credential-mint'),
+    credential_revokes_audited: count('credential-revoke'),
+    target_added_p99_ms: 1,
+    meets_target: addedStats.p99 <= 1,
+  };
+}
+
+export async function measureGoverned(
+  options: { calls?: number; writeCalls?: number; decisions?: number } = {},
+) {
   const calls = options.calls ?? 2000;
+  const writeCalls = options.writeCalls ?? 2000;
   const decisions = options.decisions ?? 20_000;
   const home = tempHome('warden-bench-governed-');
   const store = await openStore({ home });
@@ -132,6 +280,7 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
     addedAwaitingEach.push(awaitingEachMs - directMs);
   }
   const auditEvents = (await store.audit.list('bench-governed')).length;
+  const write = await measureGovernedWrite(writeCalls);
 
   const cedar = gateway.policy.cedar;
   // The same policies with the decision cache off: what a decision costs the engine every time.
@@ -198,6 +347,7 @@ export async function measureGoverned(options: { calls?: number; decisions?: num
       target_added_p99_ms: 1,
       meets_target: addedStats.p99 <= 1,
     },
+    governed_write_call: write,
     cedar_decision_us: {
       uncached: { read: uncached, destructive_with_receipt: uncachedDestructive },
       cached: { read: cached, destructive_with_receipt: cachedDestructive },
@@ -218,8 +368,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   };
   const calls = flag('--calls');
   const decisions = flag('--decisions');
+  const writeCalls = flag('--write-calls');
   const result = await measureGoverned({
     ...(calls ? { calls } : {}),
+    ...(writeCalls ? { writeCalls } : {}),
     ...(decisions ? { decisions } : {}),
   });
   process.stdout.write(`${JSON.stringify({ node: process.version, ...result }, null, 2)}\n`);

@@ -8,6 +8,8 @@ export {
 } from './keys.js';
 export type { Revocation, RevocationList, RevocationMatch } from './revocation.js';
 export { maxCredentialTtlSeconds, openRevocationList, revocationListPath } from './revocation.js';
+export type { UseClaim, UseLedger } from './single-use.js';
+export { credentialUsesPath, openUseLedger } from './single-use.js';
 export type { CredentialClaims, TokenReading } from './token.js';
 export {
   credentialClaimsSchema,

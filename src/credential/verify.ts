@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from '../store/index.js';
 import { publicKeyReader } from './keys.js';
 import { openRevocationList, type RevocationList } from './revocation.js';
+import { openUseLedger, type UseLedger } from './single-use.js';
 import { type CredentialClaims, readCredential } from './token.js';
 
 export type CredentialCheck =
@@ -8,7 +9,10 @@ export type CredentialCheck =
   | { type: 'refused'; reason: string; tokenId: string | null };
 
 export interface CredentialVerifier {
-  /** Every check a server makes before running a tool: signature, expiry, server, tool, run, arguments, revocation. */
+  /**
+   * Every check a server makes before running a tool: signature, expiry, server, tool, run,
+   * arguments, revocation; a one-call token (bound to arguments) passes once only, on any server.
+   */
   verify(request: {
     token: string | null;
     tool: string;
@@ -20,7 +24,9 @@ export interface CredentialVerifier {
 
 /**
  * The server side of scoped credentials: verifies with the home's public key only and reads
- * the revocation list on every call. Fails closed: an exception while checking is a refusal.
+ * the revocation list on every call. A one-call token that passes every check is claimed in the
+ * home's use ledger (single-use.ts) before the call runs: its use is then recorded for every process,
+ * and any later presentation is refused. Fails closed: an exception while checking is a refusal.
  */
 export function createCredentialVerifier(options: {
   home: string;
@@ -29,9 +35,11 @@ export function createCredentialVerifier(options: {
   env?: Record<string, string | undefined>;
   now?: () => Date;
   revocations?: RevocationList;
+  uses?: UseLedger;
 }): CredentialVerifier {
   const publicKey = publicKeyReader(options.home, options.env);
   const revocations = options.revocations ?? openRevocationList(options.home);
+  const uses = options.uses ?? openUseLedger(options.home);
   const now = options.now ?? (() => new Date());
 
   function verifyUnsafe(request: Parameters<CredentialVerifier['verify']>[0]): CredentialCheck {
@@ -51,7 +59,8 @@ export function createCredentialVerifier(options: {
     if (reading.type === 'invalid') return refuse(reading.reason);
     const { claims } = reading;
     const refuseThis = (reason: string) => refuse(`credential ${claims.id}: ${reason}`, claims.id);
-    const at = now().getTime();
+    const checkedAt = now();
+    const at = checkedAt.getTime();
     if (claims.expiresAt <= at) return refuseThis(`expired at ${new Date(claims.expiresAt).toISOString()}`);
     if (claims.issuedAt > at + 60_000) return refuseThis('issued in the future');
     if (claims.server !== options.server)
@@ -64,6 +73,10 @@ export function createCredentialVerifier(options: {
       return refuseThis('issued for one call with other arguments');
     const revoked = revocations.revocationOf(claims, request.tool);
     if (revoked) return refuseThis(`revoked at ${revoked.at} (${revoked.reason})`);
+    if (claims.argsHash !== undefined) {
+      const use = uses.claim(claims, checkedAt);
+      if (use.type === 'used') return refuseThis(`a one-call credential, ${use.detail()}`);
+    }
     return { type: 'valid', claims };
   }
 

@@ -1,12 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
-import { createCredentialIssuer, killRevocations } from '../../src/control/index.js';
+import { createCredentialIssuer, hashArgs, killRevocations } from '../../src/control/index.js';
 import {
   createCredentialVerifier,
   credentialKeyPath,
   credentialPublicKeyPath,
+  credentialUsesPath,
   signCredential,
 } from '../../src/credential/index.js';
 import { tempHome } from '../helpers.js';
@@ -18,6 +20,17 @@ function setup(options: { now?: () => Date } = {}) {
   const issuer = createCredentialIssuer({ home, ...(options.now ? { now: options.now } : {}) });
   const verifier = createCredentialVerifier({ home, server: 'edr' });
   return { home, issuer, verifier };
+}
+
+/** A credential for one call of edr.isolate_host with `args`, in run r. */
+function mintOneCall(issuer: ReturnType<typeof createCredentialIssuer>) {
+  return issuer.mint({
+    runId: 'r',
+    server: 'edr',
+    tools: ['isolate_host'],
+    argsHash: hashArgs(args),
+    ttlSeconds: 60,
+  });
 }
 
 describe('scoped credentials', () => {
@@ -98,6 +111,74 @@ describe('scoped credentials', () => {
     expect(verifier.verify({ token: oneCall.token, tool: 'isolate_host', args, runId: null })).toMatchObject({
       reason: /one call with other arguments/,
     });
+  });
+
+  it('pass a one-call token once only, on whichever server of the home sees it first', () => {
+    const { home, issuer, verifier } = setup();
+    const other = createCredentialVerifier({ home, server: 'edr' }); // another server instance, no shared memory
+    const mintOne = () => mintOneCall(issuer);
+    const use = (check: typeof verifier, token: string, callArgs: Record<string, unknown> = args) =>
+      check.verify({ token, tool: 'isolate_host', args: callArgs, runId: 'r' });
+
+    const first = mintOne();
+    // Refused for other arguments: not a use, the token is still good for its own call.
+    expect(use(verifier, first.token, { host: 'DC02', reason: 'test' })).toMatchObject({
+      reason: /one call with other arguments/,
+    });
+    expect(use(verifier, first.token)).toMatchObject({ type: 'valid', claims: { id: first.id } });
+    expect(use(other, first.token)).toMatchObject({
+      type: 'refused',
+      tokenId: first.id,
+      reason: new RegExp(`credential ${first.id}: a one-call credential, already used at \\S+ run r`),
+    });
+    expect(use(verifier, first.token).type).toBe('refused');
+
+    const second = mintOne();
+    expect(use(other, second.token).type).toBe('valid');
+    expect(use(verifier, second.token).type).toBe('refused');
+
+    // A token for every call of its tools (no argument binding) is not single-use.
+    const standing = issuer.mint({
+      runId: 'r',
+      server: 'edr',
+      tools: ['isolate_host'],
+      ttlSeconds: 60,
+    }).token;
+    for (const check of [verifier, other, verifier]) expect(use(check, standing).type).toBe('valid');
+  });
+
+  it('refuse a one-call token when its use cannot be recorded, naming where', () => {
+    const { home, issuer, verifier } = setup();
+    mkdirSync(join(home, 'control'), { recursive: true });
+    writeFileSync(credentialUsesPath(home), 'not a folder');
+    const { token } = mintOneCall(issuer);
+    expect(verifier.verify({ token, tool: 'isolate_host', args, runId: null })).toMatchObject({
+      type: 'refused',
+      reason: new RegExp(`cannot be recorded in ${credentialUsesPath(home)}.*needs write access`),
+    });
+  });
+
+  it('drop the record of uses once every token it covers has expired', async () => {
+    let now = Date.now();
+    const { home, issuer } = setup({ now: () => new Date(now) });
+    const verifier = createCredentialVerifier({ home, server: 'edr', now: () => new Date(now) });
+    const oneCall = () => mintOneCall(issuer);
+    const old = oneCall();
+    expect(verifier.verify({ token: old.token, tool: 'isolate_host', args, runId: null }).type).toBe('valid');
+    const oldFolder = String(Math.floor(old.expiresAt / 60_000));
+    expect(readdirSync(credentialUsesPath(home))).toEqual([oldFolder]);
+    now += 10 * 60_000;
+    const fresh = oneCall();
+    expect(verifier.verify({ token: fresh.token, tool: 'isolate_host', args, runId: null }).type).toBe(
+      'valid',
+    );
+    for (let wait = 0; wait < 50 && existsSync(join(credentialUsesPath(home), oldFolder)); wait++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readdirSync(credentialUsesPath(home))).toEqual([String(Math.floor(fresh.expiresAt / 60_000))]);
+    // The fresh token's use is still on record.
+    expect(verifier.verify({ token: fresh.token, tool: 'isolate_host', args, runId: null }).type).toBe(
+      'refused',
+    );
   });
 
   it('revoke one token, a run, or everything issued so far; later tokens stay good', async () => {

@@ -4,7 +4,7 @@ import {
   hashArgs,
   type IssuedCredential,
 } from '../../control/index.js';
-import { credentialMetaKey, runMetaKey } from '../../credential/index.js';
+import { credentialMetaKey, runMetaKey, type UseLedger } from '../../credential/index.js';
 import { describeError } from '../../errors.js';
 import { logger } from '../../logging.js';
 import type { ServerConnection } from './connections.js';
@@ -19,7 +19,10 @@ const ONE_CALL_TTL_SECONDS = 60;
 export interface CallCredential {
   /** The MCP request `_meta` carrying the token; the token goes nowhere else. */
   meta: Record<string, string>;
-  /** Set when the credential covers only this call: revoked as soon as the call returns. */
+  /**
+   * Set when the credential covers only this call: the server that verifies it records its use and
+   * refuses it ever after (credential/single-use.ts); the gateway records the use too once the call is over.
+   */
   oneCall: IssuedCredential | null;
 }
 
@@ -31,7 +34,12 @@ export interface GatewayCredentials {
     toolName: string,
     args: Record<string, unknown>,
   ): Promise<CallCredential | null>;
-  afterCall(credential: CallCredential | null, audit: AuditAppend): Promise<void>;
+  /**
+   * After the call, a one-call credential is retired: its use recorded in the home's use ledger, which
+   * every server checks (the server that ran it recorded it already), or, should that fail, revoked
+   * through the revocation list. Audited through `record` (the call's queued audit).
+   */
+  afterCall(credential: CallCredential | null, record: AuditAppend): Promise<void>;
   /** Revokes every credential this gateway minted for the run: at run end and at every pause. */
   endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
 }
@@ -46,6 +54,8 @@ export function createGatewayCredentials(options: {
   ttlSeconds: number;
   /** Bare tool names of this connection that a run may call without approval. */
   standingTools: (connection: string) => readonly string[];
+  /** The home's record of one-call credential uses (credential/single-use.ts). */
+  uses: UseLedger;
   now: () => Date;
 }): GatewayCredentials {
   const standing = new Map<string, Map<string, IssuedCredential>>();
@@ -106,16 +116,31 @@ export function createGatewayCredentials(options: {
       }
       return { meta: meta(credential), oneCall: null };
     },
-    async afterCall(credential, audit) {
-      if (!credential?.oneCall) return;
+    async afterCall(credential, record) {
+      const used = credential?.oneCall;
+      if (!used) return;
+      const credentialIds = [used.id];
       try {
-        await options.issuer.revoke([credential.oneCall], 'one-call credential used');
-      } catch (error) {
-        // The call has happened; the credential still dies within its one-minute life.
-        logger.warn({ err: error, credential: credential.oneCall.id }, 'one-call credential not revoked');
+        // A file create, no lock: the credential is dead for every server of the home from here on.
+        options.uses.claim(used, options.now());
+      } catch (ledgerError) {
+        logger.warn({ err: ledgerError, credential: used.id }, 'one-call credential use not recorded');
+        try {
+          await options.issuer.revoke([used], 'one-call credential used');
+        } catch (error) {
+          // The call has happened; the credential still dies within its one-minute life.
+          await record('credential-revoke', {
+            credentialIds,
+            reason: 'used',
+            via: 'revocation-list',
+            error: `${describeError(ledgerError)}; ${describeError(error)}`,
+          });
+          return;
+        }
+        await record('credential-revoke', { credentialIds, reason: 'used', via: 'revocation-list' });
         return;
       }
-      await audit('credential-revoke', { credentialIds: [credential.oneCall.id], reason: 'used' });
+      await record('credential-revoke', { credentialIds, reason: 'used', via: 'use-ledger' });
     },
     async endRun(runId, reason, audit) {
       const byServer = standing.get(runId);

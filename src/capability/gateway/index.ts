@@ -21,6 +21,7 @@ import {
   type TierSource,
   targetAsset,
 } from '../../control/index.js';
+import { openUseLedger } from '../../credential/index.js';
 import { describeError } from '../../errors.js';
 import type { ToolSpec } from '../../model/provider.js';
 import type { ApprovalRecord, ApprovalStore } from '../../store/index.js';
@@ -93,6 +94,8 @@ export interface Gateway {
   endRun(runId: string, reason: string, audit: AuditAppend): Promise<void>;
   close(): Promise<void>;
 }
+
+const noop = () => undefined;
 
 const toolNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -222,13 +225,30 @@ export async function createGateway(options: {
             !matchesToolPattern(tool.name, config.policy.deny),
         )
         .map((tool) => tool.name.slice(server.length + 1)),
+    uses: openUseLedger(options.home),
     now: () => new Date(),
   });
+
+  type PreparedCredential = ReturnType<typeof credentials.forCall>;
+
+  /**
+   * Mints the credential for an allowed call before the write-ahead is awaited, so that its
+   * `credential-mint` record goes in the same audit write as the request and the decision.
+   */
+  function prepareCredential(
+    context: CallContext,
+    tool: string,
+    args: Record<string, unknown>,
+  ): PreparedCredential | null {
+    const target = byName.get(tool);
+    return target ? credentials.forCall(context, target.connection, target.toolName, args) : null;
+  }
 
   async function execute(
     context: CallContext,
     tool: string,
     args: Record<string, unknown>,
+    prepared: PreparedCredential | null,
   ): Promise<{ isError: boolean; value: unknown }> {
     const target = byName.get(tool);
     if (!target)
@@ -236,9 +256,9 @@ export async function createGateway(options: {
         isError: true,
         value: { error: 'unknown_tool', message: `${tool} is not offered by any connected server` },
       };
-    let credential: Awaited<ReturnType<typeof credentials.forCall>> = null;
+    let credential: Awaited<PreparedCredential> = null;
     try {
-      credential = await credentials.forCall(context, target.connection, target.toolName, args);
+      credential = await (prepared ?? credentials.forCall(context, target.connection, target.toolName, args));
       const result = (await target.connection.client.callTool(
         { name: target.toolName, arguments: args, ...(credential ? { _meta: credential.meta } : {}) },
         undefined,
@@ -255,7 +275,7 @@ export async function createGateway(options: {
         value: { error: 'tool_failed', message: `${tool} failed: ${describeError(error)}` },
       };
     } finally {
-      await credentials.afterCall(credential, context.audit);
+      await credentials.afterCall(credential, context.auditQueued ?? context.audit);
     }
   }
 
@@ -271,6 +291,8 @@ export async function createGateway(options: {
       notify: boolean;
       autonomy: string | null;
       requiredApprovers: number;
+      /** The credential minted for an allowed call with the write-ahead. */
+      credential: PreparedCredential | null;
     },
   ): Promise<CallOutcome> {
     const { decision, tier } = decided;
@@ -317,7 +339,7 @@ export async function createGateway(options: {
       });
       return { type: 'approval_required', approval, ref: ref.id, tier };
     }
-    const { isError, value } = await execute(context, tool, args);
+    const { isError, value } = await execute(context, tool, args, decided.credential);
     const labels = labelResult({
       tool,
       bundledKind: bundledKinds.get(tool.slice(0, tool.indexOf('.'))) ?? null,
@@ -465,9 +487,19 @@ export async function createGateway(options: {
         ...(decision.type === 'require_approval' ? { requiredApprovers } : {}),
         ...(decided.killSwitch ? { killSwitch: decided.killSwitch } : {}),
       });
-      // Write-ahead: the request and the decision are durable before the call has any effect.
-      await Promise.all([recorded, decisionRecorded]);
-      return act(context, tool, args, { decision, tier, policyVersion, notify, autonomy, requiredApprovers });
+      const credential = decision.type === 'allow' ? prepareCredential(context, tool, args) : null;
+      // Write-ahead: the request, the decision and the credential minted for the call are durable
+      // before the call has any effect (a failed mint is the call's failure, which `execute` reports).
+      await Promise.all([recorded, decisionRecorded, credential?.then(noop, noop)]);
+      return act(context, tool, args, {
+        decision,
+        tier,
+        policyVersion,
+        notify,
+        autonomy,
+        requiredApprovers,
+        credential,
+      });
     },
     endRun: (runId, reason, audit) => credentials.endRun(runId, reason, audit),
     async close() {

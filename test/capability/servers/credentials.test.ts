@@ -6,8 +6,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialRefusedCode, serveBundledHttp } from '../../../src/capability/servers/index.js';
-import { createCredentialIssuer } from '../../../src/control/index.js';
-import { credentialMetaKey, runMetaKey } from '../../../src/credential/index.js';
+import { createCredentialIssuer, hashArgs } from '../../../src/control/index.js';
+import { createCredentialVerifier, credentialMetaKey, runMetaKey } from '../../../src/credential/index.js';
 import { tempHome, tsxArgs } from '../../helpers.js';
 
 const run = promisify(execFile);
@@ -137,6 +137,34 @@ describe('a bundled server reached without the gateway', () => {
     expect(
       await refusal(call(intel, 'lookup_indicator', lookup, meta(credential.token, 'run-live'))),
     ).toMatch(/revoked at .*test/);
+  });
+
+  it('runs a one-call credential once, whichever process sees it first', { timeout: 120_000 }, async () => {
+    const oneCall = () =>
+      issuer().mint({
+        runId: 'run-once',
+        server: 'intel',
+        tools: ['lookup_indicator'],
+        argsHash: hashArgs(lookup),
+        ttlSeconds: 60,
+      }).token;
+    // This process: the server's verifier, as a second server instance in another process would run it.
+    const here = createCredentialVerifier({ home, server: 'intel' });
+    const verifyHere = (token: string) =>
+      here.verify({ token, tool: 'lookup_indicator', args: lookup, runId: 'run-once' });
+
+    const first = oneCall();
+    expect((await call(intel, 'lookup_indicator', lookup, meta(first, 'run-once'))).isError).toBeFalsy();
+    expect(await refusal(call(intel, 'lookup_indicator', lookup, meta(first, 'run-once')))).toMatch(
+      /a one-call credential, already used at .* run run-once/,
+    );
+    expect(verifyHere(first)).toMatchObject({ type: 'refused', reason: /already used/ });
+
+    const second = oneCall();
+    expect(verifyHere(second).type).toBe('valid');
+    expect(await refusal(call(intel, 'lookup_indicator', lookup, meta(second, 'run-once')))).toMatch(
+      /already used/,
+    );
   });
 
   it('refuses a run’s credentials as soon as `warden kill --run` engages', { timeout: 120_000 }, async () => {
