@@ -343,7 +343,13 @@ async function advance(deps: LoopDeps, runId: string, state: LoopState): Promise
         const step = await runCall(environment, state, call);
         if (step.type === 'pause') {
           state.awaiting = { approvalId: step.approval.id, call };
-          await deps.gateway.endRun(runId, 'run paused for an approval', audit);
+          // The revocation follows the approval request's checkpoint: signed too, so the paused trail's
+          // last event is covered and a cut tail shows until the run resumes.
+          await deps.gateway.endRun(runId, 'run paused for an approval', async (type, data) => {
+            const event = await audit(type, data);
+            deps.checkpoint?.(event);
+            return event;
+          });
           state.activeMs = guard.elapsedMs();
           await save('awaiting_approval');
           return {

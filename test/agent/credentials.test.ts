@@ -78,8 +78,11 @@ afterAll(async () => {
   await store?.close();
 });
 
+/** The heads the loop signed checkpoints at, newest last. */
+const signed: Array<{ runId: string; seq: number }> = [];
+
 function deps(provider: ModelProvider): LoopDeps {
-  return { store, gateway, provider, skills, config };
+  return { store, gateway, provider, skills, config, checkpoint: (head) => signed.push(head) };
 }
 
 function call(id: string, name: string, input: Record<string, unknown>): ToolCallBlock {
@@ -154,6 +157,8 @@ describe('scoped credentials in full runs', () => {
     for (const mint of mints) expect((mint.data as { tools: string[] }).tools).not.toContain('isolate_host');
     // Paused: nothing may call a tool for it until it resumes.
     expect(events.at(-1)?.type).toBe('credential-revoke');
+    // And the paused trail is signed through that last event, so cutting it off would show.
+    expect(signed.filter((head) => head.runId === paused.runId).at(-1)?.seq).toBe(events.at(-1)?.seq);
 
     await recordDecision(store, home, {
       approvalId: paused.pendingApproval?.id ?? '',
