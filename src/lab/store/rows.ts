@@ -145,14 +145,10 @@ function writeField(buffer: Buffer, at: number, value: ColumnValue): number {
     if (!Number.isSafeInteger(value)) return end + buffer.write(String(value), end, 'latin1');
     // Digits by hand: Buffer#write's argument checks cost more than writing a short number.
     if (value < 0) buffer[end++] = 45;
-    let rest = Math.abs(value);
+    const magnitude = Math.abs(value);
     let digits = 1;
-    for (let power = 10; power <= rest; power *= 10) digits += 1;
-    for (let index = end + digits - 1; index >= end; index -= 1) {
-      buffer[index] = 48 + (rest % 10);
-      rest = Math.floor(rest / 10);
-    }
-    return end + digits;
+    for (let power = 10; power <= magnitude; power *= 10) digits += 1;
+    return writeDigits(buffer, end, magnitude, digits);
   }
   buffer[end++] = quote;
   for (let index = 0; index < value.length; index += 1) {
@@ -168,6 +164,16 @@ function writeField(buffer: Buffer, at: number, value: ColumnValue): number {
   }
   buffer[end++] = quote;
   return end;
+}
+
+/** Writes a non-negative integer at `at` as exactly `digits` digits (zero-padded); returns where they end. */
+function writeDigits(buffer: Buffer, at: number, value: number, digits: number): number {
+  let rest = value;
+  for (let index = at + digits - 1; index >= at; index -= 1) {
+    buffer[index] = 48 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + digits;
 }
 
 /**
@@ -207,12 +213,7 @@ export function writeEventLine(
     if (index > 0) buffer[end++] = 44;
     if (index === commandIdColumn && stored.commandId !== null) {
       commandAt = end - at;
-      let rest = stored.commandId;
-      for (let digit = end + stagedCommandIdDigits - 1; digit >= end; digit -= 1) {
-        buffer[digit] = 48 + (rest % 10);
-        rest = Math.floor(rest / 10);
-      }
-      end += stagedCommandIdDigits;
+      end = writeDigits(buffer, end, stored.commandId, stagedCommandIdDigits);
     } else end = writeField(buffer, end, values[index] ?? null);
   }
   buffer[end++] = 10;
