@@ -119,28 +119,27 @@ export function createGatewayCredentials(options: {
     async afterCall(credential, record) {
       const used = credential?.oneCall;
       if (!used) return;
-      const credentialIds = [used.id];
+      let via = 'use-ledger';
+      let failed: string | null = null;
       try {
         // A file create, no lock: the credential is dead for every server of the home from here on.
         options.uses.claim(used, options.now());
       } catch (ledgerError) {
         logger.warn({ err: ledgerError, credential: used.id }, 'one-call credential use not recorded');
+        via = 'revocation-list';
         try {
           await options.issuer.revoke([used], 'one-call credential used');
         } catch (error) {
           // The call has happened; the credential still dies within its one-minute life.
-          await record('credential-revoke', {
-            credentialIds,
-            reason: 'used',
-            via: 'revocation-list',
-            error: `${describeError(ledgerError)}; ${describeError(error)}`,
-          });
-          return;
+          failed = `${describeError(ledgerError)}; ${describeError(error)}`;
         }
-        await record('credential-revoke', { credentialIds, reason: 'used', via: 'revocation-list' });
-        return;
       }
-      await record('credential-revoke', { credentialIds, reason: 'used', via: 'use-ledger' });
+      await record('credential-revoke', {
+        credentialIds: [used.id],
+        reason: 'used',
+        via,
+        ...(failed === null ? {} : { error: failed }),
+      });
     },
     async endRun(runId, reason, audit) {
       const byServer = standing.get(runId);
